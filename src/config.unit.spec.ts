@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, DEFAULT_SHIPPING_COUNTRIES, loadConfig, requireDatabaseUrl } from './config';
+
+describe('config', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.temporal.uiPort, 8233);
+    assert.equal(c.temporal.namespace, 'default');
+    assert.equal(c.temporal.address, undefined);
+    assert.equal(c.dataDir, '.data');
+    assert.deepEqual(c.shippingCountries, DEFAULT_SHIPPING_COUNTRIES);
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.orderCancellationWindowMs, 10000);
+  });
+
+  it('parses every kind of value', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      SHIPPING_COUNTRIES: 'US, CA',
+      ORDER_CANCELLATION_WINDOW_MS: '0',
+      TEMPORAL_ADDRESS: 'temporal.example:7233',
+      TEMPORAL_API_KEY: 'k',
+      CARRIER_FAILURE_RATE: '0.25',
+      DATABASE_URL: 'postgres://u:p@db:5432/x',
+    });
+    assert.equal(c.port, 8080);
+    assert.deepEqual(c.shippingCountries, ['US', 'CA']);
+    assert.equal(c.orderCancellationWindowMs, 0);
+    assert.equal(c.temporal.tls, true, 'an API key implies TLS');
+    assert.equal(c.carrier.failureRate, 0.25);
+    assert.equal(requireDatabaseUrl(c), 'postgres://u:p@db:5432/x');
+  });
+
+  for (const [name, value] of [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['TEMPORAL_ADDRESS', 'no-port'],
+    ['AUTH_JWT_SECRET', 'short'],
+    ['ORDER_CANCELLATION_WINDOW_MS', '-1'],
+    ['SHIPPING_COUNTRIES', 'usa'],
+    ['CARRIER_FAILURE_RATE', '2'],
+    ['LOG_LEVEL', 'loud'],
+    ['TEMPORAL_TLS', 'maybe'],
+  ] as const) {
+    it(`fails fast naming ${name} when it is ${JSON.stringify(value)}`, () => {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && err.variable === name && err.message.includes(name),
+      );
+    });
+  }
+
+  it('requires DATABASE_URL where a process cannot run without it', () => {
+    assert.throws(() => requireDatabaseUrl(loadConfig({})), /DATABASE_URL/);
+  });
+});

