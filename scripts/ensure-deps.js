@@ -18,7 +18,8 @@ function mtime(file) {
   }
 }
 
-const needsInstall = mtime(marker) < 0 || mtime(marker) < mtime(lock) || !fs.existsSync(path.join(root, 'node_modules', 'tsx'));
+const needsInstall =
+  mtime(marker) < 0 || mtime(marker) < mtime(lock) || !fs.existsSync(path.join(root, 'node_modules', 'tsx'));
 if (needsInstall) {
   process.stderr.write('[deps] installing npm packages (npm ci)...\n');
   const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });

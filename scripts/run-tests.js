@@ -46,5 +46,9 @@ const args = [
   ...files,
 ];
 console.error(`[test] ${files.length} files, concurrency ${concurrency}`);
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'silent' } });
+const r = spawnSync(process.execPath, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'silent' },
+});
 process.exit(r.status ?? 1);

@@ -47,10 +47,17 @@ function goInstall(version, log) {
   return new Promise((resolve) => {
     const target = path.join(cacheRoot(), version);
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-cli-'));
-    log(`[temporal-cli] building github.com/temporalio/cli/cmd/temporal@${version} with Go (first time only; takes a few minutes)...`);
+    log(
+      `[temporal-cli] building github.com/temporalio/cli/cmd/temporal@${version} with Go (first time only; takes a few minutes)...`,
+    );
     const started = Date.now();
     const child = spawn('go', ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${version}`], {
-      env: { ...process.env, GOBIN: staging, GOFLAGS: '-mod=mod', CGO_ENABLED: process.env.CGO_ENABLED ?? '0' },
+      env: {
+        ...process.env,
+        GOBIN: staging,
+        GOFLAGS: '-mod=mod',
+        CGO_ENABLED: process.env.CGO_ENABLED ?? '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let packages = 0;
@@ -66,11 +73,16 @@ function goInstall(version, log) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const timer = setInterval(() => {
-      log(`[temporal-cli] still building: ${packages} packages compiled, ${Math.round((Date.now() - started) / 1000)}s elapsed`);
+      log(
+        `[temporal-cli] still building: ${packages} packages compiled, ${Math.round((Date.now() - started) / 1000)}s elapsed`,
+      );
     }, 15000);
     child.on('error', (err) => {
       clearInterval(timer);
-      resolve({ ok: false, reason: err.code === 'ENOENT' ? 'Go is not installed (no `go` on PATH).' : String(err) });
+      resolve({
+        ok: false,
+        reason: err.code === 'ENOENT' ? 'Go is not installed (no `go` on PATH).' : String(err),
+      });
     });
     child.on('close', (code) => {
       clearInterval(timer);
@@ -85,7 +97,9 @@ function goInstall(version, log) {
       fs.chmodSync(tmp, 0o755);
       fs.renameSync(tmp, path.join(target, 'temporal')); // atomic: concurrent callers never see half a file
       fs.rmSync(staging, { recursive: true, force: true });
-      log(`[temporal-cli] built ${version} in ${Math.round((Date.now() - started) / 1000)}s → ${path.join(target, 'temporal')}`);
+      log(
+        `[temporal-cli] built ${version} in ${Math.round((Date.now() - started) / 1000)}s → ${path.join(target, 'temporal')}`,
+      );
       resolve({ ok: true, path: path.join(target, 'temporal') });
     });
   });
@@ -99,7 +113,8 @@ async function ensureTemporalCli(opts = {}) {
   const log = opts.log ?? ((msg) => process.stderr.write(msg + '\n'));
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new Error(installHelp(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file.`));
+    if (!isExecutable(fromEnv))
+      throw new Error(installHelp(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file.`));
     return path.resolve(fromEnv);
   }
   const version = process.env.TEMPORAL_CLI_VERSION || DEFAULT_VERSION;

@@ -42,14 +42,12 @@ const bool = () =>
     .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const list = () =>
-  z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    );
+  z.string().transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 interface VarSpec<T> {
   schema: z.ZodType<T, string>;
@@ -64,48 +62,106 @@ function v<T>(schema: z.ZodType<T, string>, doc: string, def?: string): VarSpec<
 
 /** Every environment variable, its parser, default and documentation. */
 export const VARIABLES = {
-  LOG_LEVEL: v(z.enum(LOG_LEVELS), 'Log level of every process (pino): fatal, error, warn, info, debug, trace, silent.', 'info'),
+  LOG_LEVEL: v(
+    z.enum(LOG_LEVELS),
+    'Log level of every process (pino): fatal, error, warn, info, debug, trace, silent.',
+    'info',
+  ),
   PORT: v(port(), 'HTTP port of the API gateway.', '3000'),
-  HOST: v(z.string().min(1), 'Interface the API gateway, the carrier and worker metrics listen on.', '127.0.0.1'),
-  DATA_DIR: v(z.string().min(1), '`npm start` only: where the embedded Postgres and the Temporal dev server keep their data.', '.data'),
+  HOST: v(
+    z.string().min(1),
+    'Interface the API gateway, the carrier and worker metrics listen on.',
+    '127.0.0.1',
+  ),
+  DATA_DIR: v(
+    z.string().min(1),
+    '`npm start` only: where the embedded Postgres and the Temporal dev server keep their data.',
+    '.data',
+  ),
   DATABASE_URL: v(
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
     'Postgres connection URL. Unset under `npm start`: an embedded Postgres is started with its data under DATA_DIR. Required for a process run on its own.',
   ),
-  EMBEDDED_PG_PORT: v(port(), '`npm start` only: port of the embedded Postgres when DATABASE_URL is unset.', '54329'),
-  PG_POOL_MAX: v(int(1, 200), 'Maximum connections in each process\'s Postgres pool.', '10'),
+  EMBEDDED_PG_PORT: v(
+    port(),
+    '`npm start` only: port of the embedded Postgres when DATABASE_URL is unset.',
+    '54329',
+  ),
+  PG_POOL_MAX: v(int(1, 200), "Maximum connections in each process's Postgres pool.", '10'),
   TEMPORAL_ADDRESS: v(
     z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port'),
     'Temporal frontend host:port. Unset under `npm start`: the Temporal CLI dev server is started (UI on TEMPORAL_UI_PORT). A process run on its own defaults to 127.0.0.1:7233.',
   ),
-  TEMPORAL_PORT: v(port(), '`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset.', '7233'),
+  TEMPORAL_PORT: v(
+    port(),
+    '`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset.',
+    '7233',
+  ),
   TEMPORAL_NAMESPACE: v(z.string().min(1), 'Temporal namespace.', 'default'),
-  TEMPORAL_UI_PORT: v(port(), 'Port of the dev server\'s Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset).', '8233'),
-  TEMPORAL_UI_URL: v(z.url(), 'Web UI base URL printed and linked for operators. Defaults to http://127.0.0.1:TEMPORAL_UI_PORT.'),
-  TEMPORAL_TLS: v(bool(), 'Use TLS to reach Temporal (implied by TEMPORAL_API_KEY or a client certificate).', 'false'),
-  TEMPORAL_TLS_CERT_PATH: v(z.string().min(1), 'mTLS client certificate (PEM) for a remote Temporal cluster.'),
+  TEMPORAL_UI_PORT: v(
+    port(),
+    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset).",
+    '8233',
+  ),
+  TEMPORAL_UI_URL: v(
+    z.url(),
+    'Web UI base URL printed and linked for operators. Defaults to http://127.0.0.1:TEMPORAL_UI_PORT.',
+  ),
+  TEMPORAL_TLS: v(
+    bool(),
+    'Use TLS to reach Temporal (implied by TEMPORAL_API_KEY or a client certificate).',
+    'false',
+  ),
+  TEMPORAL_TLS_CERT_PATH: v(
+    z.string().min(1),
+    'mTLS client certificate (PEM) for a remote Temporal cluster.',
+  ),
   TEMPORAL_TLS_KEY_PATH: v(z.string().min(1), 'mTLS client private key (PEM).'),
-  TEMPORAL_TLS_CA_PATH: v(z.string().min(1), 'CA certificate (PEM) to verify the server, if not a public CA.'),
+  TEMPORAL_TLS_CA_PATH: v(
+    z.string().min(1),
+    'CA certificate (PEM) to verify the server, if not a public CA.',
+  ),
   TEMPORAL_TLS_SERVER_NAME: v(z.string().min(1), 'TLS server name override (SNI).'),
   TEMPORAL_API_KEY: v(z.string().min(1), 'API key for Temporal Cloud (sent as a bearer token; enables TLS).'),
-  TEMPORAL_CLI_PATH: v(z.string().min(1), 'Path of an existing `temporal` CLI binary; otherwise a cached build is used or built with Go.'),
+  TEMPORAL_CLI_PATH: v(
+    z.string().min(1),
+    'Path of an existing `temporal` CLI binary; otherwise a cached build is used or built with Go.',
+  ),
   AUTH_JWT_SECRET: v(
     z.string().min(32, 'must be at least 32 characters'),
     'HS256 secret for API bearer tokens. `npm start` generates one under DATA_DIR if unset; required for the API run on its own.',
   ),
-  ORDER_CANCELLATION_WINDOW_MS: v(int(0, 7 * 24 * 3600 * 1000), 'Durable timer after payment during which an order can still be cancelled; 0 = no window.', '10000'),
+  ORDER_CANCELLATION_WINDOW_MS: v(
+    int(0, 7 * 24 * 3600 * 1000),
+    'Durable timer after payment during which an order can still be cancelled; 0 = no window.',
+    '10000',
+  ),
   SHIPPING_COUNTRIES: v(
     list().pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'each must be an ISO 3166-1 alpha-2 code')).min(1)),
     'Comma-separated ISO 3166-1 alpha-2 codes the carrier ships to.',
     DEFAULT_SHIPPING_COUNTRIES.join(','),
   ),
-  CARRIER_URL: v(z.url(), 'Base URL of the shipping carrier HTTP service. Defaults to http://HOST:CARRIER_PORT.'),
+  CARRIER_URL: v(
+    z.url(),
+    'Base URL of the shipping carrier HTTP service. Defaults to http://HOST:CARRIER_PORT.',
+  ),
   CARRIER_PORT: v(port(), 'Port of the simulated carrier service started with the stack.', '4010'),
   CARRIER_FAILURE_RATE: v(rate(), 'Simulated carrier: share of requests that fail with 503 (0..1).', '0'),
   CARRIER_LATENCY_MS: v(int(0, 60000), 'Simulated carrier: added latency per request.', '0'),
-  CARRIER_TIMEOUT_MS: v(int(1, 60000), 'Timeout of one call to the carrier from the shipping worker.', '2000'),
-  METRICS_PORT_BASE: v(port(), 'Workers serve /metrics on consecutive ports from here: orders, inventory, payments, shipping.', '9464'),
-  WORKER_METRICS_URLS: v(list(), 'Comma-separated worker /metrics URLs the API gathers into its own /metrics. Defaults to the four METRICS_PORT_BASE ports on HOST.'),
+  CARRIER_TIMEOUT_MS: v(
+    int(1, 60000),
+    'Timeout of one call to the carrier from the shipping worker.',
+    '2000',
+  ),
+  METRICS_PORT_BASE: v(
+    port(),
+    'Workers serve /metrics on consecutive ports from here: orders, inventory, payments, shipping.',
+    '9464',
+  ),
+  WORKER_METRICS_URLS: v(
+    list(),
+    'Comma-separated worker /metrics URLs the API gathers into its own /metrics. Defaults to the four METRICS_PORT_BASE ports on HOST.',
+  ),
   WORKER_MAX_CONCURRENT_ACTIVITIES: v(int(1, 10000), 'Activity slots per worker process.', '100'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: v(int(1, 10000), 'Workflow task slots of the orders worker.', '100'),
   WORKER_MAX_CACHED_WORKFLOWS: v(int(0, 100000), 'Sticky workflow cache size of the orders worker.', '1000'),

@@ -30,9 +30,11 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const done = new Map(
-      (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM public.schema_migrations')).rows.map(
-        (r) => [r.name, r.checksum],
-      ),
+      (
+        await client.query<{ name: string; checksum: string }>(
+          'SELECT name, checksum FROM public.schema_migrations',
+        )
+      ).rows.map((r) => [r.name, r.checksum]),
     );
     for (const file of files) {
       const sql = await fs.readFile(path.join(dir, file), 'utf8');
@@ -48,7 +50,10 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       await client.query('BEGIN');
       try {
         await client.query(sql);
-        await client.query('INSERT INTO public.schema_migrations (name, checksum) VALUES ($1, $2)', [file, checksum]);
+        await client.query('INSERT INTO public.schema_migrations (name, checksum) VALUES ($1, $2)', [
+          file,
+          checksum,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

