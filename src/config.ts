@@ -158,6 +158,10 @@ export const VARIABLES = {
     'Workers serve /metrics on consecutive ports from here: orders, inventory, payments, shipping.',
     '9464',
   ),
+  WORKER_METRICS_PORT: v(
+    port(),
+    "Port of this worker process's /metrics and /health server. Defaults to METRICS_PORT_BASE + the queue's index.",
+  ),
   WORKER_METRICS_URLS: v(
     list(),
     'Comma-separated worker /metrics URLs the API gathers into its own /metrics. Defaults to the four METRICS_PORT_BASE ports on HOST.',
@@ -204,6 +208,8 @@ export interface Config {
   shippingCountries: string[];
   carrier: { url: string; port: number; failureRate: number; latencyMs: number; timeoutMs: number };
   metricsPortBase: number;
+  /** explicit /metrics port of this worker process (set by `npm start` when several run per queue) */
+  workerMetricsPort: number | undefined;
   workerMetricsUrls: string[];
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   workersPerQueue: number;
@@ -266,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: r.CARRIER_TIMEOUT_MS,
     },
     metricsPortBase: base,
+    workerMetricsPort: r.WORKER_METRICS_PORT,
     workerMetricsUrls:
       r.WORKER_METRICS_URLS ?? [0, 1, 2, 3].map((i) => `http://${r.HOST}:${base + i}/metrics`),
     worker: {
