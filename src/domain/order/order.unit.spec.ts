@@ -1,0 +1,198 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deciderSpec } from '../decider-spec';
+import { orderDecider, type OrderEvent, type PlaceOrder } from './order';
+
+const spec = deciderSpec(orderDecider);
+const T0 = '2026-01-01T10:00:00.000Z';
+const T1 = '2026-01-01T10:01:00.000Z';
+const address = { name: 'Ada', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
+const place: PlaceOrder = {
+  type: 'PlaceOrder',
+  orderId: 'o1',
+  customerId: 'c1',
+  lines: [
+    { sku: 'A', quantity: 2, unitPrice: 500 },
+    { sku: 'B', quantity: 1, unitPrice: 250 },
+  ],
+  total: 1250,
+  currency: 'USD',
+  shippingAddress: address,
+  now: T0,
+};
+const placed: OrderEvent = {
+  type: 'OrderPlaced',
+  data: {
+    orderId: 'o1',
+    customerId: 'c1',
+    lines: place.lines,
+    total: 1250,
+    currency: 'USD',
+    shippingAddress: address,
+    placedAt: T0,
+  },
+};
+const reserved: OrderEvent = { type: 'OrderInventoryReserved', data: { orderId: 'o1', at: T1 } };
+const paid: OrderEvent = { type: 'OrderPaid', data: { orderId: 'o1', amount: 1250, at: T1 } };
+const shipped: OrderEvent = {
+  type: 'OrderShipped',
+  data: { orderId: 'o1', shipmentId: 'shp-o1', trackingNumber: 'TRK1', at: T1 },
+};
+const completed: OrderEvent = { type: 'OrderCompleted', data: { orderId: 'o1', at: T1 } };
+const failed: OrderEvent = {
+  type: 'OrderFailed',
+  data: { orderId: 'o1', reason: 'no stock', step: 'reserve', at: T1 },
+};
+const cancelled: OrderEvent = {
+  type: 'OrderCancelled',
+  data: { orderId: 'o1', reason: 'changed mind', at: T1 },
+};
+
+describe('Order decider', () => {
+  describe('placing', () => {
+    it('a new order is placed with its lines, total and address', () => {
+      spec.given([]).when(place).then([placed]);
+    });
+    it('placing the same order again changes nothing', () => {
+      spec.given([placed]).when(place).then([]);
+    });
+    it('a total that is not the sum of the lines is refused', () => {
+      spec
+        .given([])
+        .when({ ...place, total: 1 })
+        .thenThrows('InvalidAmount');
+    });
+    it('a non-positive or fractional quantity is refused', () => {
+      spec
+        .given([])
+        .when({ ...place, lines: [{ sku: 'A', quantity: 0, unitPrice: 5 }], total: 0 })
+        .thenThrows('InvalidAmount');
+      spec
+        .given([])
+        .when({ ...place, lines: [{ sku: 'A', quantity: 1.5, unitPrice: 2 }], total: 3 })
+        .thenThrows('InvalidAmount');
+    });
+    it('an order without lines or with duplicate SKUs is refused', () => {
+      spec
+        .given([])
+        .when({ ...place, lines: [], total: 0 })
+        .thenThrows('InvalidCommand');
+      spec
+        .given([])
+        .when({
+          ...place,
+          lines: [
+            { sku: 'A', quantity: 1, unitPrice: 1 },
+            { sku: 'A', quantity: 1, unitPrice: 1 },
+          ],
+          total: 2,
+        })
+        .thenThrows('InvalidCommand');
+    });
+  });
+
+  describe('the happy path in order', () => {
+    it('moves placed → inventory reserved → paid → shipped → completed', () => {
+      spec.given([placed]).when({ type: 'MarkInventoryReserved', now: T1 }).then([reserved]);
+      spec.given([placed, reserved]).when({ type: 'MarkPaid', amount: 1250, now: T1 }).then([paid]);
+      spec
+        .given([placed, reserved, paid])
+        .when({ type: 'MarkShipped', shipmentId: 'shp-o1', trackingNumber: 'TRK1', now: T1 })
+        .then([shipped]);
+      spec
+        .given([placed, reserved, paid, shipped])
+        .when({ type: 'CompleteOrder', now: T1 })
+        .then([completed]);
+      const state = spec.given([placed, reserved, paid, shipped, completed]).state();
+      assert.ok(state.status === 'COMPLETED');
+      assert.equal(state.trackingNumber, 'TRK1');
+    });
+    it('repeating a step that already happened changes nothing', () => {
+      spec.given([placed, reserved]).when({ type: 'MarkInventoryReserved', now: T1 }).then([]);
+      spec
+        .given([placed, reserved, paid, shipped])
+        .when({ type: 'MarkPaid', amount: 1250, now: T1 })
+        .then([]);
+      spec
+        .given([placed, reserved, paid, shipped, completed])
+        .when({ type: 'CompleteOrder', now: T1 })
+        .then([]);
+    });
+    it('a payment that is not the order total is refused', () => {
+      spec
+        .given([placed, reserved])
+        .when({ type: 'MarkPaid', amount: 1, now: T1 })
+        .thenThrows('InvalidAmount');
+    });
+  });
+
+  describe('invalid transitions', () => {
+    it('paid before inventory reserved is refused', () => {
+      spec.given([placed]).when({ type: 'MarkPaid', amount: 1250, now: T1 }).thenThrows('InvalidTransition');
+    });
+    it('shipped before paid, completed before shipped are refused', () => {
+      spec
+        .given([placed, reserved])
+        .when({ type: 'MarkShipped', shipmentId: 's', trackingNumber: 't', now: T1 })
+        .thenThrows('InvalidTransition');
+      spec
+        .given([placed, reserved, paid])
+        .when({ type: 'CompleteOrder', now: T1 })
+        .thenThrows('InvalidTransition');
+    });
+    it('nothing but placing is accepted before the order exists', () => {
+      spec.given([]).when({ type: 'MarkInventoryReserved', now: T1 }).thenThrows('InvalidTransition');
+      spec.given([]).when({ type: 'MarkPaid', amount: 1, now: T1 }).thenThrows('InvalidTransition');
+    });
+    it('failing or cancelling an order that was never placed is a no-op (nothing to undo)', () => {
+      spec.given([]).when({ type: 'CancelOrder', reason: 'x', now: T1 }).then([]);
+      spec.given([]).when({ type: 'FailOrder', reason: 'x', step: 'place', now: T1 }).then([]);
+    });
+    it('after a failure only a repeated failure is accepted (as a no-op)', () => {
+      spec
+        .given([placed, failed])
+        .when({ type: 'FailOrder', reason: 'again', step: 'pay', now: T1 })
+        .then([]);
+      spec
+        .given([placed, failed])
+        .when({ type: 'MarkInventoryReserved', now: T1 })
+        .thenThrows('InvalidTransition');
+      spec
+        .given([placed, failed])
+        .when({ type: 'CancelOrder', reason: 'x', now: T1 })
+        .thenThrows('InvalidTransition');
+    });
+    it('after completion the order can be neither failed nor cancelled', () => {
+      const history = [placed, reserved, paid, shipped, completed];
+      spec
+        .given(history)
+        .when({ type: 'FailOrder', reason: 'x', step: 'y', now: T1 })
+        .thenThrows('InvalidTransition');
+      spec.given(history).when({ type: 'CancelOrder', reason: 'x', now: T1 }).thenThrows('InvalidTransition');
+    });
+  });
+
+  describe('failure and cancellation', () => {
+    it('an order fails with a reason and the step that failed', () => {
+      spec
+        .given([placed, reserved])
+        .when({ type: 'FailOrder', reason: 'no stock', step: 'reserve', now: T1 })
+        .then([failed]);
+      const state = spec.given([placed, failed]).state();
+      assert.deepEqual(state.status !== 'NONE' && state.failure, { reason: 'no stock', step: 'reserve' });
+    });
+    it('an order can be cancelled before it ships, once', () => {
+      spec
+        .given([placed, reserved, paid])
+        .when({ type: 'CancelOrder', reason: 'changed mind', now: T1 })
+        .then([cancelled]);
+      spec.given([placed, cancelled]).when({ type: 'CancelOrder', reason: 'again', now: T1 }).then([]);
+    });
+    it('a shipped order cannot be cancelled', () => {
+      spec
+        .given([placed, reserved, paid, shipped])
+        .when({ type: 'CancelOrder', reason: 'late', now: T1 })
+        .thenThrows('InvalidTransition');
+    });
+  });
+});
