@@ -95,3 +95,102 @@ export interface Decider<C, E extends { type: string }, S> {
   decide: (command: C, state: S) => E[];
   evolve: (state: S, event: E) => S;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Additions by the event store engineer (additive only). Implementation: ./store.ts.
+
+/**
+ * Checkpoint of a reader of all streams (readAll). Events are read in (transactionId, position) order and
+ * only from transactions below the reader's snapshot xmin, so nothing can later appear before a checkpoint.
+ * transactionId is a Postgres xid8 as a decimal string; START_POSITION reads from the beginning.
+ */
+export interface AllPosition {
+  transactionId: string;
+  position: number;
+}
+
+export interface ReadAllOptions {
+  /** exclusive; default: the beginning */
+  after?: AllPosition;
+  /** default 1000 */
+  limit?: number;
+}
+
+export interface ReadAllResult {
+  events: (StoredEvent & { transactionId: string })[];
+  /** the checkpoint after the last returned event (`after` unchanged when none) */
+  next: AllPosition;
+  /** the snapshot xmin the read used: every transaction below it is finished and was read (up to limit) */
+  horizon: string;
+}
+
+/** Upcasts an event type's older `data` to its current schema version on read. */
+export interface EventUpcaster {
+  currentVersion: number;
+  /** data stored at schema version `fromVersion` → data at `currentVersion` */
+  upcast: (fromVersion: number, data: unknown) => unknown;
+}
+export type UpcasterRegistry = Record<string, EventUpcaster>;
+
+/** How to store an aggregate's state in a snapshot; default: JSON with snapshot schema version 1. */
+export interface SnapshotCodec<S> {
+  /** bump when evolve or the state shape changes: older snapshots are then ignored */
+  version: number;
+  serialize: (state: S) => unknown;
+  deserialize: (json: unknown) => S;
+}
+
+export interface AggregateStreamOptions<S = unknown> {
+  /** state as of this instant (no snapshots used) */
+  asOf?: Date;
+  /** state at this version (no snapshots used) */
+  toVersion?: number;
+  snapshot?: SnapshotCodec<S>;
+}
+
+export interface AggregateStreamResult<S> {
+  state: S;
+  /** stream version the state reflects (0: no events) */
+  version: number;
+  /** version of the snapshot the fold started from (0: full replay) */
+  snapshotVersion: number;
+}
+
+/** Some, but not all, event ids of an append already exist (or exist in another stream): not a retry. */
+export class EventIdConflictError extends Error {
+  override name = 'EventIdConflictError';
+  constructor(
+    readonly streamId: string,
+    readonly existingIds: string[],
+  ) {
+    super(`Stream ${streamId}: event ids already stored as other events: ${existingIds.join(', ')}`);
+  }
+}
+
+export interface EventStore {
+  readonly schema: string;
+  /**
+   * Appends atomically. Also honours `publish` (AppendOptionsExtra): mirror each stored event to the outbox
+   * as an EventEnvelope (see ./envelope.ts).
+   */
+  append(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent[],
+    opts?: AppendOptions & AppendOptionsExtra,
+  ): Promise<AppendResult>;
+  readStream(streamId: string, opts?: ReadStreamOptions): Promise<StoredEvent[]>;
+  readAll(opts?: ReadAllOptions): Promise<ReadAllResult>;
+  aggregateStream<C, E extends { type: string }, S>(
+    streamId: string,
+    decider: Decider<C, E, S>,
+    opts?: AggregateStreamOptions<S>,
+  ): Promise<AggregateStreamResult<S>>;
+  /** current version of a stream (0 when it does not exist) */
+  streamVersion(streamId: string): Promise<number>;
+}
+
+export interface AppendOptionsExtra {
+  /** mirror every appended event to the outbox (topic `<schema>.<type>`, payload an EventEnvelope) */
+  publish?: boolean;
+}

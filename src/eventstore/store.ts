@@ -1,0 +1,492 @@
+/**
+ * Postgres event store (tables: migrations/0001_eventstore.sql, one set per service schema).
+ *
+ * append — one SQL statement (a CTE), so without `opts.client` it runs as a single autocommit round trip:
+ *   1. looks up the new event ids;
+ *   2. bumps the stream's row in `streams` with an optimistic check (UPDATE ... WHERE version = expected;
+ *      INSERT ... ON CONFLICT DO NOTHING for 'no_stream'; upsert for 'any'). Concurrent appenders to one
+ *      stream serialise on that row: the loser re-checks the WHERE clause against the committed row, matches
+ *      nothing, and writes nothing → ConcurrencyError. Versions are therefore 1..n without gaps;
+ *   3. inserts the events with versions (newVersion - n + i), the outbox rows (explicit `opts.outbox` and,
+ *      with `publish`, one EventEnvelope per event) and, when any outbox row is written, pg_notify of the
+ *      relay channel — all in the same transaction.
+ *   Idempotency: if every id of the batch is already stored in this stream, the append is a no-op that
+ *   returns the stored events with `appended: false` (whatever the expected version: a retried append
+ *   after success must not fail). If only some ids exist, or they exist in another stream, the batch cannot
+ *   be a retry of one atomic append: EventIdConflictError, nothing written. An append racing a concurrent
+ *   append of the same ids loses on the unique index; it is retried once (own transaction) and becomes the
+ *   no-op, or raises ConcurrencyError inside a caller's transaction (which Postgres has aborted anyway).
+ *
+ * readAll — gap-safe global order. Each event stores its writer's top-level transaction id
+ *   (pg_current_xact_id()). A reader returns only events with transaction_id < pg_snapshot_xmin(snapshot),
+ *   ordered by (transaction_id, global_position), after the checkpoint (transactionId, position).
+ *   Proof: every transaction below xmin has finished, so the set of events below xmin is final; a
+ *   transaction that commits later has an xid ≥ that xmin > every checkpoint handed out so far, so its
+ *   events sort after every checkpoint and are read on a later call. (A long-running transaction anywhere in
+ *   the cluster holds xmin back: it delays readers, it never makes them skip.)
+ *
+ * Snapshots — aggregateStream without asOf/toVersion starts from the newest snapshot for the codec's
+ *   version and stores a new one once `snapshotEvery` (default 100) events were folded past it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { upcast } from './envelope';
+import {
+  ConcurrencyError,
+  EventIdConflictError,
+  type AggregateStreamOptions,
+  type AggregateStreamResult,
+  type AllPosition,
+  type AppendOptions,
+  type AppendOptionsExtra,
+  type AppendResult,
+  type Decider,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadAllResult,
+  type ReadStreamOptions,
+  type SnapshotCodec,
+  type StoredEvent,
+  type UpcasterRegistry,
+} from './types';
+
+export interface EventStoreOptions {
+  pool: Pool;
+  /** the service's Postgres schema: orders, inventory, payments or shipping */
+  schema: string;
+  upcasters?: UpcasterRegistry;
+  /** store a snapshot once this many events were folded past the last one; default 100; 0 disables */
+  snapshotEvery?: number;
+  /** clock for recorded_at; default: the database's statement_timestamp() */
+  now?: () => Date;
+}
+
+export const START_POSITION: AllPosition = Object.freeze({ transactionId: '0', position: 0 });
+
+export const outboxChannel = (schema: string): string => `${schema}_outbox`;
+
+export function quoteSchema(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  return `"${schema}"`;
+}
+
+const JSON_SNAPSHOT: SnapshotCodec<unknown> = {
+  version: 1,
+  serialize: (s) => s,
+  deserialize: (j) => j,
+};
+
+interface EventRow extends QueryResultRow {
+  global_position: number;
+  transaction_id: string;
+  stream_id: string;
+  version: number;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+const EVENT_COLUMNS =
+  'global_position, transaction_id::text AS transaction_id, stream_id, version, event_id, event_type, ' +
+  'schema_version, data, metadata, recorded_at';
+
+type Mode = 'no_stream' | 'expected' | 'any';
+
+/** SQL of the single append statement, per expected-version mode and outbox flags. Exported for review. */
+export function appendSql(schema: string, mode: Mode, explicitOutbox: boolean, publish: boolean): string {
+  const s = quoteSchema(schema);
+  // $1 stream, $2 n, $3 expected, $4 ids, $5 types, $6 schema versions, $7 data, $8 metadata, $9 recorded_at
+  // $10.. explicit outbox: ids, topics, aggregate ids, payloads, metadata; $15 channel / $10 channel
+  const guard = '(SELECT n FROM existing) = 0';
+  const bump =
+    mode === 'expected'
+      ? `UPDATE ${s}.streams SET version = version + $2, updated_at = coalesce($9, statement_timestamp())
+           WHERE stream_id = $1 AND version = $3 AND ${guard} RETURNING version`
+      : mode === 'no_stream'
+        ? `INSERT INTO ${s}.streams (stream_id, version, updated_at)
+             SELECT $1, $2, coalesce($9, statement_timestamp()) WHERE ${guard}
+             ON CONFLICT (stream_id) DO NOTHING RETURNING version`
+        : `INSERT INTO ${s}.streams AS st (stream_id, version, updated_at)
+             SELECT $1, $2, coalesce($9, statement_timestamp()) WHERE ${guard}
+             ON CONFLICT (stream_id) DO UPDATE SET version = st.version + $2, updated_at = excluded.updated_at
+             RETURNING version`;
+  const ctes = [
+    `existing AS (
+       SELECT count(*)::int AS n, count(*) FILTER (WHERE stream_id = $1)::int AS same
+       FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`,
+    `bump AS (${bump})`,
+    `ins AS (
+       INSERT INTO ${s}.events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
+       SELECT $1, b.version - $2 + e.ord, e.id, e.type, e.sv, e.data, $8::jsonb, coalesce($9, statement_timestamp())
+       FROM bump b, unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, sv, data, ord)
+       RETURNING global_position, version, event_id, event_type, schema_version, data, metadata, recorded_at,
+                 transaction_id)`,
+  ];
+  let p = 10;
+  if (explicitOutbox) {
+    ctes.push(`obx AS (
+       INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
+       SELECT o.id, o.topic, o.agg, o.payload, o.meta
+       FROM unnest($10::uuid[], $11::text[], $12::text[], $13::jsonb[], $14::jsonb[]) WITH ORDINALITY
+            AS o(id, topic, agg, payload, meta, ord)
+       WHERE EXISTS (SELECT 1 FROM bump)
+       ORDER BY o.ord
+       RETURNING 1)`);
+    p = 15;
+  }
+  if (publish) {
+    ctes.push(`obp AS (
+       INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
+       SELECT i.event_id, '${schema}.' || i.event_type, $1,
+              jsonb_build_object('eventId', i.event_id, 'streamId', $1::text, 'version', i.version,
+                'type', i.event_type, 'schemaVersion', i.schema_version, 'data', i.data,
+                'metadata', i.metadata, 'recordedAt', i.recorded_at),
+              i.metadata
+       FROM ins i ORDER BY i.version
+       RETURNING 1)`);
+  }
+  const notifies = explicitOutbox || publish;
+  if (notifies) ctes.push(`note AS (SELECT pg_notify($${p}, '') FROM bump)`);
+  return `WITH ${ctes.join(',\n')}
+SELECT $3::bigint AS expected, (SELECT version FROM bump) AS new_version,
+       (SELECT n FROM existing) AS existing,
+       (SELECT same FROM existing) AS existing_same,
+       (SELECT version FROM ${s}.streams WHERE stream_id = $1) AS current_version,
+       (SELECT coalesce(json_agg(json_build_object('p', global_position, 'v', version, 'id', event_id,
+                 't', event_type, 'sv', schema_version, 'd', data, 'm', metadata, 'r', recorded_at,
+                 'x', transaction_id::text) ORDER BY version), '[]') FROM ins) AS inserted
+       ${notifies ? ', (SELECT count(*) FROM note) AS notified' : ''}`;
+}
+
+interface AppendRow {
+  new_version: number | null;
+  existing: number;
+  existing_same: number;
+  current_version: number | null;
+  inserted: {
+    p: number;
+    v: number;
+    id: string;
+    t: string;
+    sv: number;
+    d: unknown;
+    m: EventMetadata;
+    r: string;
+  }[];
+}
+
+function modeOf(expected: ExpectedVersion): Mode {
+  if (expected === 'any') return 'any';
+  if (expected === 'no_stream' || expected === 0) return 'no_stream';
+  if (!Number.isInteger(expected) || expected < 0) throw new Error(`invalid expected version ${expected}`);
+  return 'expected';
+}
+
+export function createEventStore(options: EventStoreOptions): EventStore {
+  const { pool, schema, upcasters } = options;
+  const s = quoteSchema(schema);
+  const snapshotEvery = options.snapshotEvery ?? 100;
+  const channel = outboxChannel(schema);
+
+  const toStored = (r: EventRow): StoredEvent & { transactionId: string } => {
+    const u = upcast(upcasters, r.event_type, r.schema_version, r.data);
+    return {
+      globalPosition: r.global_position,
+      transactionId: r.transaction_id,
+      streamId: r.stream_id,
+      version: r.version,
+      id: r.event_id,
+      type: r.event_type,
+      schemaVersion: u.schemaVersion,
+      data: u.data,
+      metadata: r.metadata,
+      recordedAt: r.recorded_at,
+    };
+  };
+
+  async function readByIds(db: Pool | PoolClient, ids: string[]): Promise<StoredEvent[]> {
+    const r = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${s}.events WHERE event_id = ANY($1::uuid[]) ORDER BY version`,
+      [ids],
+    );
+    return r.rows.map(toStored);
+  }
+
+  async function appendOnce(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: NewEvent[],
+    opts: AppendOptions & AppendOptionsExtra,
+  ): Promise<AppendResult> {
+    const mode = modeOf(expected);
+    const ids = events.map((e) => e.id ?? randomUUID());
+    const metadata = opts.metadata ?? {};
+    const outbox = opts.outbox ?? [];
+    const publish = opts.publish ?? false;
+    const values: unknown[] = [
+      streamId,
+      events.length,
+      typeof expected === 'number' ? expected : 0,
+      ids,
+      events.map((e) => e.type),
+      events.map((e) => e.schemaVersion ?? upcasters?.[e.type]?.currentVersion ?? 1),
+      events.map((e) => JSON.stringify(e.data ?? null)),
+      JSON.stringify(metadata),
+      options.now ? options.now() : null,
+    ];
+    if (outbox.length > 0) {
+      values.push(
+        outbox.map((m) => m.id),
+        outbox.map((m) => m.topic),
+        outbox.map((m) => m.aggregateId),
+        outbox.map((m) => JSON.stringify(m.payload ?? null)),
+        outbox.map((m) => JSON.stringify(m.metadata ?? metadata)),
+      );
+    }
+    if (outbox.length > 0 || publish) values.push(channel);
+    const text = appendSql(schema, mode, outbox.length > 0, publish);
+    const name = `es_append_${schema}_${mode}_${outbox.length > 0 ? 'o' : ''}${publish ? 'p' : ''}`;
+    const db = opts.client ?? pool;
+    const { rows } = await db.query<AppendRow>({ name, text, values });
+    const row = rows[0]!;
+    if (row.existing > 0) {
+      if (row.existing === ids.length && row.existing_same === ids.length) {
+        return { appended: false, nextVersion: row.current_version ?? 0, events: await readByIds(db, ids) };
+      }
+      const stored = await db.query<{ event_id: string }>(
+        `SELECT event_id FROM ${s}.events WHERE event_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      throw new EventIdConflictError(
+        streamId,
+        stored.rows.map((x) => x.event_id),
+      );
+    }
+    if (row.new_version === null) {
+      throw new ConcurrencyError(streamId, expected, row.current_version ?? 0);
+    }
+    return {
+      appended: true,
+      nextVersion: row.new_version,
+      events: row.inserted.map((e) => ({
+        globalPosition: e.p,
+        streamId,
+        version: e.v,
+        id: e.id,
+        type: e.t,
+        schemaVersion: e.sv,
+        data: e.d,
+        metadata: e.m,
+        recordedAt: new Date(e.r),
+      })),
+    };
+  }
+
+  const store: EventStore = {
+    schema,
+
+    async append(streamId, expected, events, opts = {}) {
+      if (events.length === 0) {
+        const version = await store.streamVersion(streamId);
+        if (typeof expected === 'number' && expected !== version) {
+          throw new ConcurrencyError(streamId, expected, version);
+        }
+        return { appended: false, nextVersion: version, events: [] };
+      }
+      try {
+        return await appendOnce(streamId, expected, events, opts);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // a concurrent append stored (some of) the same ids first
+        if (opts.client) throw new ConcurrencyError(streamId, expected, -1);
+        return appendOnce(streamId, expected, events, opts);
+      }
+    },
+
+    async readStream(streamId, opts: ReadStreamOptions = {}) {
+      const r = await pool.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM ${s}.events
+         WHERE stream_id = $1 AND version >= $2 AND version <= $3
+           AND ($4::timestamptz IS NULL OR version <= (
+             SELECT coalesce(max(version), 0) FROM ${s}.events WHERE stream_id = $1 AND recorded_at <= $4))
+         ORDER BY version`,
+        [streamId, opts.fromVersion ?? 1, opts.toVersion ?? Number.MAX_SAFE_INTEGER, opts.asOf ?? null],
+      );
+      return r.rows.map(toStored);
+    },
+
+    async readAll(opts: ReadAllOptions = {}): Promise<ReadAllResult> {
+      const after = opts.after ?? START_POSITION;
+      const r = await pool.query<EventRow & { horizon: string }>({
+        name: `es_read_all_${schema}`,
+        text: `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+          SELECT h.xmin::text AS horizon, e.*
+          FROM h LEFT JOIN LATERAL (
+            SELECT ${EVENT_COLUMNS} FROM ${s}.events
+            WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < h.xmin
+            ORDER BY transaction_id, global_position
+            LIMIT $3) e ON true`,
+        values: [after.transactionId, after.position, opts.limit ?? 1000],
+      });
+      const horizon = r.rows[0]!.horizon;
+      const events = r.rows.filter((x) => x.event_id !== null).map(toStored);
+      const last = events[events.length - 1];
+      return {
+        events,
+        next: last ? { transactionId: last.transactionId, position: last.globalPosition } : after,
+        horizon,
+      };
+    },
+
+    async aggregateStream<C, E extends { type: string }, S>(
+      streamId: string,
+      decider: Decider<C, E, S>,
+      opts: AggregateStreamOptions<S> = {},
+    ): Promise<AggregateStreamResult<S>> {
+      const fold = (state: S, events: StoredEvent[]): S =>
+        events.reduce((st, e) => decider.evolve(st, e as unknown as E), state);
+      if (opts.asOf !== undefined || opts.toVersion !== undefined) {
+        const events = await store.readStream(streamId, {
+          ...(opts.asOf ? { asOf: opts.asOf } : {}),
+          ...(opts.toVersion !== undefined ? { toVersion: opts.toVersion } : {}),
+        });
+        return {
+          state: fold(decider.initialState(), events),
+          version: events.length ? events[events.length - 1]!.version : 0,
+          snapshotVersion: 0,
+        };
+      }
+      const codec = (opts.snapshot ?? JSON_SNAPSHOT) as SnapshotCodec<S>;
+      let state = decider.initialState();
+      let from = 0;
+      if (snapshotEvery > 0) {
+        const snap = await pool.query<{ version: number; state: unknown }>(
+          `SELECT version, state FROM ${s}.snapshots WHERE stream_id = $1 AND snapshot_version = $2
+           ORDER BY version DESC LIMIT 1`,
+          [streamId, codec.version],
+        );
+        if (snap.rows[0]) {
+          state = codec.deserialize(snap.rows[0].state);
+          from = snap.rows[0].version;
+        }
+      }
+      const events = await store.readStream(streamId, { fromVersion: from + 1 });
+      state = fold(state, events);
+      const version = events.length ? events[events.length - 1]!.version : from;
+      if (snapshotEvery > 0 && version - from >= snapshotEvery) {
+        await pool.query(
+          `INSERT INTO ${s}.snapshots (stream_id, snapshot_version, version, state) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [streamId, codec.version, version, JSON.stringify(codec.serialize(state))],
+        );
+      }
+      return { state, version, snapshotVersion: from };
+    },
+
+    async streamVersion(streamId) {
+      const r = await pool.query<{ version: number }>(
+        `SELECT version FROM ${s}.streams WHERE stream_id = $1`,
+        [streamId],
+      );
+      return r.rows[0]?.version ?? 0;
+    },
+  };
+  return store;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const ID_NAMESPACE = Buffer.from('6f3c1b0e5a4d4c2e9b7f0a1d2c3e4f50', 'hex');
+
+/**
+ * A uuid (version-5 layout: SHA-1 of a fixed namespace and `key#index`) that is the same on every retry, so a
+ * retried activity appends the same event ids and its append becomes a no-op.
+ */
+export function deterministicEventId(key: string, index: number): string {
+  const h = createHash('sha1').update(ID_NAMESPACE).update(`${key}#${index}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+export interface HandleCommandOptions<E> {
+  metadata?: EventMetadata;
+  /** explicit ids for the decided events (by index) */
+  eventIds?: string[];
+  /** derive the ids with deterministicEventId(idempotencyKey, index) */
+  idempotencyKey?: string;
+  /** integration events to write with the append (a function receives the decided events) */
+  outbox?: AppendOptions['outbox'] | ((events: E[]) => NonNullable<AppendOptions['outbox']>);
+  /** mirror the appended events to the outbox (see envelope.ts) */
+  publish?: boolean;
+  /** retries after a ConcurrencyError; default 5 */
+  maxRetries?: number;
+}
+
+export interface HandleCommandResult<S> {
+  events: StoredEvent[];
+  state: S;
+  version: number;
+  appended: boolean;
+}
+
+/**
+ * load → decide → append with the loaded version as the expected version; on a ConcurrencyError, reload and
+ * decide again (up to maxRetries). Errors thrown by decide (business refusals) propagate unchanged.
+ */
+export async function handleCommand<C, E extends { type: string; data?: unknown }, S>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<C, E, S>,
+  command: C,
+  opts: HandleCommandOptions<E> = {},
+): Promise<HandleCommandResult<S>> {
+  const maxRetries = opts.maxRetries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    const { state, version } = await store.aggregateStream(streamId, decider);
+    const decided = decider.decide(command, state);
+    if (decided.length === 0) return { events: [], state, version, appended: false };
+    const ids =
+      opts.eventIds ??
+      (opts.idempotencyKey !== undefined
+        ? decided.map((_, i) => deterministicEventId(opts.idempotencyKey!, i))
+        : undefined);
+    const events: NewEvent[] = decided.map((e, i) => ({
+      type: e.type,
+      data: e.data,
+      ...(ids?.[i] ? { id: ids[i] } : {}),
+    }));
+    const outbox = typeof opts.outbox === 'function' ? opts.outbox(decided) : opts.outbox;
+    try {
+      const r = await store.append(streamId, version === 0 ? 'no_stream' : version, events, {
+        ...(opts.metadata ? { metadata: opts.metadata } : {}),
+        ...(outbox ? { outbox } : {}),
+        ...(opts.publish ? { publish: true } : {}),
+      });
+      if (!r.appended) {
+        const now = await store.aggregateStream(streamId, decider);
+        return { events: r.events, state: now.state, version: now.version, appended: false };
+      }
+      return {
+        events: r.events,
+        state: decided.reduce(decider.evolve, state),
+        version: r.nextVersion,
+        appended: true,
+      };
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError) || attempt >= maxRetries) throw err;
+      await new Promise((res) => setTimeout(res, Math.random() * 10 * (attempt + 1)));
+    }
+  }
+}
