@@ -2,7 +2,13 @@
  * The saga's public contract: task queues, ids, input, query and update definitions. This is the only
  * workflow module the API imports (it starts, queries and updates sagas through these definitions).
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import {
+  type SearchAttributePair,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { CustomerIdKey, OrderStatusKey } from './search-attributes';
 
 export const TASK_QUEUES = {
   orders: 'orders',
@@ -45,6 +51,8 @@ export interface OrderSagaInput {
   cancellationWindowMs: number;
   /** gateway request id, carried into event metadata */
   requestId?: string;
+  /** test/operator tuning of retry budgets (see SagaTuning); production leaves it unset */
+  tuning?: SagaTuning;
 }
 
 /** Fine-grained saga states (the explicit state machine). */
@@ -104,3 +112,80 @@ export const sagaStateQuery = defineQuery<SagaStateView>('sagaState');
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderRequest]>('cancelOrder');
 
 export const ORDER_SAGA_WORKFLOW_TYPE = 'orderSaga';
+
+// ---------------------------------------------------------------------------------------------------------
+// Additions by the saga engineer (additive only).
+
+/**
+ * Optional retry/timeout tuning, carried in the input so tests (and operators starting a one-off saga)
+ * can shrink the retry budgets. Unset fields use the production defaults in activity-proxies.ts.
+ */
+export interface SagaTuning {
+  /** initial retry interval of every forward step (ms) */
+  retryInitialIntervalMs?: number;
+  /** maximum retry interval of every forward step (ms) */
+  retryMaximumIntervalMs?: number;
+  /** total time budget of the shipment step (all attempts), e.g. while the carrier is down (ms) */
+  shipmentBudgetMs?: number;
+  /** attempts of each compensation before the saga parks in COMPENSATION_BLOCKED */
+  compensationMaxAttempts?: number;
+}
+
+/**
+ * What the workflow returns. Business outcomes (FAILED for no stock / no funds / unsupported country /
+ * carrier unavailable, CANCELLED) are results, not workflow failures: the saga did its job (it compensated),
+ * and the outcome is visible in the result, the `sagaState` query and the `OrderStatus` search attribute.
+ * A workflow *failure* is kept for bugs (it never happens by design).
+ */
+export interface OrderSagaResult {
+  orderId: string;
+  status: Exclude<OrderStatus, 'PENDING' | 'COMPENSATION_BLOCKED'>;
+  state: SagaStateName;
+  trackingNumber?: string;
+  failure?: SagaFailure;
+  compensationsRun: string[];
+}
+
+/**
+ * Resumes a saga parked in COMPENSATION_BLOCKED: the blocked compensation is attempted again (with a fresh
+ * retry budget) and the unwinding continues. `temporal workflow signal --name retryCompensation -w order-<id>`.
+ */
+export const retryCompensationSignal = defineSignal<[]>('retryCompensation');
+
+/** Business refusals: non-retryable ApplicationFailure types that fail the saga (after compensation). */
+export const BUSINESS_ERROR_TYPES = [
+  'InsufficientStock',
+  'InsufficientFunds',
+  'UnsupportedCountry',
+  'UnknownItem',
+  'UnknownAccount',
+  'InvalidOrder',
+] as const;
+
+const usd = (cents: number): string => `$${(cents / 100).toFixed(2)}`;
+
+/** The one-line summary the Web UI shows for a saga. */
+export const orderSagaSummary = (input: Pick<OrderSagaInput, 'orderId' | 'customerId' | 'total'>): string =>
+  `Order ${input.orderId} · customer ${input.customerId} · ${usd(input.total)}`;
+
+/**
+ * Start options for `client.workflow.start(orderSaga, orderSagaStartOptions(input))` (API and tests).
+ * - workflow id `order-<orderId>`: the business id; the gateway's idempotency key maps to it;
+ * - USE_EXISTING: a second start while the saga runs returns the running one (idempotent POST);
+ * - REJECT_DUPLICATE: after the saga closed, the same order can never run a second time.
+ */
+export function orderSagaStartOptions(input: OrderSagaInput) {
+  return {
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue: TASK_QUEUES.orders,
+    args: [input] as [OrderSagaInput],
+    typedSearchAttributes: [
+      { key: CustomerIdKey, value: input.customerId },
+      { key: OrderStatusKey, value: 'PENDING' },
+    ] as SearchAttributePair[],
+    staticSummary: orderSagaSummary(input),
+    staticDetails: `${input.lines.length} line(s) to ${input.shippingAddress.country}; placed ${input.placedAt}`,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The compensation stack. `push(name, undo)` before the step whose effect can land although the call reports
+ * failure; `unwind()` runs the undos newest-first inside `CancellationScope.nonCancellable`, so a cancelled
+ * workflow still compensates. Each undo is an activity call with its own bounded, durable retry policy
+ * (activity-proxies.ts). If an undo still fails after that budget, the stack does not swallow it: it calls
+ * `onBlocked` (the saga parks in COMPENSATION_BLOCKED and waits for the `retryCompensation` signal) and then
+ * tries the same undo again, so nothing is skipped and nothing runs out of order.
+ */
+import { CancellationScope } from '@temporalio/workflow';
+
+export interface CompensationHooks {
+  /** called before an undo runs */
+  onRun?: (name: string) => void;
+  /** called after an undo finished */
+  onDone?: (name: string) => void;
+  /** an undo exhausted its retry budget; resolve to retry it (the saga waits here, visibly) */
+  onBlocked: (name: string, error: unknown) => Promise<void>;
+}
+
+interface Entry {
+  name: string;
+  undo: () => Promise<unknown>;
+}
+
+export class Compensations {
+  private readonly stack: Entry[] = [];
+
+  push(name: string, undo: () => Promise<unknown>): void {
+    this.stack.push({ name, undo });
+  }
+
+  /** names still on the stack, newest first */
+  pending(): string[] {
+    return this.stack.map((e) => e.name).reverse();
+  }
+
+  get size(): number {
+    return this.stack.length;
+  }
+
+  /** Runs every undo newest-first; returns the names in the order they ran. */
+  async unwind(hooks: CompensationHooks): Promise<string[]> {
+    return CancellationScope.nonCancellable(async () => {
+      const ran: string[] = [];
+      for (let entry = this.stack.at(-1); entry !== undefined; entry = this.stack.at(-1)) {
+        hooks.onRun?.(entry.name);
+        for (;;) {
+          try {
+            await entry.undo();
+            break;
+          } catch (err) {
+            await hooks.onBlocked(entry.name, err);
+          }
+        }
+        this.stack.pop();
+        ran.push(entry.name);
+        hooks.onDone?.(entry.name);
+      }
+      return ran;
+    });
+  }
+}

@@ -1,0 +1,2 @@
+/** Workflow bundle entry (workers: `workflowsPath: require.resolve('../workflows')`). */
+export { orderSaga } from './order-saga';
