@@ -1,0 +1,324 @@
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas that validate requests (./schemas.ts).
+ * docs/openapi.json is a committed copy; a test checks it equals this output (`npm run openapi` rewrites it).
+ */
+import { z } from 'zod';
+import {
+  Account,
+  AccountQuery,
+  apiSchemas,
+  CancelAccepted,
+  CancelOrderRequest,
+  CreateOrderRequest,
+  DepositRequest,
+  DepositResult,
+  EventList,
+  Health,
+  InventoryItem,
+  ListOrdersQuerySchema,
+  OrderAccepted,
+  OrderList,
+  OrderView,
+  Problem,
+  RestockRequest,
+  UpsertItemRequest,
+} from './schemas';
+
+type JsonSchema = Record<string, unknown>;
+
+const ref = (schema: z.ZodType): JsonSchema => {
+  const id = apiSchemas.get(schema)?.id;
+  if (!id) throw new Error('schema is not registered in apiSchemas');
+  return { $ref: `#/components/schemas/${id}` };
+};
+
+function components(): Record<string, JsonSchema> {
+  const { schemas } = z.toJSONSchema(apiSchemas, {
+    io: 'input',
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  });
+  const out: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))) {
+    const { $schema: _drop, $id: _id, ...rest } = schema as JsonSchema;
+    out[id] = rest;
+  }
+  return out;
+}
+
+function queryParameters(schema: z.ZodObject): JsonSchema[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: s,
+  }));
+}
+
+const pathParam = (name: string, schema: JsonSchema, description: string): JsonSchema => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema,
+});
+
+const IDEMPOTENCY_KEY: JsonSchema = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: true,
+  description:
+    'Required on every POST. Same key + same request → the first response again (byte for byte); ' +
+    'same key + different request → 422; same key while the first is in flight → 409. Kept ≥ 24 h.',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,255}$' },
+};
+
+const ORDER_ID = pathParam('orderId', { type: 'string', format: 'uuid' }, 'Order id.');
+const CUSTOMER_ID = pathParam(
+  'customerId',
+  { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$' },
+  'Customer id.',
+);
+const SKU = pathParam('sku', { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, 'Stock keeping unit.');
+
+const json = (schema: z.ZodType, description: string): JsonSchema => ({
+  description,
+  content: { 'application/json': { schema: ref(schema) } },
+});
+const problem = (description: string): JsonSchema => ({
+  description,
+  content: { 'application/problem+json': { schema: ref(Problem) } },
+});
+const body = (schema: z.ZodType, required = true): JsonSchema => ({
+  required,
+  content: { 'application/json': { schema: ref(schema) } },
+});
+
+const COMMON_ERRORS = {
+  '400': problem('Invalid request: malformed JSON, unknown fields or invalid values.'),
+  '401': problem('Missing, malformed, badly signed or expired bearer token.'),
+  '503': problem('Postgres or Temporal unavailable; retry after `Retry-After` seconds.'),
+};
+const WRITE_ERRORS = {
+  ...COMMON_ERRORS,
+  '409': problem('The Idempotency-Key is in use by a request still in flight.'),
+  '413': problem('Body larger than 100 kB.'),
+  '415': problem('Body is not application/json.'),
+  '422': problem('The Idempotency-Key was used with a different request.'),
+};
+
+export function openApiDocument(): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'order-saga gateway',
+      version: '1.0.0',
+      description:
+        'Durable order processing. Money is integer cents (USD); times are ISO 8601 UTC; errors are ' +
+        'RFC 9457 application/problem+json.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'HS256 JWT with claims sub (customer id), role (customer | admin) and exp.',
+        },
+      },
+      schemas: components(),
+    },
+    paths: {
+      '/orders': {
+        post: {
+          operationId: 'placeOrder',
+          summary: 'Place an order (priced from the catalog) and start its saga.',
+          parameters: [IDEMPOTENCY_KEY],
+          requestBody: body(CreateOrderRequest),
+          responses: {
+            '202': {
+              ...json(OrderAccepted, 'Accepted; the saga runs. GET the Location for its state.'),
+              headers: { Location: { schema: { type: 'string' } } },
+            },
+            ...WRITE_ERRORS,
+            '403': problem('A customer ordering for another customer.'),
+            '422': problem('Unknown SKU, or the Idempotency-Key was used with a different request.'),
+          },
+        },
+        get: {
+          operationId: 'listOrders',
+          summary: 'List orders, newest first (customers: their own).',
+          parameters: queryParameters(ListOrdersQuerySchema),
+          responses: {
+            '200': json(OrderList, 'A page of orders; pass nextCursor as cursor for the next one.'),
+            ...COMMON_ERRORS,
+            '403': problem('A customer filtering by another customer.'),
+          },
+        },
+      },
+      '/orders/{orderId}': {
+        get: {
+          operationId: 'getOrder',
+          summary: 'An order with its live saga state.',
+          parameters: [ORDER_ID],
+          responses: {
+            '200': json(OrderView, 'The order.'),
+            ...COMMON_ERRORS,
+            '404': problem('No such order (or not yours).'),
+          },
+        },
+      },
+      '/orders/{orderId}/events': {
+        get: {
+          operationId: 'getOrderEvents',
+          summary: "The order's event stream (audit trail), versions 1..n.",
+          parameters: [ORDER_ID],
+          responses: {
+            '200': json(EventList, 'Events in version order.'),
+            ...COMMON_ERRORS,
+            '404': problem('No such order (or not yours).'),
+          },
+        },
+      },
+      '/orders/{orderId}/cancel': {
+        post: {
+          operationId: 'cancelOrder',
+          summary: 'Ask the saga to cancel the order (compensations run).',
+          parameters: [ORDER_ID, IDEMPOTENCY_KEY],
+          requestBody: body(CancelOrderRequest, false),
+          responses: {
+            '202': json(CancelAccepted, 'Cancellation accepted; the order ends CANCELLED.'),
+            ...WRITE_ERRORS,
+            '404': problem('No such order (or not yours).'),
+            '409': problem('The order can no longer be cancelled, or the key is in flight.'),
+          },
+        },
+      },
+      '/accounts/{customerId}': {
+        get: {
+          operationId: 'getAccount',
+          summary: "A customer's balance, now or as of a past instant.",
+          parameters: [CUSTOMER_ID, ...queryParameters(AccountQuery)],
+          responses: {
+            '200': json(Account, 'The account.'),
+            ...COMMON_ERRORS,
+            '404': problem('Not your account.'),
+          },
+        },
+      },
+      '/accounts/{customerId}/events': {
+        get: {
+          operationId: 'getAccountEvents',
+          summary: "The account's event stream.",
+          parameters: [CUSTOMER_ID],
+          responses: {
+            '200': json(EventList, 'Events in version order.'),
+            ...COMMON_ERRORS,
+            '404': problem('Not your account.'),
+          },
+        },
+      },
+      '/accounts/{customerId}/deposits': {
+        post: {
+          operationId: 'deposit',
+          summary: 'Deposit money (admin).',
+          parameters: [CUSTOMER_ID, IDEMPOTENCY_KEY],
+          requestBody: body(DepositRequest),
+          responses: {
+            '201': json(DepositResult, 'Deposited.'),
+            ...WRITE_ERRORS,
+            '403': problem('Admin only.'),
+          },
+        },
+      },
+      '/inventory/{sku}': {
+        get: {
+          operationId: 'getItem',
+          summary: 'A catalog entry with its stock.',
+          parameters: [SKU],
+          responses: {
+            '200': json(InventoryItem, 'The item.'),
+            ...COMMON_ERRORS,
+            '404': problem('Unknown SKU.'),
+          },
+        },
+        put: {
+          operationId: 'upsertItem',
+          summary: 'Create or update a catalog entry (admin).',
+          parameters: [SKU],
+          requestBody: body(UpsertItemRequest),
+          responses: {
+            '200': json(InventoryItem, 'Updated.'),
+            '201': json(InventoryItem, 'Created.'),
+            ...COMMON_ERRORS,
+            '403': problem('Admin only.'),
+            '413': problem('Body larger than 100 kB.'),
+            '415': problem('Body is not application/json.'),
+          },
+        },
+      },
+      '/inventory/{sku}/restock': {
+        post: {
+          operationId: 'restock',
+          summary: 'Add stock (admin).',
+          parameters: [SKU, IDEMPOTENCY_KEY],
+          requestBody: body(RestockRequest),
+          responses: {
+            '200': json(InventoryItem, 'The item after restocking.'),
+            ...WRITE_ERRORS,
+            '403': problem('Admin only.'),
+            '404': problem('Unknown SKU.'),
+          },
+        },
+      },
+      '/health': {
+        get: {
+          operationId: 'health',
+          summary: 'Postgres, Temporal, event store and relay health.',
+          security: [],
+          responses: {
+            '200': json(Health, 'Everything is fine.'),
+            '503': json(Health, 'Something is not; `failing` names it.'),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: "Prometheus metrics of the gateway and the workers' saga metrics.",
+          security: [],
+          responses: {
+            '200': {
+              description: 'Prometheus text format.',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openapi',
+          summary: 'This document.',
+          security: [],
+          responses: {
+            '200': {
+              description: 'OpenAPI 3.1.',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** Stable text form, as committed in docs/openapi.json. */
+export function openApiText(): string {
+  return `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+}

@@ -1,0 +1,117 @@
+/**
+ * What the HTTP layer needs from the services, as narrow interfaces. `createApp` receives
+ * implementations; `./wiring.ts` builds them from the real service modules (event store read models,
+ * the inventory and payments services). Routes never touch another service's tables directly.
+ */
+import type { OrderStatus, SagaStateName, ShippingAddress } from '../workflows/contracts';
+
+export interface CommandContext {
+  /** X-Request-Id of the HTTP request: travels into event metadata */
+  requestId: string;
+  /** `<scope>:<Idempotency-Key>`: stable across retries of the same request */
+  idempotencyKey: string;
+  /** JWT sub of the caller */
+  actor: string;
+}
+
+export interface OrderLineRecord {
+  sku: string;
+  quantity: number;
+  /** cents */
+  unitPrice: number;
+}
+
+/** One order as the read model (orders.order_summary) knows it. */
+export interface OrderRecord {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  sagaState?: SagaStateName | undefined;
+  items: OrderLineRecord[];
+  total: number;
+  currency: 'USD';
+  shippingAddress?: ShippingAddress | undefined;
+  failureReason?: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ListOrdersQuery {
+  customerId?: string | undefined;
+  status?: OrderStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface EventRecord {
+  type: string;
+  version: number;
+  data: unknown;
+  recordedAt: string;
+}
+
+export interface OrdersPort {
+  getOrder(orderId: string): Promise<OrderRecord | undefined>;
+  /** newest first, keyset-paged; an invalid cursor throws InvalidCursorError */
+  listOrders(query: ListOrdersQuery): Promise<{ items: OrderRecord[]; nextCursor: string | null }>;
+  getOrderEvents(orderId: string): Promise<EventRecord[]>;
+}
+
+export interface CatalogEntry {
+  sku: string;
+  name: string;
+  /** cents */
+  price: number;
+  available: number;
+  reserved: number;
+}
+
+export interface InventoryPort {
+  /** entries for the SKUs that exist in the catalog; missing SKUs are simply absent */
+  getItems(skus: string[]): Promise<Map<string, CatalogEntry>>;
+  upsertItem(
+    input: { sku: string; name: string; price: number },
+    ctx: CommandContext,
+  ): Promise<{ created: boolean; item: CatalogEntry }>;
+  /** undefined when the SKU is not in the catalog */
+  restock(input: { sku: string; quantity: number }, ctx: CommandContext): Promise<CatalogEntry | undefined>;
+}
+
+export interface AccountRecord {
+  customerId: string;
+  /** cents */
+  balance: number;
+  currency: 'USD';
+  /** stream version (0: no events yet) */
+  version: number;
+}
+
+export interface PaymentsPort {
+  getAccount(customerId: string, asOf?: Date): Promise<AccountRecord>;
+  getAccountEvents(customerId: string): Promise<EventRecord[]>;
+  deposit(
+    input: { customerId: string; amount: number },
+    ctx: CommandContext,
+  ): Promise<Omit<AccountRecord, 'currency'>>;
+}
+
+export interface HealthCheckResult {
+  ok: boolean;
+  [detail: string]: unknown;
+}
+
+export interface HealthPort {
+  /** event store round trip and outbox relay (and anything else the services report) */
+  check(): Promise<Record<string, HealthCheckResult>>;
+}
+
+export interface ApiServices {
+  orders: OrdersPort;
+  inventory: InventoryPort;
+  payments: PaymentsPort;
+  health: HealthPort;
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}

@@ -1,0 +1,223 @@
+/** /orders: place (idempotent, priced from the catalog), read, list, audit trail, cancel. */
+import { Router } from 'express';
+import type { OrderSagaInput, SagaStateName, SagaStateView } from '../../workflows/contracts';
+import { assertOwnData, principalOf } from '../auth';
+import type { AppContext } from '../context';
+import { runIdempotent } from '../idempotent';
+import { InvalidCursorError, type OrderRecord } from '../ports';
+import { ApiError, badRequest, notFound } from '../problem';
+import { CancelRejectedError, type WorkflowSnapshot } from '../sagas';
+import {
+  CancelOrderRequest,
+  CreateOrderRequest,
+  ListOrdersQuerySchema,
+  OrderId,
+  type OrderView,
+} from '../schemas';
+import { idempotencyKeyOf, parseBody, parseWith } from '../validation';
+import type { z } from 'zod';
+
+type OrderViewBody = z.input<typeof OrderView>;
+
+const STATE_OF_STATUS: Record<OrderRecord['status'], SagaStateName> = {
+  PENDING: 'STARTED',
+  COMPLETED: 'COMPLETED',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+  COMPENSATION_BLOCKED: 'COMPENSATION_BLOCKED',
+};
+
+function lines(items: { sku: string; quantity: number; unitPrice: number }[]) {
+  return items.map((l) => ({ ...l, lineTotal: l.quantity * l.unitPrice }));
+}
+
+function lastTransitionAt(live: SagaStateView | undefined): string | undefined {
+  return live?.transitions.at(-1)?.at;
+}
+
+function failureReason(live: SagaStateView | undefined): string | undefined {
+  return live?.failure ? `${live.failure.type}: ${live.failure.message}` : undefined;
+}
+
+/** Read model row, refreshed with the live saga state while it runs. */
+function fromRecord(rec: OrderRecord, live: SagaStateView | undefined): OrderViewBody {
+  const reason = failureReason(live) ?? rec.failureReason;
+  return {
+    orderId: rec.orderId,
+    customerId: rec.customerId,
+    status: live?.status ?? rec.status,
+    sagaState: live?.state ?? rec.sagaState ?? STATE_OF_STATUS[rec.status],
+    items: lines(rec.items),
+    total: rec.total,
+    currency: 'USD',
+    ...(rec.shippingAddress ? { shippingAddress: rec.shippingAddress } : {}),
+    ...(reason ? { failureReason: reason } : {}),
+    createdAt: rec.createdAt,
+    updatedAt: lastTransitionAt(live) ?? rec.updatedAt,
+  };
+}
+
+/** The projection has not caught up: answer from the workflow (memo + query). */
+function fromWorkflow(orderId: string, snap: WorkflowSnapshot, now: Date): OrderViewBody | undefined {
+  const order = snap.live?.order ?? snap.memo?.order;
+  if (!order) return undefined;
+  const reason = failureReason(snap.live);
+  return {
+    orderId,
+    customerId: snap.customerId,
+    status: snap.status,
+    sagaState: snap.live?.state ?? STATE_OF_STATUS[snap.status],
+    items: lines(order.lines),
+    total: order.total,
+    currency: 'USD',
+    shippingAddress: order.shippingAddress,
+    ...(reason ? { failureReason: reason } : {}),
+    createdAt: order.placedAt,
+    updatedAt: lastTransitionAt(snap.live) ?? order.placedAt ?? now.toISOString(),
+  };
+}
+
+export function ordersRouter(ctx: AppContext): Router {
+  const { services, sagas, idempotency, clock } = ctx;
+  const router = Router();
+
+  const orderIdParam = (raw: unknown) => parseWith(OrderId, raw, 'path');
+
+  /** The order's owner, from the read model or (not projected yet) the workflow; 404 if neither. */
+  async function ownerOf(orderId: string): Promise<string> {
+    const rec = await services.orders.getOrder(orderId);
+    if (rec) return rec.customerId;
+    const snap = await sagas.snapshot(orderId, { query: false });
+    if (!snap) throw notFound('order');
+    return snap.customerId;
+  }
+
+  router.post('/orders', async (req, res) => {
+    const principal = principalOf(req);
+    const key = idempotencyKeyOf(req);
+    const body = parseBody(CreateOrderRequest, req);
+    const customerId = body.customerId ?? principal.sub;
+    if (principal.role !== 'admin' && customerId !== principal.sub) {
+      throw new ApiError(403, 'forbidden', 'A customer can only place orders for themselves.');
+    }
+    await runIdempotent(
+      idempotency,
+      req,
+      res,
+      async ({ resourceId: orderId }) => {
+        const skus = body.items.map((i) => i.sku);
+        const catalog = await services.inventory.getItems(skus);
+        const unknown = body.items
+          .map((item, i) => ({ item, i }))
+          .filter(({ item }) => !catalog.has(item.sku));
+        if (unknown.length) {
+          throw new ApiError(
+            422,
+            'unknown-sku',
+            `Unknown SKU(s): ${unknown.map((u) => u.item.sku).join(', ')}.`,
+            unknown.map((u) => ({ path: `items.${u.i}.sku`, message: 'not in the catalog' })),
+          );
+        }
+        const orderLines = body.items.map((item) => ({
+          sku: item.sku,
+          quantity: item.quantity,
+          unitPrice: catalog.get(item.sku)!.price,
+        }));
+        const input: OrderSagaInput = {
+          orderId,
+          customerId,
+          lines: orderLines,
+          total: orderLines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0),
+          currency: 'USD',
+          shippingAddress: body.shippingAddress,
+          placedAt: clock().toISOString(),
+          cancellationWindowMs: ctx.config.cancellationWindowMs,
+          requestId: req.requestId,
+        };
+        const { workflowId } = await sagas.start(input);
+        req.log.info({ orderId, workflowId, customerId, total: input.total }, 'order accepted');
+        return {
+          status: 202,
+          headers: { Location: `/orders/${orderId}` },
+          body: { orderId, workflowId, status: 'PENDING' },
+        };
+      },
+      { key },
+    );
+  });
+
+  router.get('/orders', async (req, res) => {
+    const principal = principalOf(req);
+    const query = parseWith(ListOrdersQuerySchema, req.query, 'query');
+    if (principal.role !== 'admin') {
+      if (query.customerId !== undefined && query.customerId !== principal.sub) {
+        throw new ApiError(403, 'forbidden', 'A customer can only list their own orders.');
+      }
+      query.customerId = principal.sub;
+    }
+    try {
+      const page = await services.orders.listOrders(query);
+      res.json({ items: page.items.map((r) => fromRecord(r, undefined)), nextCursor: page.nextCursor });
+    } catch (err) {
+      if (err instanceof InvalidCursorError) {
+        throw badRequest('The cursor is invalid.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+      }
+      throw err;
+    }
+  });
+
+  router.get('/orders/:orderId', async (req, res) => {
+    const orderId = orderIdParam(req.params.orderId);
+    const rec = await services.orders.getOrder(orderId);
+    if (rec) {
+      assertOwnData(req, rec.customerId, 'order');
+      const live = rec.status === 'PENDING' ? await sagas.liveState(orderId) : undefined;
+      res.json(fromRecord(rec, live));
+      return;
+    }
+    const snap = await sagas.snapshot(orderId, { query: true });
+    if (!snap) throw notFound('order');
+    assertOwnData(req, snap.customerId, 'order');
+    const view = fromWorkflow(orderId, snap, clock());
+    if (!view) throw notFound('order');
+    res.json(view);
+  });
+
+  router.get('/orders/:orderId/events', async (req, res) => {
+    const orderId = orderIdParam(req.params.orderId);
+    assertOwnData(req, await ownerOf(orderId), 'order');
+    const items = await services.orders.getOrderEvents(orderId);
+    res.json({ items });
+  });
+
+  router.post('/orders/:orderId/cancel', async (req, res) => {
+    const principal = principalOf(req);
+    const key = idempotencyKeyOf(req);
+    const orderId = orderIdParam(req.params.orderId);
+    const body = parseBody(CancelOrderRequest, req, {});
+    assertOwnData(req, await ownerOf(orderId), 'order');
+    await runIdempotent(
+      idempotency,
+      req,
+      res,
+      async () => {
+        try {
+          const result = await sagas.cancel(orderId, {
+            ...(body.reason ? { reason: body.reason } : {}),
+            requestedBy: principal.sub,
+          });
+          req.log.info({ orderId, state: result.state }, 'cancellation accepted');
+          return { status: 202, body: { orderId, status: result.status } };
+        } catch (err) {
+          if (err instanceof CancelRejectedError) {
+            throw new ApiError(409, 'cannot-cancel', `The order can no longer be cancelled: ${err.message}`);
+          }
+          throw err;
+        }
+      },
+      { key },
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,212 @@
+/**
+ * The API's request and response schemas (zod 4). Request schemas are strict (unknown fields → 400) and
+ * validate every request; the same schemas generate the OpenAPI 3.1 document (./openapi.ts).
+ */
+import { z } from 'zod';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
+import { SUBJECT_PATTERN } from './tokens';
+
+/** Named schemas: they become components.schemas of the OpenAPI document. */
+export const apiSchemas = z.registry<{ id: string; description?: string }>();
+
+// ISO 3166-1 alpha-2 officially assigned codes (249).
+const COUNTRY_CODES = new Set(
+  (
+    'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV ' +
+    'BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ' +
+    'ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE ' +
+    'IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY ' +
+    'MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU ' +
+    'NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM ' +
+    'SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE ' +
+    'VG VI VN VU WF WS YE YT ZA ZM ZW'
+  ).split(' '),
+);
+export const isCountryCode = (code: string): boolean => COUNTRY_CODES.has(code);
+
+/** Printable text without control characters. */
+const text = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+export const CustomerId = z
+  .string()
+  .regex(SUBJECT_PATTERN, 'must be 1-128 characters of A-Za-z0-9_.:@-')
+  .meta({ description: 'Customer id (the `sub` of their token).' });
+export const Sku = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Za-z0-9_.-')
+  .meta({ description: 'Stock keeping unit.' });
+export const OrderId = z.uuid().meta({ description: 'Order id (a UUID chosen by the gateway).' });
+export const Cents = z.number().int().meta({ description: 'Amount in integer cents (USD).' });
+export const Currency = z.literal('USD');
+export const IsoTime = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 time.' });
+
+export const OrderStatusSchema = z.enum([
+  'PENDING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'COMPENSATION_BLOCKED',
+]);
+export const SagaStateSchema = z.enum([
+  'STARTED',
+  'ORDER_PLACED',
+  'INVENTORY_RESERVED',
+  'PAYMENT_COMPLETED',
+  'AWAITING_SHIPMENT',
+  'ORDER_SHIPPED',
+  'COMPLETED',
+  'COMPENSATING',
+  'FAILED',
+  'CANCELLED',
+  'COMPENSATION_BLOCKED',
+]);
+
+export const IdempotencyKeyHeader = z
+  .string()
+  .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-255 characters of A-Za-z0-9_.:-');
+
+export const ShippingAddressSchema = z
+  .strictObject({
+    name: text(1, 200),
+    line1: text(1, 200),
+    line2: text(1, 200).optional(),
+    city: text(1, 100),
+    postalCode: text(1, 20),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
+      .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 code'),
+  })
+  .register(apiSchemas, { id: 'ShippingAddress' });
+
+export const CreateOrderRequest = z
+  .strictObject({
+    customerId: CustomerId.optional(),
+    items: z
+      .array(
+        z.strictObject({
+          sku: Sku,
+          quantity: z.number().int().min(1).max(1000),
+        }),
+      )
+      .min(1)
+      .max(100)
+      .superRefine((items, ctx) => {
+        const seen = new Set<string>();
+        items.forEach((item, i) => {
+          if (seen.has(item.sku)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: 'duplicate SKU: each SKU once' });
+          }
+          seen.add(item.sku);
+        });
+      }),
+    shippingAddress: ShippingAddressSchema,
+  })
+  .register(apiSchemas, { id: 'CreateOrderRequest' });
+
+export const OrderAccepted = z
+  .object({ orderId: OrderId, workflowId: z.string(), status: z.literal('PENDING') })
+  .register(apiSchemas, { id: 'OrderAccepted' });
+
+export const OrderLine = z.object({
+  sku: Sku,
+  quantity: z.number().int(),
+  unitPrice: Cents,
+  lineTotal: Cents,
+});
+
+export const OrderView = z
+  .object({
+    orderId: OrderId,
+    customerId: CustomerId,
+    status: OrderStatusSchema,
+    sagaState: SagaStateSchema,
+    items: z.array(OrderLine),
+    total: Cents,
+    currency: Currency,
+    shippingAddress: ShippingAddressSchema.optional(),
+    failureReason: z.string().optional(),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+  })
+  .register(apiSchemas, { id: 'Order' });
+
+export const OrderList = z
+  .object({ items: z.array(OrderView), nextCursor: z.string().nullable() })
+  .register(apiSchemas, { id: 'OrderList' });
+
+export const ListOrdersQuerySchema = z.strictObject({
+  status: OrderStatusSchema.optional(),
+  customerId: CustomerId.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export const EventList = z
+  .object({
+    items: z.array(
+      z.object({ type: z.string(), version: z.number().int(), data: z.unknown(), recordedAt: IsoTime }),
+    ),
+  })
+  .register(apiSchemas, { id: 'EventList' });
+
+export const CancelOrderRequest = z
+  .strictObject({ reason: text(1, 500).optional() })
+  .register(apiSchemas, { id: 'CancelOrderRequest' });
+export const CancelAccepted = z
+  .object({ orderId: OrderId, status: OrderStatusSchema })
+  .register(apiSchemas, { id: 'CancelAccepted' });
+
+export const Account = z
+  .object({ customerId: CustomerId, balance: Cents, currency: Currency, version: z.number().int() })
+  .register(apiSchemas, { id: 'Account' });
+export const AccountQuery = z.strictObject({ asOf: IsoTime.optional() });
+export const DepositRequest = z
+  .strictObject({ amount: z.number().int().min(1).max(100_000_000_00) })
+  .register(apiSchemas, { id: 'DepositRequest' });
+export const DepositResult = z
+  .object({ customerId: CustomerId, balance: Cents, version: z.number().int() })
+  .register(apiSchemas, { id: 'DepositResult' });
+
+export const UpsertItemRequest = z
+  .strictObject({ name: text(1, 200), price: z.number().int().min(1).max(100_000_000) })
+  .register(apiSchemas, { id: 'UpsertItemRequest' });
+export const RestockRequest = z
+  .strictObject({ quantity: z.number().int().min(1).max(1_000_000) })
+  .register(apiSchemas, { id: 'RestockRequest' });
+export const InventoryItem = z
+  .object({
+    sku: Sku,
+    name: z.string(),
+    price: Cents,
+    available: z.number().int(),
+    reserved: z.number().int(),
+  })
+  .register(apiSchemas, { id: 'InventoryItem' });
+
+export const Health = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    failing: z.array(z.string()).optional(),
+    checks: z.record(z.string(), z.looseObject({ ok: z.boolean() })),
+  })
+  .register(apiSchemas, { id: 'Health' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .register(apiSchemas, { id: 'Problem' });
+
+export const EmptyQuery = z.strictObject({});
