@@ -112,6 +112,43 @@ describe('payments service', () => {
     );
   });
 
+  it('concurrent refunds of one order credit it once', async () => {
+    const c = id('cust');
+    const o = id('order');
+    await payments.deposit({ customerId: c, amount: 1_000 }, { idempotencyKey: `${c}/d1` });
+    await payments.charge(c, o, 400, { idempotencyKey: `order-${o}/charge` });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => payments.refund(c, o, { idempotencyKey: `refund-attempt-${i}` })),
+    );
+    assert.equal(results.filter((r) => r.appended).length, 1);
+    assert.equal((await payments.getAccount(c)).balance, 1_000);
+    assert.equal(await count('payments', 'events', `account-${c}`), 3);
+  });
+
+  it('a long account is read from a snapshot with the same state as a full replay', async () => {
+    const c = id('cust');
+    for (let i = 0; i < 105; i++) {
+      await payments.deposit({ customerId: c, amount: 10 }, { idempotencyKey: `${c}/d${i}` });
+    }
+    const o = id('order');
+    await payments.charge(c, o, 50, { idempotencyKey: `order-${o}/charge` });
+    const fromSnapshot = await payments.getAccount(c);
+    const snaps = await pool.query('SELECT version FROM payments.snapshots WHERE stream_id = $1', [
+      `account-${c}`,
+    ]);
+    assert.ok(snaps.rowCount! >= 1, 'a snapshot was stored');
+    const replayed = await payments.getAccount(c, new Date(Date.now() + 60_000));
+    assert.deepEqual(fromSnapshot, replayed);
+    assert.deepEqual(fromSnapshot, { customerId: c, balance: 1_000, currency: 'USD', version: 106 });
+    // the state restored from the snapshot still knows the deposits and the charge
+    assert.equal(
+      (await payments.deposit({ customerId: c, amount: 10 }, { idempotencyKey: `${c}/d3` })).version,
+      106,
+    );
+    assert.equal((await payments.charge(c, o, 50, { idempotencyKey: 'other' })).appended, false);
+    assert.equal((await payments.refund(c, o, { idempotencyKey: `order-${o}/refund` })).refunded, 50);
+  });
+
   it('a charge beyond the balance is refused with InsufficientFunds and writes nothing', async () => {
     const c = id('cust');
     await payments.deposit({ customerId: c, amount: 100 }, { idempotencyKey: `${c}/d1` });
