@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DomainError } from '../errors';
 import { deciderSpec } from '../decider-spec';
-import { orderDecider, type OrderEvent, type PlaceOrder } from './order';
+import { orderDecider, type OrderCommand, type OrderEvent, type OrderState, type PlaceOrder } from './order';
 
 const spec = deciderSpec(orderDecider);
 const T0 = '2026-01-01T10:00:00.000Z';
@@ -193,6 +195,58 @@ describe('Order decider', () => {
         .given([placed, reserved, paid, shipped])
         .when({ type: 'CancelOrder', reason: 'late', now: T1 })
         .thenThrows('InvalidTransition');
+    });
+  });
+
+  describe('properties', () => {
+    const ALLOWED: Record<string, string[]> = {
+      NONE: ['PLACED'],
+      PLACED: ['INVENTORY_RESERVED', 'FAILED', 'CANCELLED'],
+      INVENTORY_RESERVED: ['PAID', 'FAILED', 'CANCELLED'],
+      PAID: ['SHIPPED', 'FAILED', 'CANCELLED'],
+      SHIPPED: ['COMPLETED', 'FAILED'],
+      COMPLETED: [],
+      FAILED: [],
+      CANCELLED: [],
+    };
+    const command: fc.Arbitrary<OrderCommand> = fc.oneof(
+      fc.constant(place),
+      fc.constant({ type: 'MarkInventoryReserved', now: T1 } as const),
+      fc.constantFrom(1250, 1).map((amount) => ({ type: 'MarkPaid', amount, now: T1 }) as const),
+      fc.constant({ type: 'MarkShipped', shipmentId: 's', trackingNumber: 't', now: T1 } as const),
+      fc.constant({ type: 'CompleteOrder', now: T1 } as const),
+      fc.constant({ type: 'FailOrder', reason: 'r', step: 's', now: T1 } as const),
+      fc.constant({ type: 'CancelOrder', reason: 'r', now: T1 } as const),
+    );
+
+    it('whatever the commands, the order only moves along the state machine and stops at a terminal state', () => {
+      fc.assert(
+        fc.property(fc.array(command, { maxLength: 25 }), (commands) => {
+          let state: OrderState = orderDecider.initialState();
+          for (const cmd of commands) {
+            let events: OrderEvent[] = [];
+            try {
+              events = orderDecider.decide(cmd, state);
+            } catch (err) {
+              if (!(err instanceof DomainError)) throw err;
+            }
+            assert.ok(events.length <= 1);
+            for (const e of events) {
+              const next = orderDecider.evolve(state, e);
+              assert.ok(ALLOWED[state.status]!.includes(next.status), `${state.status} → ${next.status}`);
+              state = next;
+            }
+            // deciding the same command again right away never yields events
+            let repeat: OrderEvent[] = [];
+            try {
+              repeat = orderDecider.decide(cmd, state);
+            } catch (err) {
+              if (!(err instanceof DomainError)) throw err;
+            }
+            if (events.length > 0) assert.deepEqual(repeat, []);
+          }
+        }),
+      );
     });
   });
 });
