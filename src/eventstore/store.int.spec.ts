@@ -213,6 +213,17 @@ describe('event store (real Postgres)', () => {
   });
 
   it('concurrent writers: a reader of all streams sees every event exactly once', async () => {
+    // burn transaction ids to just below a power of ten, so the writers' xids cross it: a reader that
+    // compared xids as text ('1000' < '999') would skip events
+    const current = Number(
+      (await pool.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]!.x,
+    );
+    const burn = 10 ** Math.ceil(Math.log10(current + 2)) - current - 150;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = w; i < burn; i += 8) await pool.query('SELECT pg_current_xact_id()');
+      }),
+    );
     const start = await readAllFrom(store, START_POSITION);
     const seen: StoredEvent[] = [];
     let next = start.next;
@@ -229,7 +240,8 @@ describe('event store (real Postgres)', () => {
     await Promise.all(
       Array.from({ length: 10 }, async (_, w) => {
         const stream = `w${w}-${randomUUID()}`;
-        for (let i = 0; i < 20; i++) {
+        // 400 transactions: the xids cross a power of ten (a text-ordered xid would skip events)
+        for (let i = 0; i < 40; i++) {
           const r = await store.append(stream, i, [added(i)]);
           written.push(r.events[0]!.id);
         }

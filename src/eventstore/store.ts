@@ -81,7 +81,8 @@ const JSON_SNAPSHOT: SnapshotCodec<unknown> = {
 
 interface EventRow extends QueryResultRow {
   global_position: number;
-  transaction_id: string;
+  /** the xid8 as text (named apart from the column so ORDER BY transaction_id stays numeric) */
+  txid: string;
   stream_id: string;
   version: number;
   event_id: string;
@@ -93,7 +94,7 @@ interface EventRow extends QueryResultRow {
 }
 
 const EVENT_COLUMNS =
-  'global_position, transaction_id::text AS transaction_id, stream_id, version, event_id, event_type, ' +
+  'global_position, transaction_id::text AS txid, stream_id, version, event_id, event_type, ' +
   'schema_version, data, metadata, recorded_at';
 
 type Mode = 'no_stream' | 'expected' | 'any';
@@ -198,7 +199,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     const u = upcast(upcasters, r.event_type, r.schema_version, r.data);
     return {
       globalPosition: r.global_position,
-      transactionId: r.transaction_id,
+      transactionId: r.txid,
       streamId: r.stream_id,
       version: r.version,
       id: r.event_id,

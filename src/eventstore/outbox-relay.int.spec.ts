@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Pool } from 'pg';
+import { createPool } from '../db/pool';
+import type { RunningPostgres } from '../platform/postgres';
+import { startTestPostgres } from '../../test/support/stack';
+import type { EventEnvelope } from './envelope';
+import { processOnce, startOutboxRelay, type OutboxDelivery, type OutboxRelay } from './outbox-relay';
+import { createEventStore } from './store';
+import type { EventStore } from './types';
+
+const SCHEMA = 'inventory';
+
+async function waitFor(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('outbox relay (real Postgres)', () => {
+  let pg: RunningPostgres;
+  let pool: Pool;
+  let store: EventStore;
+  const relays: OutboxRelay[] = [];
+  const start = (...args: Parameters<typeof startOutboxRelay>) => {
+    const r = startOutboxRelay(...args);
+    relays.push(r);
+    return r;
+  };
+  const undelivered = async (aggregates: string[]) =>
+    (
+      await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE delivered_at IS NULL AND aggregate_id = ANY($1)`,
+        [aggregates],
+      )
+    ).rows[0]!.n;
+
+  before(async () => {
+    pg = await startTestPostgres();
+    pool = createPool(pg.url, { max: 20 });
+    store = createEventStore({ pool, schema: SCHEMA });
+    await pool.query(
+      `CREATE TABLE ${SCHEMA}.relay_test_applied (message_id uuid PRIMARY KEY, stream text, version int)`,
+    );
+  });
+  after(async () => {
+    for (const r of relays) await r.stop();
+    await pool?.end();
+    await pg?.stop();
+  });
+
+  it('delivers every message once the relay runs, in per-aggregate order, woken by NOTIFY', async () => {
+    const got = new Map<string, number[]>();
+    const streams = Array.from({ length: 12 }, () => `item-${randomUUID()}`);
+    const relay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 120_000, // polling alone would not deliver within the test's wait: NOTIFY must wake it
+      subscribers: [
+        {
+          name: 'recorder',
+          handle: async (m) => {
+            if (!streams.includes(m.aggregateId)) return;
+            const env = m.payload as EventEnvelope;
+            got.set(m.aggregateId, [...(got.get(m.aggregateId) ?? []), env.version]);
+            await Promise.resolve();
+          },
+        },
+      ],
+    });
+    await waitFor('leadership', () => relay.stats().leader);
+    await new Promise((r) => setTimeout(r, 100)); // the relay is idle, waiting
+    await Promise.all(
+      streams.map(async (s) => {
+        for (let v = 0; v < 8; v++)
+          await store.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true });
+      }),
+    );
+    await waitFor('delivery', async () => (await undelivered(streams)) === 0, 20_000);
+    for (const s of streams) assert.deepEqual(got.get(s), [1, 2, 3, 4, 5, 6, 7, 8]);
+    await relay.stop();
+  });
+
+  it('a subscriber failing for one aggregate does not block the others; it is retried with backoff, in order', async () => {
+    const bad = `item-${randomUUID()}`;
+    const good = Array.from({ length: 5 }, () => `item-${randomUUID()}`);
+    const got: string[] = [];
+    let failures = 0;
+    const relay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 50,
+      backoffMs: 20,
+      subscribers: [
+        {
+          name: 'flaky',
+          handle: async (m) => {
+            const env = m.payload as EventEnvelope;
+            if (m.aggregateId === bad && env.version === 2 && failures < 3) {
+              failures += 1;
+              throw new Error('downstream unavailable');
+            }
+            if (m.aggregateId === bad || good.includes(m.aggregateId))
+              got.push(`${m.aggregateId}:${env.version}`);
+            await Promise.resolve();
+          },
+        },
+      ],
+    });
+    for (let v = 0; v < 3; v++)
+      await store.append(bad, v, [{ type: 'Restocked', data: {} }], { publish: true });
+    for (const g of good)
+      await store.append(g, 'no_stream', [{ type: 'Restocked', data: {} }], { publish: true });
+    await waitFor('the good aggregates', async () => (await undelivered(good)) === 0);
+    await waitFor('the bad aggregate after retries', async () => (await undelivered([bad])) === 0);
+    assert.equal(failures, 3);
+    assert.deepEqual(
+      got.filter((x) => x.startsWith(bad)),
+      [`${bad}:1`, `${bad}:2`, `${bad}:3`],
+    );
+    const row = await pool.query<{ attempts: number; last_error: string }>(
+      `SELECT attempts, last_error FROM ${SCHEMA}.outbox WHERE aggregate_id = $1 ORDER BY position OFFSET 1 LIMIT 1`,
+      [bad],
+    );
+    assert.equal(row.rows[0]!.attempts, 3);
+    assert.match(row.rows[0]!.last_error, /downstream unavailable/);
+    assert.ok(relay.stats().failedAttempts >= 3);
+    await relay.stop();
+  });
+
+  it('a relay killed between delivery and marking: the standby takes over, delivers again, nothing is applied twice', async () => {
+    const stream = `item-${randomUUID()}`;
+    const calls: string[] = [];
+    let killed = false;
+    const subscriber = (relayName: string) => ({
+      name: 'applier',
+      handle: async (m: OutboxDelivery) => {
+        if (m.aggregateId !== stream) return;
+        calls.push(`${relayName}:${m.id}`);
+        const env = m.payload as EventEnvelope;
+        await processOnce(pool, SCHEMA, 'applier', m.id, async (client) => {
+          await client.query(`INSERT INTO ${SCHEMA}.relay_test_applied VALUES ($1, $2, $3)`, [
+            m.id,
+            stream,
+            env.version,
+          ]);
+        });
+        if (relayName === 'A' && env.version === 2 && !killed) {
+          killed = true;
+          relayA.abort(); // the process dies after the subscriber applied the message, before the relay marks it
+        }
+      },
+    });
+    const relayA: OutboxRelay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 50,
+      subscribers: [subscriber('A')],
+    });
+    await waitFor('A leads', () => relayA.stats().leader);
+    const relayB = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 50,
+      standbyRetryMs: 50,
+      subscribers: [subscriber('B')],
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(relayB.stats().leader, false, 'B stands by while A holds the lock');
+
+    const r = await store.append(
+      stream,
+      'no_stream',
+      [1, 2, 3].map((i) => ({ type: 'Restocked', data: { i } })),
+      { publish: true },
+    );
+    await waitFor('all delivered', async () => (await undelivered([stream])) === 0);
+    assert.ok(killed);
+    assert.equal(relayB.stats().leader, true, 'B took over');
+    const [, id2, id3] = r.events.map((e) => e.id);
+    assert.ok(
+      calls.includes(`A:${id2}`) && calls.includes(`B:${id2}`),
+      `delivered again: ${calls.join(' ')}`,
+    );
+    assert.ok(calls.includes(`B:${id3}`));
+    const applied = await pool.query<{ version: number }>(
+      `SELECT version FROM ${SCHEMA}.relay_test_applied WHERE stream = $1 ORDER BY version`,
+      [stream],
+    );
+    assert.deepEqual(
+      applied.rows.map((x) => x.version),
+      [1, 2, 3],
+    );
+    await relayB.stop();
+  });
+});

@@ -1,0 +1,362 @@
+/**
+ * Outbox relay: delivers the rows of `<schema>.outbox` to in-process subscribers, at least once, in
+ * per-aggregate order.
+ *
+ * - Election: each relay holds a dedicated connection and tries `pg_try_advisory_lock` on a key per schema.
+ *   The holder is the one active relay; the others retry every `standbyRetryMs` and take over when the
+ *   holder's connection ends (Postgres releases a session lock when its connection dies).
+ * - Wake-up: the leader LISTENs on `<schema>_outbox` (append NOTIFYs it in the writing transaction) and
+ *   also polls every `pollIntervalMs`, and wakes for the earliest retry that falls due.
+ * - Order and isolation: a batch takes the oldest undelivered message (the head) of each aggregate whose head
+ *   is due, then that aggregate's following messages. An aggregate's messages are delivered one after the
+ *   other; the first failure stops that aggregate (its head gets attempts+1, next_attempt_at with
+ *   exponential backoff, last_error) while other aggregates carry on.
+ * - A message is marked delivered only after every subscriber accepted it. A crash between delivery and
+ *   marking delivers it again: subscribers de-duplicate (processOnce below, or a projection's per-stream
+ *   version checkpoint).
+ * Ordering holds for messages of one aggregate written in commit order, which appends guarantee for
+ * messages whose aggregate id is the stream id (appends to one stream serialise on its `streams` row).
+ */
+import pg, { type Pool, type PoolClient } from 'pg';
+import { outboxChannel, quoteSchema } from './store';
+import type { EventMetadata } from './types';
+
+export interface OutboxDelivery {
+  id: string;
+  topic: string;
+  aggregateId: string;
+  payload: unknown;
+  metadata: EventMetadata;
+  position: number;
+  /** failed deliveries before this one */
+  attempts: number;
+  createdAt: Date;
+}
+
+export interface OutboxSubscriber {
+  /** stable name: de-duplication records are keyed by it */
+  name: string;
+  /** default: every topic */
+  accepts?: (topic: string) => boolean;
+  handle: (message: OutboxDelivery) => Promise<void>;
+}
+
+export interface RelayLog {
+  info: (obj: object, msg?: string) => void;
+  warn: (obj: object, msg?: string) => void;
+  error: (obj: object, msg?: string) => void;
+}
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  schema: string;
+  subscribers: OutboxSubscriber[];
+  /** polling fallback when no NOTIFY arrives; default 1000 */
+  pollIntervalMs?: number;
+  /** aggregates per batch; default 100 */
+  batchSize?: number;
+  /** messages taken per aggregate in one batch; default 50 */
+  perAggregate?: number;
+  /** aggregates delivered in parallel; default 4 */
+  concurrency?: number;
+  /** first retry delay, doubled per attempt up to maxBackoffMs; defaults 200 and 60000 */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** how often a standby retries the election; default pollIntervalMs */
+  standbyRetryMs?: number;
+  log?: RelayLog;
+}
+
+export interface RelayStats {
+  leader: boolean;
+  delivered: number;
+  failedAttempts: number;
+  batches: number;
+  lastError?: string;
+  lastDeliveredAt?: Date;
+}
+
+export interface OutboxRelay {
+  /** graceful: finishes the current batch, releases leadership */
+  stop(): Promise<void>;
+  /** simulates a crash: no further writes, the dedicated connection is destroyed at once */
+  abort(): void;
+  stats(): RelayStats;
+}
+
+const LOCK_CLASS = 7_294_100;
+const silent: RelayLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+interface OutboxRow {
+  position: number;
+  message_id: string;
+  topic: string;
+  aggregate_id: string;
+  payload: unknown;
+  metadata: EventMetadata;
+  attempts: number;
+  created_at: Date;
+}
+
+/** Exponential backoff with ±20 % jitter (pure; exported for tests). */
+export function backoffDelayMs(
+  attempts: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
+  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(raw * (0.8 + 0.4 * random()));
+}
+
+export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
+  const s = quoteSchema(opts.schema);
+  const log = opts.log ?? silent;
+  const pollMs = opts.pollIntervalMs ?? 1000;
+  const standbyMs = opts.standbyRetryMs ?? pollMs;
+  const batchSize = opts.batchSize ?? 100;
+  const perAggregate = opts.perAggregate ?? 50;
+  const concurrency = opts.concurrency ?? 4;
+  const baseMs = opts.backoffMs ?? 200;
+  const maxMs = opts.maxBackoffMs ?? 60_000;
+  const stats: RelayStats = { leader: false, delivered: 0, failedAttempts: 0, batches: 0 };
+
+  let stopping = false;
+  let aborted = false;
+  let leaderClient: pg.Client | undefined;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => wake?.();
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function elect(): Promise<boolean> {
+    const client = new pg.Client({ ...opts.pool.options, application_name: `outbox-relay-${opts.schema}` });
+    client.on('error', (err) => {
+      log.warn({ err: err.message, schema: opts.schema }, 'outbox relay: leader connection lost');
+      stats.leader = false;
+      wakeUp();
+    });
+    client.on('end', () => {
+      stats.leader = false;
+      wakeUp();
+    });
+    try {
+      await client.connect();
+      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+        LOCK_CLASS,
+        opts.schema,
+      ]);
+      if (!r.rows[0]?.ok) {
+        await client.end();
+        return false;
+      }
+      client.on('notification', wakeUp);
+      await client.query(`LISTEN "${outboxChannel(opts.schema)}"`);
+      leaderClient = client;
+      stats.leader = true;
+      log.info({ schema: opts.schema }, 'outbox relay: active');
+      return true;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'outbox relay: election failed');
+      await client.end().catch(() => undefined);
+      return false;
+    }
+  }
+
+  async function fetchBatch(): Promise<OutboxRow[]> {
+    const r = await opts.pool.query<OutboxRow>({
+      name: `outbox_batch_${opts.schema}`,
+      text: `WITH heads AS (
+          SELECT DISTINCT ON (aggregate_id) aggregate_id, position, next_attempt_at
+          FROM ${s}.outbox WHERE delivered_at IS NULL ORDER BY aggregate_id, position
+        ), due AS (
+          SELECT aggregate_id FROM heads WHERE next_attempt_at <= now() ORDER BY position LIMIT $1
+        )
+        SELECT o.position, o.message_id, o.topic, o.aggregate_id, o.payload, o.metadata, o.attempts, o.created_at
+        FROM due d CROSS JOIN LATERAL (
+          SELECT * FROM ${s}.outbox x
+          WHERE x.aggregate_id = d.aggregate_id AND x.delivered_at IS NULL
+          ORDER BY x.position LIMIT $2
+        ) o
+        ORDER BY o.position`,
+      values: [batchSize, perAggregate],
+    });
+    return r.rows;
+  }
+
+  /** ms until the earliest pending retry (or undefined) */
+  async function nextDueInMs(): Promise<number | undefined> {
+    const r = await opts.pool.query<{ ms: number | null }>(
+      `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
+       FROM ${s}.outbox WHERE delivered_at IS NULL`,
+    );
+    const ms = r.rows[0]?.ms;
+    return ms === null || ms === undefined ? undefined : Math.max(0, ms);
+  }
+
+  async function deliverAggregate(rows: OutboxRow[]): Promise<void> {
+    const done: number[] = [];
+    let failure: { row: OutboxRow; error: string } | undefined;
+    for (const row of rows) {
+      if (aborted || stopping) break;
+      const msg: OutboxDelivery = {
+        id: row.message_id,
+        topic: row.topic,
+        aggregateId: row.aggregate_id,
+        payload: row.payload,
+        metadata: row.metadata,
+        position: row.position,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+      };
+      try {
+        for (const sub of opts.subscribers) {
+          if (sub.accepts && !sub.accepts(msg.topic)) continue;
+          await sub.handle(msg);
+        }
+        done.push(row.position);
+      } catch (err) {
+        failure = { row, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+        break;
+      }
+    }
+    if (aborted) return; // crashed: nothing is marked
+    if (done.length > 0) {
+      await opts.pool.query(
+        `UPDATE ${s}.outbox SET delivered_at = now() WHERE position = ANY($1::bigint[]) AND delivered_at IS NULL`,
+        [done],
+      );
+      stats.delivered += done.length;
+      stats.lastDeliveredAt = new Date();
+    }
+    if (failure) {
+      const delay = backoffDelayMs(failure.row.attempts + 1, baseMs, maxMs);
+      await opts.pool.query(
+        `UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2,
+           next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+         WHERE position = $1`,
+        [failure.row.position, failure.error.slice(0, 2000), delay],
+      );
+      stats.failedAttempts += 1;
+      stats.lastError = failure.error;
+      log.warn(
+        {
+          topic: failure.row.topic,
+          aggregateId: failure.row.aggregate_id,
+          attempts: failure.row.attempts + 1,
+          err: failure.error,
+        },
+        'outbox relay: delivery failed, will retry',
+      );
+    }
+  }
+
+  async function processBatch(): Promise<number> {
+    const rows = await fetchBatch();
+    if (rows.length === 0) return 0;
+    stats.batches += 1;
+    const groups = new Map<string, OutboxRow[]>();
+    for (const r of rows) {
+      const g = groups.get(r.aggregate_id);
+      if (g) g.push(r);
+      else groups.set(r.aggregate_id, [r]);
+    }
+    const queue = [...groups.values()];
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let g = queue.shift(); g; g = queue.shift()) await deliverAggregate(g);
+      }),
+    );
+    return rows.length;
+  }
+
+  const loop = (async () => {
+    while (!stopping && !aborted) {
+      try {
+        if (!stats.leader) {
+          if (leaderClient) {
+            const old = leaderClient;
+            leaderClient = undefined;
+            await old.end().catch(() => undefined);
+          }
+          if (!(await elect())) {
+            await sleep(standbyMs);
+            continue;
+          }
+        }
+        const n = await processBatch();
+        if (n > 0 || stopping || aborted) continue;
+        const due = await nextDueInMs();
+        await sleep(due === undefined ? pollMs : Math.min(pollMs, due + 5));
+      } catch (err) {
+        if (aborted) break;
+        stats.lastError = (err as Error).message;
+        log.error({ err: (err as Error).message, schema: opts.schema }, 'outbox relay: batch failed');
+        await sleep(Math.min(pollMs, 1000));
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping = true;
+      wakeUp();
+      await loop;
+      stats.leader = false;
+      if (leaderClient) await leaderClient.end().catch(() => undefined);
+      leaderClient = undefined;
+    },
+    abort() {
+      aborted = true;
+      stats.leader = false;
+      wakeUp();
+      const c = leaderClient;
+      leaderClient = undefined;
+      c?.connection.stream.destroy();
+    },
+    stats: () => ({ ...stats }),
+  };
+}
+
+/**
+ * Runs fn once per (subscriber, message id): records the message in `<schema>.processed_messages` in the same
+ * transaction as fn's writes. Returns false (and runs nothing) for a message already processed.
+ */
+export async function processOnce(
+  pool: Pool,
+  schema: string,
+  subscriber: string,
+  messageId: string,
+  fn: (client: PoolClient) => Promise<void>,
+): Promise<boolean> {
+  const s = quoteSchema(schema);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const r = await client.query(
+      `INSERT INTO ${s}.processed_messages (subscriber, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [subscriber, messageId],
+    );
+    if (r.rowCount === 0) {
+      await client.query('ROLLBACK');
+      return false;
+    }
+    await fn(client);
+    await client.query('COMMIT');
+    return true;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
