@@ -3,6 +3,9 @@
  * Every write is idempotent (fixed ids), so a restart changes nothing.
  */
 import { SignJWT } from 'jose';
+import { createPool } from '../db/pool';
+import { createInventoryService } from '../services/inventory';
+import { createPaymentsService } from '../services/payments';
 
 export const DEMO_CUSTOMERS = [
   { id: 'cust-alice', envName: 'ALICE_TOKEN', name: 'Alice', deposit: 500_00 },
@@ -17,8 +20,32 @@ export const DEMO_CATALOG = [
   { sku: 'SKU-LAST-ONE', name: 'Limited edition mug', price: 15_00, stock: 1 },
 ] as const;
 
-export async function seedDemoData(_databaseUrl: string): Promise<void> {
-  // filled in when the services land
+/**
+ * Idempotent: the catalog entry is only defined when missing (so an admin's later price change survives a
+ * restart), and restocks and deposits carry fixed ids, so the event store turns a repeat into a no-op.
+ */
+export async function seedDemoData(databaseUrl: string): Promise<{ items: number; customers: number }> {
+  const pool = createPool(databaseUrl, { max: 2, applicationName: 'order-saga-seed' });
+  try {
+    const inventory = createInventoryService({ pool });
+    const payments = createPaymentsService({ pool });
+    const meta = { actor: 'seed', correlationId: 'demo-seed' };
+    for (const item of DEMO_CATALOG) {
+      if (!(await inventory.getItem(item.sku))) {
+        await inventory.upsertItem({ sku: item.sku, name: item.name, price: item.price }, meta);
+      }
+      await inventory.restock(
+        { sku: item.sku, quantity: item.stock, restockId: `demo-seed-${item.sku}` },
+        meta,
+      );
+    }
+    for (const c of DEMO_CUSTOMERS) {
+      await payments.deposit({ customerId: c.id, amount: c.deposit, depositId: `demo-seed-${c.id}` }, meta);
+    }
+    return { items: DEMO_CATALOG.length, customers: DEMO_CUSTOMERS.length };
+  } finally {
+    await pool.end();
+  }
 }
 
 export interface DemoCredential {
