@@ -11,6 +11,11 @@ export interface RunningPostgres {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /**
+   * Restarts the server on the same data directory and port. `immediate` is a crash-like stop (SIGQUIT:
+   * no checkpoint, connections cut, WAL replayed at start), `fast` a clean one.
+   */
+  restart?(mode: 'fast' | 'immediate'): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -48,19 +53,21 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     shared_buffers: '256MB',
     ...opts.settings,
   };
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
-    port: opts.port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: opts.persistent,
-    createPostgresUser: os.userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    onLog: (m: unknown) => log(String(m).trimEnd()),
-    onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trimEnd()),
-  });
+  const make = () =>
+    new EmbeddedPostgres({
+      databaseDir: opts.dataDir,
+      port: opts.port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: 'scram-sha-256',
+      persistent: opts.persistent,
+      createPostgresUser: os.userInfo().uid === 0,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      onLog: (m: unknown) => log(String(m).trimEnd()),
+      onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+    });
+  let pg = make();
   const initialised = await fs
     .stat(path.join(opts.dataDir, 'PG_VERSION'))
     .then(() => true)
@@ -77,14 +84,48 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   } finally {
     await client.end();
   }
+  let stopped = false;
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`,
     port: opts.port,
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
       await pg.stop();
       if (!opts.persistent) await fs.rm(opts.dataDir, { recursive: true, force: true });
     },
+    restart: async (mode) => {
+      const pid = await postmasterPid(opts.dataDir);
+      if (mode === 'immediate' && pid) {
+        process.kill(pid, 'SIGQUIT');
+        const deadline = Date.now() + 30_000;
+        while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      } else {
+        await pg.stop();
+      }
+      await removeStalePid(opts.dataDir);
+      pg = make();
+      await pg.start();
+    },
   };
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function removeStalePid(dataDir: string): Promise<void> {

@@ -1,0 +1,261 @@
+/**
+ * Launches the whole stack on one machine: Postgres (DATABASE_URL or embedded), Temporal (TEMPORAL_ADDRESS
+ * or the CLI dev server with a persistent SQLite file), migrations, demo data, the carrier, one worker
+ * process per task queue and the API, each a supervised child. Used by `npm start` (src/platform/start.ts)
+ * and by tools that need the real stack and control over it (benchmarks, the chaos suite, the browser test).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { type Config, loadConfig, temporalAddress } from '../config';
+import { migrate } from '../db/migrate';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
+import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
+import { Supervisor } from './supervisor';
+import { clientConnectionOptions } from './temporal-connection';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+const RUNNING_FROM_TS = __filename.endsWith('.ts');
+export const SERVICES = ['orders', 'inventory', 'payments', 'shipping'] as const;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureTemporalCli } = require(path.join(ROOT, 'scripts', 'temporal-cli.js')) as {
+  ensureTemporalCli: (opts?: { quietIfCached?: boolean }) => Promise<string>;
+};
+
+/** How to run one of our entry points: compiled JS after `npm run build`, or TS through tsx. */
+export function entry(rel: string): { command: string; args: string[] } {
+  if (RUNNING_FROM_TS) {
+    return { command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'src', `${rel}.ts`)] };
+  }
+  return { command: process.execPath, args: ['--enable-source-maps', path.join(ROOT, 'dist', `${rel}.js`)] };
+}
+
+export interface StackOptions {
+  /** environment the stack is configured from (default process.env) */
+  env?: Record<string, string | undefined>;
+  /** progress lines ("[start] …") */
+  say?: (msg: string) => void;
+  /** children's log lines */
+  onChildLine?: (name: string, line: string) => void;
+  /** seed the demo catalog and customers (default true) */
+  seed?: boolean;
+  /** extra env for every child (e.g. worker tuning in benchmarks) */
+  childEnv?: Record<string, string>;
+  /** extra dev-server flags (benchmarks: SQLite pragmas, dynamic config) */
+  temporalExtraArgs?: string[];
+}
+
+export interface Stack {
+  config: Config;
+  apiUrl: string;
+  uiUrl: string | undefined;
+  databaseUrl: string;
+  temporalAddress: string;
+  jwtSecret: string;
+  dataDir: string;
+  supervisor: Supervisor;
+  postgres: RunningPostgres | undefined;
+  apiUp: boolean;
+  uiUp: boolean;
+  credentials(): Promise<DemoCredential[]>;
+  /** the dev-server flags used (recorded by benchmarks) */
+  temporalArgs: string[];
+  stop(): Promise<void>;
+}
+
+function jwtSecretFor(config: Config, dataDir: string): string {
+  if (config.authJwtSecret) return config.authJwtSecret;
+  const file = path.join(dataDir, 'jwt-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+export async function waitForTemporal(
+  config: Config,
+  timeoutMs: number,
+  isAlive: () => boolean,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!isAlive())
+      throw new Error('the Temporal dev server exited during start-up (see its log lines above)');
+    try {
+      const conn = await Connection.connect({ ...clientConnectionOptions(config), connectTimeout: 2000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error(
+    `Temporal at ${temporalAddress(config)} not ready after ${timeoutMs} ms: ${String(lastError)}`,
+  );
+}
+
+export async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status < 500) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+export function temporalDevServerArgs(config: Config, dataDir: string, extra: string[] = []): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(config.temporal.devServerPort),
+    '--ui-port',
+    String(config.temporal.uiPort),
+    '--namespace',
+    config.temporal.namespace,
+    '--db-filename',
+    path.join(dataDir, 'temporal.db'),
+    // WAL + synchronous=NORMAL: durable across process crashes, far fewer fsyncs than the default
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+    ...SEARCH_ATTRIBUTE_FLAGS,
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
+}
+
+export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
+  const env = opts.env ?? process.env;
+  const say = opts.say ?? (() => undefined);
+  const config = loadConfig(env);
+  const dataDir = path.resolve(ROOT, config.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const supervisor = new Supervisor();
+  if (opts.onChildLine) supervisor.on('line', opts.onChildLine);
+  let postgres: RunningPostgres | undefined;
+  let temporalArgs: string[] = [];
+
+  const stop = async () => {
+    await supervisor.stopAll();
+    await postgres?.stop().catch((err: unknown) => say(`Postgres stop: ${String(err)}`));
+  };
+
+  try {
+    // 1. Postgres
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      say(
+        `starting embedded Postgres (data in ${path.join(dataDir, 'postgres')}, port ${config.embeddedPgPort})...`,
+      );
+      postgres = await startEmbeddedPostgres({
+        dataDir: path.join(dataDir, 'postgres'),
+        port: config.embeddedPgPort,
+        persistent: true,
+        log: (line) => opts.onChildLine?.('postgres', line),
+      });
+      databaseUrl = postgres.url;
+    }
+
+    // 2. Temporal
+    const temporalEnv: Record<string, string> = {};
+    if (!config.temporal.address) {
+      const cli = await ensureTemporalCli();
+      const address = `127.0.0.1:${config.temporal.devServerPort}`;
+      say(
+        `starting the Temporal dev server on ${address} (state in ${path.join(dataDir, 'temporal.db')})...`,
+      );
+      temporalArgs = temporalDevServerArgs(config, dataDir, opts.temporalExtraArgs);
+      supervisor.start({ name: 'temporal', command: cli, args: temporalArgs, stopTimeoutMs: 15_000 });
+      temporalEnv.TEMPORAL_ADDRESS = address;
+    }
+    const effective = loadConfig({ ...env, ...temporalEnv, DATABASE_URL: databaseUrl });
+    await waitForTemporal(
+      effective,
+      60_000,
+      () => config.temporal.address !== undefined || supervisor.pid('temporal') !== undefined,
+    );
+
+    // 3. Schema and demo data
+    const migrated = await migrate(databaseUrl);
+    say(`migrations: ${migrated.applied.length} applied, ${migrated.skipped.length} already in place`);
+    const jwtSecret = jwtSecretFor(config, dataDir);
+    if (opts.seed !== false) await seedDemoData(databaseUrl);
+
+    // 4. Carrier, workers, API
+    const childEnv = {
+      ...temporalEnv,
+      DATABASE_URL: databaseUrl,
+      AUTH_JWT_SECRET: jwtSecret,
+      ...opts.childEnv,
+    };
+    supervisor.start({ name: 'carrier', ...entry('carrier/server'), env: childEnv });
+    SERVICES.forEach((service, index) => {
+      for (let i = 0; i < config.workersPerQueue; i++) {
+        supervisor.start({
+          name: config.workersPerQueue > 1 ? `${service}-${i + 1}` : service,
+          ...entry(`workers/${service}`),
+          env: {
+            ...childEnv,
+            WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
+          },
+        });
+      }
+    });
+    const metricsUrls = SERVICES.flatMap((_, index) =>
+      Array.from(
+        { length: config.workersPerQueue },
+        (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
+      ),
+    );
+    supervisor.start({
+      name: 'api',
+      ...entry('api/server'),
+      env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv },
+    });
+
+    const apiUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+    const apiUp = await waitForHttp(`${apiUrl}/health`, 60_000);
+    const uiUrl = config.temporal.address ? undefined : config.temporal.uiUrl;
+    const uiUp = uiUrl ? await waitForHttp(uiUrl, 30_000) : true;
+    return {
+      config,
+      apiUrl,
+      uiUrl,
+      databaseUrl,
+      temporalAddress: temporalAddress(effective),
+      jwtSecret,
+      dataDir,
+      supervisor,
+      get postgres() {
+        return postgres;
+      },
+      apiUp,
+      uiUp,
+      credentials: () => demoCredentials(jwtSecret),
+      temporalArgs,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
