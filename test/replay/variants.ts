@@ -1,0 +1,109 @@
+/**
+ * Deliberately incompatible variants of the saga, to prove the replay guard works. Each variant is the
+ * *current* src/workflows/order-saga.ts with exactly one change a developer could plausibly make (two steps
+ * swapped, an activity renamed), generated at test time so it never drifts from the real workflow. The
+ * variant is written to a temporary folder (its imports pointing back at src/workflows) and bundled as a
+ * workflowsPath of its own; nothing is added to src/.
+ * If the saga is refactored so that a mutation no longer applies, `materializeVariant` throws and says so.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const WORKFLOWS_DIR = path.join(ROOT, 'src', 'workflows');
+const SAGA_FILE = path.join(WORKFLOWS_DIR, 'order-saga.ts');
+
+export interface Variant {
+  name: string;
+  description: string;
+  mutate(source: string): string;
+}
+
+/** [start, end) of the statement that starts at `marker` and ends at the `;` after its balanced parens. */
+function statementRange(src: string, marker: string): [number, number] {
+  const start = src.indexOf(marker);
+  if (start < 0) throw new Error(`variant anchor not found in order-saga.ts: ${marker}`);
+  if (src.indexOf(marker, start + 1) >= 0) throw new Error(`variant anchor is not unique: ${marker}`);
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = src.indexOf('(', start); i < src.length; i++) {
+    const c = src[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) {
+      if (src[i + 1] !== ';') throw new Error(`statement at ${marker} does not end with ';'`);
+      return [start, i + 2];
+    }
+  }
+  throw new Error(`unbalanced statement at ${marker}`);
+}
+
+function swapStatements(src: string, first: string, second: string): string {
+  const [a0, a1] = statementRange(src, first);
+  const [b0, b1] = statementRange(src, second);
+  if (!(a1 <= b0)) throw new Error(`${first} must come before ${second}`);
+  return src.slice(0, a0) + src.slice(b0, b1) + src.slice(a1, b0) + src.slice(a0, a1) + src.slice(b1);
+}
+
+function replaceOnce(src: string, from: string, to: string): string {
+  const count = src.split(from).length - 1;
+  if (count !== 1) throw new Error(`expected exactly one "${from}" in order-saga.ts, found ${count}`);
+  return src.replace(from, to);
+}
+
+export const VARIANTS: Variant[] = [
+  {
+    name: 'swapped-steps',
+    description: 'charges the customer before reserving the stock (reserveStock and chargePayment swapped)',
+    mutate: (src) => swapStatements(src, "await step('reserveStock'", "await step('chargePayment'"),
+  },
+  {
+    name: 'renamed-activity',
+    description: 'calls the reserve activity by a new name (reserveStock renamed to reserveInventory)',
+    mutate: (src) => replaceOnce(src, 'acts.inventory.reserveStock.', 'acts.inventory.reserveInventory.'),
+  },
+];
+
+/** Writes the variant as a workflows folder; returns its entry file and a cleanup function. */
+export function materializeVariant(variant: Variant): {
+  workflowsPath: string;
+  dir: string;
+  cleanup(): void;
+} {
+  const original = fs.readFileSync(SAGA_FILE, 'utf8');
+  const mutated = variant.mutate(original);
+  if (mutated === original) throw new Error(`variant ${variant.name} changed nothing`);
+  // Relative imports point back at the real workflow modules.
+  const rewritten = mutated.replace(/from '\.\/([\w-]+)'/g, (_m, mod: string) => {
+    return `from ${JSON.stringify(path.join(WORKFLOWS_DIR, mod))}`;
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `order-saga-variant-${variant.name}-`));
+  fs.writeFileSync(path.join(dir, 'order-saga.ts'), rewritten);
+  fs.writeFileSync(path.join(dir, 'index.ts'), "export { orderSaga } from './order-saga';\n");
+  return {
+    workflowsPath: path.join(dir, 'index.ts'),
+    dir,
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Bundles a workflows folder that may live outside the repository (packages resolve from the repo). */
+export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: new DefaultLogger('WARN'),
+    webpackConfigHook: (config) => {
+      const modules = config.resolve?.modules ?? ['node_modules'];
+      config.resolve = { ...config.resolve, modules: [...modules, path.join(ROOT, 'node_modules')] };
+      return config;
+    },
+  });
+  return { code };
+}
