@@ -83,7 +83,7 @@ export function sagaActivities(tuning: SagaTuning = {}) {
     shipment: proxyActivities<ShippingActivities>({
       ...forward(TASK_QUEUES.shipping),
       scheduleToCloseTimeout: shipmentBudgetMs,
-      retry: { ...forwardRetry, maximumAttempts: 0 },
+      retry: { ...forwardRetry, maximumAttempts: undefined },
     }),
     shippingUndo: proxyActivities<ShippingActivities>(undo(TASK_QUEUES.shipping)),
   };

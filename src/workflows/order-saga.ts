@@ -249,7 +249,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
     return await compensate();
   }
 
-  // Shipped: nothing can be undone any more; marking the order complete only retries.
+  // Shipped: nothing can be undone any more; the remaining bookkeeping only retries.
+  await acts.inventoryUndo.commitStock.executeWithOptions(
+    { summary: `Commit the shipped stock of ${orderId}` },
+    [{ orderId, lines: input.lines, key: key('commit-stock') }],
+  );
   await acts.ordersUndo.completeOrder.executeWithOptions(
     { summary: `Order ${orderId} shipped (${trackingNumber}) and completed` },
     [{ orderId, shipmentId: orderId, trackingNumber, key: key('complete-order') }],

@@ -8,6 +8,8 @@ export interface InventoryPort {
   reserve(orderId: string, lines: { sku: string; quantity: number }[], meta: EventMetadata): Promise<unknown>;
   /** releases what this order still holds; no-op when nothing is reserved */
   release(orderId: string, skus: string[], meta: EventMetadata): Promise<unknown>;
+  /** the reserved units left with the shipment; repeat = no-op */
+  commit(orderId: string, skus: string[], meta: EventMetadata): Promise<unknown>;
 }
 
 export function createInventoryActivities(deps: { inventory: InventoryPort }) {
@@ -20,6 +22,10 @@ export function createInventoryActivities(deps: { inventory: InventoryPort }) {
     async releaseStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
       const skus = args.lines.map((l) => l.sku);
       await run(() => inventory.release(args.orderId, skus, activityMetadata(args.key, args)));
+    },
+    async commitStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
+      const skus = args.lines.map((l) => l.sku);
+      await run(() => inventory.commit(args.orderId, skus, activityMetadata(args.key, args)));
     },
   };
 }

@@ -1,0 +1,158 @@
+/**
+ * The shared runner of a worker *process*: config from env, Runtime telemetry (the SDK's own worker metrics
+ * on a Core Prometheus endpoint that our /metrics proxies), a Postgres pool, a NativeConnection, the worker
+ * built by `createServiceWorker`, a small HTTP server with /metrics and /health, and a graceful shutdown on
+ * SIGTERM/SIGINT (stop polling, let running tasks finish within the grace time, then close everything).
+ */
+import http from 'node:http';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import pino from 'pino';
+import { loadConfig, requireDatabaseUrl } from '../config';
+import { createPool } from '../db/pool';
+import { createMetricsRegistry, createSagaMetrics } from '../metrics/saga-metrics';
+import { connectNative } from '../platform/temporal-connection';
+import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
+import { createServiceWorker } from './service-worker';
+
+const SERVICE_INDEX: Record<ServiceName, number> = { orders: 0, inventory: 1, payments: 2, shipping: 3 };
+
+/** Serves /metrics (our registry + the SDK's Core metrics) and /health. */
+export async function startMetricsServer(opts: {
+  host: string;
+  port: number;
+  render: () => Promise<string>;
+  health: () => { ok: boolean; detail: Record<string, unknown> };
+}): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/metrics') {
+      opts.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        },
+      );
+      return;
+    }
+    if (req.url === '/health') {
+      const h = opts.health();
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unavailable', ...h.detail }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return server;
+}
+
+async function fetchText(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? await res.text() : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Runs the worker of one task queue as this process, until SIGTERM/SIGINT. */
+export async function runWorker(service: ServiceName): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino({ level: config.logLevel, base: { service: `worker-${service}` } });
+  const databaseUrl = requireDatabaseUrl(config);
+  const metricsPort = config.workerMetricsPort ?? config.metricsPortBase + SERVICE_INDEX[service];
+  // The SDK's own metrics (slots, polls, latencies, sticky cache...) on a loopback Core exporter; /metrics
+  // below appends them to ours so one scrape sees both.
+  const coreMetricsAddress = `127.0.0.1:${metricsPort + 1000}`;
+  Runtime.install({
+    logger: new DefaultLogger(
+      config.logLevel === 'silent' ? 'ERROR' : (toSdkLevel(config.logLevel) as LogLevel),
+      (entry) =>
+        logger[entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'info')](
+          entry.meta ?? {},
+          entry.message,
+        ),
+    ),
+    telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
+  });
+
+  const pool = createPool(databaseUrl, { max: config.pgPoolMax, applicationName: `worker-${service}` });
+  const registry = createMetricsRegistry({ service, task_queue: TASK_QUEUES[service] });
+  const metrics = createSagaMetrics(registry);
+  const connection = await connectNative(config);
+  const built = await createServiceWorker(service, {
+    connection,
+    namespace: config.temporal.namespace,
+    pool,
+    config,
+    metrics,
+    logger,
+  });
+  const server = await startMetricsServer({
+    host: config.host,
+    port: metricsPort,
+    render: async () =>
+      (await registry.metrics()) + '\n' + (await fetchText(`http://${coreMetricsAddress}/metrics`)),
+    health: () => ({
+      ok: built.worker.getState() === 'RUNNING',
+      detail: { worker: built.worker.getState(), service },
+    }),
+  });
+  logger.info(
+    { taskQueue: TASK_QUEUES[service], metrics: `http://${config.host}:${metricsPort}/metrics` },
+    'worker starting',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down');
+    built.worker.shutdown();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await built.worker.run();
+  } finally {
+    await built.stopBackground();
+    server.close();
+    await connection.close();
+    await pool.end();
+    logger.info('worker stopped');
+  }
+}
+
+function toSdkLevel(level: string): string {
+  switch (level) {
+    case 'fatal':
+    case 'error':
+      return 'ERROR';
+    case 'warn':
+      return 'WARN';
+    case 'debug':
+      return 'DEBUG';
+    case 'trace':
+      return 'TRACE';
+    default:
+      return 'INFO';
+  }
+}
+
+/** Entry helper for the per-queue files: run, log a fatal error, exit non-zero. */
+export function main(service: ServiceName): void {
+  runWorker(service).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`worker-${service} failed:`, err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * The in-process worker factory: `createServiceWorker(name, deps)` builds the worker of one task queue
+ * (its activities over that service's schema, plus the saga workflow on `orders`). The process entry points
+ * (orders.ts, inventory.ts, ...) call it through run-worker.ts; integration tests call it directly to run
+ * all four workers in one process against a test Temporal server and Postgres.
+ */
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { createInventoryActivities } from '../activities/inventory';
+import { createOrderActivities } from '../activities/orders';
+import { createPaymentActivities } from '../activities/payments';
+import { createShippingActivities } from '../activities/shipping';
+import { createCarrierClient, type CarrierClient } from '../carrier/client';
+import type { Config } from '../config';
+import { BREAKER_STATE_VALUES, sagaMetricsSinks, type SagaMetrics } from '../metrics/saga-metrics';
+import { createInventoryService } from '../services/inventory';
+import { createOrdersService } from '../services/orders';
+import { createPaymentsService } from '../services/payments';
+import { createShippingService } from '../services/shipping';
+import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
+
+export interface ServiceWorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  pool: Pool;
+  config: Pick<Config, 'worker' | 'shippingCountries' | 'carrier'>;
+  metrics: SagaMetrics;
+  logger?: Logger;
+  /** shipping only: the process's carrier client (one breaker per dependency per process) */
+  carrier?: CarrierClient;
+  /** orders only: a prebuilt workflow bundle (tests bundle once per file) */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** per-worker option overrides (tests: shutdownGraceTime etc.) */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface BuiltServiceWorker {
+  worker: Worker;
+  carrier?: CarrierClient;
+  /** stops background work started with the worker (outbox relay, projections) */
+  stopBackground: () => Promise<void>;
+}
+
+/** One carrier client per process whose breaker state is exported as a gauge. */
+export function createMeteredCarrierClient(
+  config: Pick<Config, 'carrier'>,
+  metrics: SagaMetrics,
+  opts: { failureThreshold?: number; halfOpenAfterMs?: number; logger?: Logger } = {},
+): CarrierClient {
+  metrics.breakerState.set({ dependency: 'carrier' }, BREAKER_STATE_VALUES.closed);
+  return createCarrierClient({
+    url: config.carrier.url,
+    timeoutMs: config.carrier.timeoutMs,
+    ...(opts.failureThreshold !== undefined ? { failureThreshold: opts.failureThreshold } : {}),
+    ...(opts.halfOpenAfterMs !== undefined ? { halfOpenAfterMs: opts.halfOpenAfterMs } : {}),
+    onStateChange: (state) => {
+      metrics.breakerState.set({ dependency: 'carrier' }, BREAKER_STATE_VALUES[state]);
+      metrics.breakerTransitions.inc({ dependency: 'carrier', state });
+      opts.logger?.warn({ dependency: 'carrier', state }, 'circuit breaker state changed');
+    },
+  });
+}
+
+function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: CarrierClient | undefined) {
+  const { pool } = deps;
+  switch (name) {
+    case 'orders':
+      return createOrderActivities({ orders: createOrdersService({ pool }) });
+    case 'inventory':
+      return createInventoryActivities({ inventory: createInventoryService({ pool }) });
+    case 'payments':
+      return createPaymentActivities({ payments: createPaymentsService({ pool }) });
+    case 'shipping':
+      if (!carrier) throw new Error('the shipping worker needs a carrier client');
+      return createShippingActivities({
+        shipping: createShippingService({ pool, supportedCountries: deps.config.shippingCountries }),
+        carrier,
+        supportedCountries: deps.config.shippingCountries,
+      });
+  }
+}
+
+export async function createServiceWorker(
+  name: ServiceName,
+  deps: ServiceWorkerDeps,
+): Promise<BuiltServiceWorker> {
+  const carrier =
+    name === 'shipping'
+      ? (deps.carrier ?? createMeteredCarrierClient(deps.config, deps.metrics, { logger: deps.logger }))
+      : undefined;
+  const w = deps.config.worker;
+  const common: WorkerOptions = {
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: TASK_QUEUES[name],
+    activities: activitiesFor(name, deps, carrier),
+    maxConcurrentActivityTaskExecutions: w.maxConcurrentActivities,
+    shutdownGraceTime: '10s',
+    ...deps.workerOptions,
+  };
+  const options: WorkerOptions =
+    name === 'orders'
+      ? {
+          ...common,
+          ...(deps.workflowBundle
+            ? { workflowBundle: deps.workflowBundle }
+            : { workflowsPath: require.resolve('../workflows') }),
+          sinks: sagaMetricsSinks(deps.metrics),
+          maxConcurrentWorkflowTaskExecutions: w.maxConcurrentWorkflowTasks,
+          maxCachedWorkflows: w.maxCachedWorkflows,
+        }
+      : common;
+  const worker = await Worker.create(options);
+  return { worker, ...(carrier ? { carrier } : {}), stopBackground: () => Promise.resolve() };
+}

@@ -1,0 +1,223 @@
+/**
+ * One saga test stack per test file: a real Temporal dev server, a real Postgres with every migration, the
+ * simulated carrier, and the four service workers running in this process (the shipping worker's carrier
+ * client has a fast breaker). Helpers seed stock and money with fresh ids and read state back from the
+ * services, so every test acts on its own records.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  DefaultLogger,
+  Runtime,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { startCarrierServer, type CarrierServer } from '../../src/carrier/app';
+import type { CarrierClient } from '../../src/carrier/client';
+import { loadConfig } from '../../src/config';
+import { createPool, type Pool } from '../../src/db/pool';
+import { createMetricsRegistry, createSagaMetrics, type SagaMetrics } from '../../src/metrics/saga-metrics';
+import type { RunningPostgres } from '../../src/platform/postgres';
+import { createInventoryService } from '../../src/services/inventory';
+import { createOrdersService } from '../../src/services/orders';
+import { createPaymentsService } from '../../src/services/payments';
+import { createShippingService } from '../../src/services/shipping';
+import {
+  createMeteredCarrierClient,
+  createServiceWorker,
+  type BuiltServiceWorker,
+} from '../../src/workers/service-worker';
+import type { orderSaga } from '../../src/workflows';
+import {
+  orderSagaStartOptions,
+  type OrderSagaInput,
+  type SagaTuning,
+  type ServiceName,
+} from '../../src/workflows/contracts';
+import { startTestPostgres, startTestTemporal } from '../support/stack';
+import type { Registry } from 'prom-client';
+
+export const TEST_TUNING: SagaTuning = {
+  retryInitialIntervalMs: 100,
+  retryMaximumIntervalMs: 500,
+  shipmentBudgetMs: 4000,
+  compensationMaxAttempts: 5,
+};
+
+export const UNDO_ACTIVITIES = ['cancelShipment', 'refundPayment', 'releaseStock', 'rejectOrder'];
+
+let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  cachedBundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
+  return cachedBundle;
+}
+
+export interface SagaStack {
+  env: TestWorkflowEnvironment;
+  pg: RunningPostgres;
+  pool: Pool;
+  carrier: CarrierServer;
+  carrierClient: CarrierClient;
+  registry: Registry;
+  metrics: SagaMetrics;
+  workers: Map<ServiceName, BuiltServiceWorker>;
+  services: {
+    orders: ReturnType<typeof createOrdersService>;
+    inventory: ReturnType<typeof createInventoryService>;
+    payments: ReturnType<typeof createPaymentsService>;
+    shipping: ReturnType<typeof createShippingService>;
+  };
+  /** stop the in-process worker of one queue (e.g. to run it as a child process instead) */
+  stopWorker(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): Promise<SagaStack> {
+  try {
+    // keep the SDK quiet unless something is really wrong (LOG_LEVEL=debug to see everything)
+    Runtime.install({ logger: new DefaultLogger(process.env.SDK_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
+  } catch {
+    // already installed by an earlier stack in this process
+  }
+  const [env, pg, carrier, bundle] = await Promise.all([
+    startTestTemporal(),
+    startTestPostgres(),
+    startCarrierServer({}),
+    workflowBundle(),
+  ]);
+  const pool = createPool(pg.url, { max: 20 });
+  const config = loadConfig({ CARRIER_URL: carrier.url, CARRIER_TIMEOUT_MS: '1000' });
+  const registry = createMetricsRegistry({ service: 'test' });
+  const metrics = createSagaMetrics(registry);
+  const carrierClient = createMeteredCarrierClient(config, metrics, {
+    failureThreshold: 3,
+    halfOpenAfterMs: 500,
+  });
+  const workers = new Map<ServiceName, BuiltServiceWorker>();
+  const running = new Map<ServiceName, Promise<void>>();
+  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+    const built = await createServiceWorker(name, {
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      pool,
+      config,
+      metrics,
+      carrier: carrierClient,
+      workflowBundle: bundle,
+      workerOptions: { shutdownGraceTime: '1s' },
+    });
+    workers.set(name, built);
+    running.set(name, built.worker.run());
+  }
+  const stopWorker = async (name: ServiceName) => {
+    const w = workers.get(name);
+    if (!w) return;
+    if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+    await running.get(name);
+    await w.stopBackground();
+    workers.delete(name);
+  };
+  return {
+    env,
+    pg,
+    pool,
+    carrier,
+    carrierClient,
+    registry,
+    metrics,
+    workers,
+    services: {
+      orders: createOrdersService({ pool }),
+      inventory: createInventoryService({ pool }),
+      payments: createPaymentsService({ pool }),
+      shipping: createShippingService({ pool, supportedCountries: config.shippingCountries }),
+    },
+    stopWorker,
+    async stop() {
+      for (const name of [...workers.keys()]) await stopWorker(name).catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await carrier.close().catch(() => undefined);
+      await env.teardown().catch(() => undefined);
+      await pg.stop().catch(() => undefined);
+    },
+  };
+}
+
+export const fresh = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** A new SKU with `stock` units at `price` cents, and a customer with `balance` cents. */
+export async function seed(
+  stack: SagaStack,
+  opts: { stock: number; price?: number; balance: number },
+): Promise<{ sku: string; customerId: string; price: number }> {
+  const sku = fresh('SKU');
+  const customerId = fresh('cust');
+  const price = opts.price ?? 1250;
+  await stack.services.inventory.upsertItem({ sku, name: `Test item ${sku}`, price });
+  if (opts.stock > 0)
+    await stack.services.inventory.restock({ sku, quantity: opts.stock, restockId: fresh('restock') });
+  if (opts.balance > 0) {
+    await stack.services.payments.deposit({ customerId, amount: opts.balance, depositId: fresh('dep') });
+  }
+  return { sku, customerId, price };
+}
+
+export function orderInput(
+  o: { sku: string; customerId: string; price: number },
+  extra: Partial<OrderSagaInput> & { quantity?: number; country?: string } = {},
+): OrderSagaInput {
+  const quantity = extra.quantity ?? 1;
+  const { quantity: _q, country, ...rest } = extra;
+  return {
+    orderId: fresh('ord'),
+    customerId: o.customerId,
+    lines: [{ sku: o.sku, quantity, unitPrice: o.price }],
+    total: quantity * o.price,
+    currency: 'USD',
+    shippingAddress: {
+      name: 'Ada Lovelace',
+      line1: '1 Analytical Way',
+      city: 'London',
+      postalCode: 'N1 1AA',
+      country: country ?? 'GB',
+    },
+    placedAt: new Date().toISOString(),
+    cancellationWindowMs: 0,
+    tuning: TEST_TUNING,
+    ...rest,
+  };
+}
+
+export async function startSaga(
+  stack: SagaStack,
+  input: OrderSagaInput,
+): Promise<WorkflowHandle<typeof orderSaga>> {
+  return stack.env.client.workflow.start<typeof orderSaga>('orderSaga', orderSagaStartOptions(input));
+}
+
+/** Activity types in the order they were scheduled, from the workflow's history. */
+export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((n): n is string => typeof n === 'string');
+}
+
+export async function stockOf(stack: SagaStack, sku: string) {
+  const item = await stack.services.inventory.getItem(sku);
+  if (!item) throw new Error(`no item ${sku}`);
+  return { available: item.available, reserved: item.reserved, shipped: item.shipped };
+}
+
+export async function balanceOf(stack: SagaStack, customerId: string): Promise<number> {
+  return (await stack.services.payments.getAccount(customerId)).balance;
+}
+
+export async function orderStatusAttribute(handle: WorkflowHandle): Promise<unknown> {
+  const d = await handle.describe();
+  return d.searchAttributes['OrderStatus']?.[0];
+}

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { OrderStatusKey } from '../../src/workflows/search-attributes';
+import { cancelOrderUpdate, sagaStateQuery } from '../../src/workflows/contracts';
+import {
+  UNDO_ACTIVITIES,
+  balanceOf,
+  orderInput,
+  scheduledActivities,
+  seed,
+  startSaga,
+  startSagaStack,
+  stockOf,
+  type SagaStack,
+} from './harness';
+
+const undosOf = (types: string[]) => types.filter((t) => UNDO_ACTIVITIES.includes(t));
+
+describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-process)', () => {
+  let stack: SagaStack;
+  before(async () => {
+    stack = await startSagaStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('happy path: the order completes, stock leaves with the shipment, the customer pays once', async () => {
+    const s = await seed(stack, { stock: 5, balance: 10_000 });
+    const input = orderInput(s, { quantity: 2 });
+    const handle = await startSaga(stack, input);
+    const result = await handle.result();
+
+    assert.equal(result.status, 'COMPLETED');
+    assert.match(result.trackingNumber ?? '', /^TRK-/);
+    assert.deepEqual(result.compensationsRun, []);
+    assert.deepEqual(await stockOf(stack, s.sku), { available: 3, reserved: 0, shipped: 2 });
+    assert.equal(await balanceOf(stack, s.customerId), 10_000 - 2 * s.price);
+    const shipment = await stack.services.shipping.getShipment(input.orderId);
+    assert.equal(shipment?.status, 'DISPATCHED');
+    assert.equal((await stack.services.orders.getOrder(input.orderId))?.status, 'COMPLETED');
+
+    const view = await handle.query(sagaStateQuery);
+    assert.equal(view.state, 'COMPLETED');
+    assert.deepEqual(view.completedSteps, [
+      'placeOrder',
+      'validateDestination',
+      'reserveStock',
+      'chargePayment',
+      'createShipment',
+      'completeOrder',
+    ]);
+    const d = await handle.describe();
+    assert.equal(d.typedSearchAttributes.get(OrderStatusKey), 'COMPLETED');
+    assert.equal(d.staticSummary, `Order ${input.orderId} · customer ${s.customerId} · $25.00`);
+    assert.deepEqual(undosOf(await scheduledActivities(handle)), []);
+  });
+
+  it('when stock runs out, nothing is charged and the order fails with InsufficientStock', async () => {
+    const s = await seed(stack, { stock: 1, balance: 10_000 });
+    const input = orderInput(s, { quantity: 2 });
+    const handle = await startSaga(stack, input);
+    const result = await handle.result();
+
+    assert.equal(result.status, 'FAILED');
+    assert.equal(result.failure?.type, 'InsufficientStock');
+    assert.equal(result.failure?.step, 'reserveStock');
+    assert.deepEqual(undosOf(await scheduledActivities(handle)), ['releaseStock', 'rejectOrder']);
+    assert.deepEqual(await stockOf(stack, s.sku), { available: 1, reserved: 0, shipped: 0 });
+    assert.equal(await balanceOf(stack, s.customerId), 10_000);
+    assert.equal(await stack.services.shipping.getShipment(input.orderId), undefined);
+    const order = await stack.services.orders.getOrder(input.orderId);
+    assert.equal(order?.status, 'FAILED');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(OrderStatusKey), 'FAILED');
+  });
+
+  it('when funds are short, the reserved stock is released and the order fails with InsufficientFunds', async () => {
+    const s = await seed(stack, { stock: 3, balance: 100 });
+    const input = orderInput(s);
+    const handle = await startSaga(stack, input);
+    const result = await handle.result();
+
+    assert.equal(result.status, 'FAILED');
+    assert.equal(result.failure?.type, 'InsufficientFunds');
+    assert.deepEqual(undosOf(await scheduledActivities(handle)), [
+      'refundPayment',
+      'releaseStock',
+      'rejectOrder',
+    ]);
+    assert.deepEqual(result.compensationsRun, ['refundPayment', 'releaseStock', 'rejectOrder']);
+    assert.deepEqual(await stockOf(stack, s.sku), { available: 3, reserved: 0, shipped: 0 });
+    assert.equal(await balanceOf(stack, s.customerId), 100);
+    assert.equal((await stack.services.orders.getOrder(input.orderId))?.status, 'FAILED');
+  });
+
+  it('an unsupported destination fails the order before any stock or money moves', async () => {
+    const s = await seed(stack, { stock: 3, balance: 10_000 });
+    const input = orderInput(s, { country: 'ZZ' });
+    const handle = await startSaga(stack, input);
+    const result = await handle.result();
+
+    assert.equal(result.status, 'FAILED');
+    assert.equal(result.failure?.type, 'UnsupportedCountry');
+    assert.deepEqual(undosOf(await scheduledActivities(handle)), ['rejectOrder']);
+    assert.deepEqual(await stockOf(stack, s.sku), { available: 3, reserved: 0, shipped: 0 });
+    assert.equal(await balanceOf(stack, s.customerId), 10_000);
+    assert.equal(await stack.services.shipping.getShipment(input.orderId), undefined);
+    assert.equal((await stack.services.orders.getOrder(input.orderId))?.status, 'FAILED');
+  });
+
+  it('when the carrier is down longer than the retry budget, everything is undone newest-first (CarrierUnavailable)', async () => {
+    const s = await seed(stack, { stock: 3, balance: 10_000 });
+    stack.carrier.behaviour.failureRate = 1;
+    try {
+      const handle = await startSaga(stack, orderInput(s));
+      const result = await handle.result();
+      assert.equal(result.status, 'FAILED');
+      assert.equal(result.failure?.type, 'CarrierUnavailable');
+      assert.equal(result.failure?.step, 'createShipment');
+      assert.deepEqual(undosOf(await scheduledActivities(handle)), [
+        'cancelShipment',
+        'refundPayment',
+        'releaseStock',
+        'rejectOrder',
+      ]);
+      assert.deepEqual(await stockOf(stack, s.sku), { available: 3, reserved: 0, shipped: 0 });
+      assert.equal(await balanceOf(stack, s.customerId), 10_000);
+      const shipment = await stack.services.shipping.getShipment(result.orderId);
+      assert.ok(shipment === undefined || shipment.status === 'CANCELLED', shipment?.status);
+    } finally {
+      stack.carrier.behaviour.failureRate = 0;
+    }
+    // let the breaker half-open and close again before the next test
+    await waitForBreakerToClose(stack);
+  });
+
+  it('cancelling inside the window compensates and ends CANCELLED', async () => {
+    const s = await seed(stack, { stock: 3, balance: 10_000 });
+    const input = orderInput(s, { cancellationWindowMs: 60_000 });
+    const handle = await startSaga(stack, input);
+    for (let i = 0; i < 200; i++) {
+      if ((await handle.query(sagaStateQuery)).state === 'PAYMENT_COMPLETED') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const answer = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
+    assert.equal(answer.status, 'CANCELLED');
+    const result = await handle.result();
+    assert.equal(result.status, 'CANCELLED');
+    assert.equal(result.failure?.type, 'Cancelled');
+    assert.deepEqual(undosOf(await scheduledActivities(handle)), [
+      'refundPayment',
+      'releaseStock',
+      'rejectOrder',
+    ]);
+    assert.deepEqual(await stockOf(stack, s.sku), { available: 3, reserved: 0, shipped: 0 });
+    assert.equal(await balanceOf(stack, s.customerId), 10_000);
+    assert.equal((await stack.services.orders.getOrder(input.orderId))?.status, 'CANCELLED');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(OrderStatusKey), 'CANCELLED');
+  });
+
+  it('cancelling after shipping is rejected and the order stays completed', async () => {
+    const s = await seed(stack, { stock: 3, balance: 10_000 });
+    const handle = await startSaga(stack, orderInput(s));
+    assert.equal((await handle.result()).status, 'COMPLETED');
+    await assert.rejects(
+      handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'too late' }] }),
+      (err: unknown) => err instanceof Error,
+    );
+    assert.equal((await handle.query(sagaStateQuery)).state, 'COMPLETED');
+  });
+
+  it('a running order that has started shipping rejects cancellation by validator', async () => {
+    const s = await seed(stack, { stock: 3, balance: 10_000 });
+    stack.carrier.behaviour.latencyMs = 400;
+    try {
+      const handle = await startSaga(stack, orderInput(s));
+      for (let i = 0; i < 200; i++) {
+        if ((await handle.query(sagaStateQuery)).state === 'AWAITING_SHIPMENT') break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await assert.rejects(
+        handle.executeUpdate(cancelOrderUpdate, { args: [{}] }),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError && /no longer be cancelled/.test(String(err.cause)),
+      );
+      assert.equal((await handle.result()).status, 'COMPLETED');
+    } finally {
+      stack.carrier.behaviour.latencyMs = 0;
+    }
+  });
+
+  it('40 concurrent single-unit orders for 10 in stock: exactly 10 complete, 30 fail, stock 0, money back', async () => {
+    const s = await seed(stack, { stock: 10, balance: 0 });
+    const customers: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = `${s.customerId}-${i}`;
+      await stack.services.payments.deposit({ customerId: c, amount: 5_000, depositId: `${c}-dep` });
+      customers.push(c);
+    }
+    const handles = await Promise.all(
+      customers.map((customerId) => startSaga(stack, orderInput({ ...s, customerId }))),
+    );
+    const results = await Promise.all(handles.map((h) => h.result()));
+    const completed = results.filter((r) => r.status === 'COMPLETED');
+    const failed = results.filter((r) => r.status === 'FAILED');
+    assert.equal(completed.length, 10);
+    assert.equal(failed.length, 30);
+    assert.ok(failed.every((r) => r.failure?.type === 'InsufficientStock'));
+    assert.deepEqual(await stockOf(stack, s.sku), { available: 0, reserved: 0, shipped: 10 });
+    const balances = await Promise.all(customers.map((c) => balanceOf(stack, c)));
+    assert.ok(balances.every((b) => b === 5_000 || b === 5_000 - s.price));
+    assert.equal(
+      balances.reduce((a, b) => a + b, 0),
+      40 * 5_000 - 10 * s.price,
+    );
+  });
+});
+
+async function waitForBreakerToClose(stack: SagaStack): Promise<void> {
+  // a successful trial call after halfOpenAfter closes it; drive one through a throwaway booking
+  for (let i = 0; i < 100 && stack.carrierClient.state !== 'closed'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    await stack.carrierClient
+      .book({ key: `probe-${i}`, orderId: 'probe', country: 'GB', postalCode: 'X', parcels: 1 })
+      .catch(() => undefined);
+  }
+}
