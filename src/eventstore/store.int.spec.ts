@@ -5,7 +5,8 @@ import type { Pool } from 'pg';
 import { createPool } from '../db/pool';
 import type { RunningPostgres } from '../platform/postgres';
 import { startTestPostgres } from '../../test/support/stack';
-import { START_POSITION, createEventStore, deterministicEventId, handleCommand } from './store';
+import { outboxFor } from './envelope';
+import { START_POSITION, createEventStore, deterministicEventId, handleCommand, writeOutbox } from './store';
 import {
   ConcurrencyError,
   EventIdConflictError,
@@ -140,6 +141,38 @@ describe('event store (real Postgres)', () => {
     assert.ok(ob.rows.some((x) => x.message_id === msgId));
     const stored = await store.readStream(stream);
     assert.deepEqual(stored[0]!.metadata, { correlationId: 'c1', workflowId: 'wf' });
+  });
+
+  it("in a caller's transaction, append and outboxFor/writeOutbox commit or roll back together", async () => {
+    const stream = `tally-${randomUUID()}`;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const r = await store.append(stream, 'no_stream', [added(1)], { client });
+      await writeOutbox(client, 'orders', outboxFor(r.events, 'orders'));
+      await client.query('ROLLBACK');
+      assert.equal(await store.streamVersion(stream), 0);
+      assert.equal(
+        (await pool.query('SELECT 1 FROM orders.outbox WHERE aggregate_id = $1', [stream])).rowCount,
+        0,
+      );
+
+      await client.query('BEGIN');
+      const r2 = await store.append(stream, 'no_stream', [added(2)], { client });
+      await writeOutbox(client, 'orders', outboxFor(r2.events, 'orders'));
+      await client.query('COMMIT');
+      const ob = await pool.query<{
+        message_id: string;
+        topic: string;
+        payload: { version: number; streamId: string };
+      }>('SELECT message_id, topic, payload FROM orders.outbox WHERE aggregate_id = $1', [stream]);
+      assert.deepEqual(
+        ob.rows.map((x) => [x.message_id, x.topic, x.payload.streamId, x.payload.version]),
+        [[r2.events[0]!.id, 'orders.Added', stream, 1]],
+      );
+    } finally {
+      client.release();
+    }
   });
 
   it('appending event ids that are already stored is a no-op that reports success', async () => {

@@ -99,38 +99,56 @@ const EVENT_COLUMNS =
 
 type Mode = 'no_stream' | 'expected' | 'any';
 
-/** SQL of the single append statement, per expected-version mode and outbox flags. Exported for review. */
-export function appendSql(schema: string, mode: Mode, explicitOutbox: boolean, publish: boolean): string {
+export interface AppendSqlShape {
+  /** one event: scalar parameters (no arrays, so Postgres keeps its generic plan: measurably faster) */
+  single: boolean;
+  explicitOutbox: boolean;
+  publish: boolean;
+}
+
+/**
+ * SQL of the single append statement, per expected-version mode and shape. Exported for review and tests.
+ * Parameters: $1 stream, $2 event count, $3 expected version, $4 ids, $5 types, $6 schema versions, $7 data
+ * (scalars when `single`, else arrays), $8 metadata, $9 recorded_at (null: statement_timestamp()),
+ * then with explicitOutbox $10-$14 (ids, topics, aggregate ids, payloads, metadata), then the NOTIFY channel.
+ * It returns the inserted events' (global_position, version, recorded_at), or no row when nothing was written
+ * (an id already stored, or the expected version did not match).
+ */
+export function appendSql(schema: string, mode: Mode, shape: AppendSqlShape): string {
   const s = quoteSchema(schema);
-  // $1 stream, $2 n, $3 expected, $4 ids, $5 types, $6 schema versions, $7 data, $8 metadata, $9 recorded_at
-  // $10.. explicit outbox: ids, topics, aggregate ids, payloads, metadata; $15 channel / $10 channel
-  const guard = '(SELECT n FROM existing) = 0';
+  const at = 'coalesce($9::timestamptz, statement_timestamp())';
+  const idGuard = shape.single
+    ? `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = $4::uuid)`
+    : `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`;
   const bump =
     mode === 'expected'
-      ? `UPDATE ${s}.streams SET version = version + $2, updated_at = coalesce($9, statement_timestamp())
-           WHERE stream_id = $1 AND version = $3 AND ${guard} RETURNING version`
+      ? `UPDATE ${s}.streams SET version = version + $2::bigint, updated_at = ${at}
+           WHERE stream_id = $1 AND version = $3::bigint AND ${idGuard} RETURNING version`
       : mode === 'no_stream'
-        ? `INSERT INTO ${s}.streams (stream_id, version, updated_at)
-             SELECT $1, $2, coalesce($9, statement_timestamp()) WHERE ${guard}
+        ? `INSERT INTO ${s}.streams (stream_id, version, updated_at) SELECT $1, $2::bigint, ${at} WHERE ${idGuard}
              ON CONFLICT (stream_id) DO NOTHING RETURNING version`
-        : `INSERT INTO ${s}.streams AS st (stream_id, version, updated_at)
-             SELECT $1, $2, coalesce($9, statement_timestamp()) WHERE ${guard}
-             ON CONFLICT (stream_id) DO UPDATE SET version = st.version + $2, updated_at = excluded.updated_at
+        : `INSERT INTO ${s}.streams AS st (stream_id, version, updated_at) SELECT $1, $2::bigint, ${at} WHERE ${idGuard}
+             ON CONFLICT (stream_id) DO UPDATE SET version = st.version + $2::bigint, updated_at = excluded.updated_at
              RETURNING version`;
+  const insert = `INSERT INTO ${s}.events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
+       ${
+         shape.single
+           ? `SELECT $1, b.version, $4::uuid, $5::text, $6::int, $7::jsonb, $8::jsonb, ${at} FROM bump b`
+           : `SELECT $1, b.version - $2::bigint + e.ord, e.id, e.type, e.sv, e.data, $8::jsonb, ${at}
+       FROM bump b, unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, sv, data, ord)`
+       }`;
+  if (!shape.explicitOutbox && !shape.publish) {
+    return `WITH bump AS (${bump})
+     ${insert}
+     RETURNING global_position, version, recorded_at, $3::bigint AS expected`;
+  }
   const ctes = [
-    `existing AS (
-       SELECT count(*)::int AS n, count(*) FILTER (WHERE stream_id = $1)::int AS same
-       FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`,
     `bump AS (${bump})`,
-    `ins AS (
-       INSERT INTO ${s}.events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
-       SELECT $1, b.version - $2 + e.ord, e.id, e.type, e.sv, e.data, $8::jsonb, coalesce($9, statement_timestamp())
-       FROM bump b, unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, sv, data, ord)
-       RETURNING global_position, version, event_id, event_type, schema_version, data, metadata, recorded_at,
-                 transaction_id)`,
+    `ins AS (${insert}
+       RETURNING global_position, version, recorded_at, event_id, event_type, schema_version, data, metadata)`,
   ];
   let p = 10;
-  if (explicitOutbox) {
+  if (shape.explicitOutbox) {
     ctes.push(`obx AS (
        INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
        SELECT o.id, o.topic, o.agg, o.payload, o.meta
@@ -141,7 +159,7 @@ export function appendSql(schema: string, mode: Mode, explicitOutbox: boolean, p
        RETURNING 1)`);
     p = 15;
   }
-  if (publish) {
+  if (shape.publish) {
     ctes.push(`obp AS (
        INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
        SELECT i.event_id, '${schema}.' || i.event_type, $1,
@@ -152,34 +170,16 @@ export function appendSql(schema: string, mode: Mode, explicitOutbox: boolean, p
        FROM ins i ORDER BY i.version
        RETURNING 1)`);
   }
-  const notifies = explicitOutbox || publish;
-  if (notifies) ctes.push(`note AS (SELECT pg_notify($${p}, '') FROM bump)`);
+  ctes.push(`note AS (SELECT pg_notify($${p}::text, '') FROM bump)`);
   return `WITH ${ctes.join(',\n')}
-SELECT $3::bigint AS expected, (SELECT version FROM bump) AS new_version,
-       (SELECT n FROM existing) AS existing,
-       (SELECT same FROM existing) AS existing_same,
-       (SELECT version FROM ${s}.streams WHERE stream_id = $1) AS current_version,
-       (SELECT coalesce(json_agg(json_build_object('p', global_position, 'v', version, 'id', event_id,
-                 't', event_type, 'sv', schema_version, 'd', data, 'm', metadata, 'r', recorded_at,
-                 'x', transaction_id::text) ORDER BY version), '[]') FROM ins) AS inserted
-       ${notifies ? ', (SELECT count(*) FROM note) AS notified' : ''}`;
+SELECT i.global_position, i.version, i.recorded_at, $3::bigint AS expected, (SELECT count(*) FROM note) AS notified
+FROM ins i ORDER BY i.version`;
 }
 
 interface AppendRow {
-  new_version: number | null;
-  existing: number;
-  existing_same: number;
-  current_version: number | null;
-  inserted: {
-    p: number;
-    v: number;
-    id: string;
-    t: string;
-    sv: number;
-    d: unknown;
-    m: EventMetadata;
-    r: string;
-  }[];
+  global_position: number;
+  version: number;
+  recorded_at: Date;
 }
 
 function modeOf(expected: ExpectedVersion): Mode {
@@ -227,21 +227,29 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   ): Promise<AppendResult> {
     const mode = modeOf(expected);
     const ids = events.map((e) => e.id ?? randomUUID());
+    if (new Set(ids).size !== ids.length)
+      throw new Error(`Stream ${streamId}: duplicate event ids in one append`);
     const metadata = opts.metadata ?? {};
     const outbox = opts.outbox ?? [];
-    const publish = opts.publish ?? false;
+    const shape: AppendSqlShape = {
+      single: events.length === 1,
+      explicitOutbox: outbox.length > 0,
+      publish: opts.publish ?? false,
+    };
+    const schemaVersions = events.map((e) => e.schemaVersion ?? upcasters?.[e.type]?.currentVersion ?? 1);
+    const datas = events.map((e) => JSON.stringify(e.data ?? null));
     const values: unknown[] = [
       streamId,
       events.length,
       typeof expected === 'number' ? expected : 0,
-      ids,
-      events.map((e) => e.type),
-      events.map((e) => e.schemaVersion ?? upcasters?.[e.type]?.currentVersion ?? 1),
-      events.map((e) => JSON.stringify(e.data ?? null)),
+      shape.single ? ids[0] : ids,
+      shape.single ? events[0]!.type : events.map((e) => e.type),
+      shape.single ? schemaVersions[0] : schemaVersions,
+      shape.single ? datas[0] : datas,
       JSON.stringify(metadata),
       options.now ? options.now() : null,
     ];
-    if (outbox.length > 0) {
+    if (shape.explicitOutbox) {
       values.push(
         outbox.map((m) => m.id),
         outbox.map((m) => m.topic),
@@ -250,41 +258,47 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         outbox.map((m) => JSON.stringify(m.metadata ?? metadata)),
       );
     }
-    if (outbox.length > 0 || publish) values.push(channel);
-    const text = appendSql(schema, mode, outbox.length > 0, publish);
-    const name = `es_append_${schema}_${mode}_${outbox.length > 0 ? 'o' : ''}${publish ? 'p' : ''}`;
+    if (shape.explicitOutbox || shape.publish) values.push(channel);
+    const name = `es_append_${schema}_${mode}_${shape.single ? 's' : 'b'}${shape.explicitOutbox ? 'o' : ''}${shape.publish ? 'p' : ''}`;
     const db = opts.client ?? pool;
-    const { rows } = await db.query<AppendRow>({ name, text, values });
-    const row = rows[0]!;
-    if (row.existing > 0) {
-      if (row.existing === ids.length && row.existing_same === ids.length) {
-        return { appended: false, nextVersion: row.current_version ?? 0, events: await readByIds(db, ids) };
+    const { rows } = await db.query<AppendRow>({ name, text: appendSql(schema, mode, shape), values });
+    if (rows.length === 0) {
+      // nothing written: an idempotent retry, an id conflict or a version conflict (slow path, rare)
+      const why = await db.query<{
+        event_id: string | null;
+        stream_id: string | null;
+        current_version: number | null;
+      }>(
+        `SELECT e.event_id, e.stream_id, (SELECT version FROM ${s}.streams WHERE stream_id = $1) AS current_version
+         FROM (SELECT 1) one LEFT JOIN ${s}.events e ON e.event_id = ANY($2::uuid[])`,
+        [streamId, ids],
+      );
+      const stored = why.rows.filter((r) => r.event_id !== null);
+      const current = why.rows[0]?.current_version ?? 0;
+      if (stored.length === ids.length && stored.every((r) => r.stream_id === streamId)) {
+        return { appended: false, nextVersion: current, events: await readByIds(db, ids) };
       }
-      const stored = await db.query<{ event_id: string }>(
-        `SELECT event_id FROM ${s}.events WHERE event_id = ANY($1::uuid[])`,
-        [ids],
-      );
-      throw new EventIdConflictError(
-        streamId,
-        stored.rows.map((x) => x.event_id),
-      );
+      if (stored.length > 0)
+        throw new EventIdConflictError(
+          streamId,
+          stored.map((r) => r.event_id!),
+        );
+      throw new ConcurrencyError(streamId, expected, current);
     }
-    if (row.new_version === null) {
-      throw new ConcurrencyError(streamId, expected, row.current_version ?? 0);
-    }
+    rows.sort((a, b) => a.version - b.version);
     return {
       appended: true,
-      nextVersion: row.new_version,
-      events: row.inserted.map((e) => ({
-        globalPosition: e.p,
+      nextVersion: rows[rows.length - 1]!.version,
+      events: rows.map((r, i) => ({
+        globalPosition: r.global_position,
         streamId,
-        version: e.v,
-        id: e.id,
-        type: e.t,
-        schemaVersion: e.sv,
-        data: e.d,
-        metadata: e.m,
-        recordedAt: new Date(e.r),
+        version: r.version,
+        id: ids[i]!,
+        type: events[i]!.type,
+        schemaVersion: schemaVersions[i]!,
+        data: JSON.parse(datas[i]!) as unknown,
+        metadata,
+        recordedAt: r.recorded_at,
       })),
     };
   }
@@ -490,4 +504,34 @@ export async function handleCommand<C, E extends { type: string; data?: unknown 
       await new Promise((res) => setTimeout(res, Math.random() * 10 * (attempt + 1)));
     }
   }
+}
+
+/**
+ * Writes outbox messages (e.g. outboxFor(result.events, schema)) with the caller's client, in the caller's
+ * transaction, and wakes the relay on commit. append's `outbox`/`publish` options do the same in the append.
+ */
+export async function writeOutbox(
+  client: PoolClient,
+  schema: string,
+  messages: NonNullable<AppendOptions['outbox']>,
+): Promise<void> {
+  if (messages.length === 0) return;
+  const s = quoteSchema(schema);
+  await client.query(
+    `WITH w AS (
+       INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
+       SELECT o.id, o.topic, o.agg, o.payload, o.meta
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[]) WITH ORDINALITY
+            AS o(id, topic, agg, payload, meta, ord)
+       ORDER BY o.ord RETURNING 1)
+     SELECT pg_notify($6, ''), (SELECT count(*) FROM w)`,
+    [
+      messages.map((m) => m.id),
+      messages.map((m) => m.topic),
+      messages.map((m) => m.aggregateId),
+      messages.map((m) => JSON.stringify(m.payload ?? null)),
+      messages.map((m) => JSON.stringify(m.metadata ?? {})),
+      outboxChannel(schema),
+    ],
+  );
 }

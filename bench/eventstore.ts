@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:eventstore`: appends/s and append latency (p50/p99) for 1, 8 and 32 concurrent writers on
+ * distinct streams, against the same-run rate of a plain single-row INSERT transaction of the same shape
+ * (a table LIKE orders.events INCLUDING ALL: same columns, defaults, indexes) on the same Postgres.
+ *
+ * Its own throwaway Postgres runs with durable settings (fsync, synchronous_commit, full_page_writes on),
+ * unlike the test instances. BENCH_FSYNC=off adds a second pass with them off, reported separately.
+ * BENCH_SECONDS (default 5) is the measured time per workload and level; the workloads alternate in
+ * 0.5 s slices so that load from other processes on a shared machine hits them alike.
+ * Writes bench/results/eventstore.json.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { createPool } from '../src/db/pool';
+import { migrate } from '../src/db/migrate';
+import { createEventStore } from '../src/eventstore/store';
+import { startThrowawayPostgres } from '../src/platform/postgres';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WRITERS = [1, 8, 32];
+
+interface RunResult {
+  ops: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Sample {
+  latencies: number[];
+  seconds: number;
+}
+
+async function run(writers: number, seconds: number, op: (writer: number) => Promise<void>): Promise<Sample> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        await op(w);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+function summarize(samples: Sample[]): RunResult {
+  const latencies = samples.flatMap((x) => x.latencies).sort((a, b) => a - b);
+  const seconds = samples.reduce((t, x) => t + x.seconds, 0);
+  return {
+    ops: latencies.length,
+    seconds: round(seconds),
+    perSecond: round(latencies.length / seconds, 1),
+    p50Ms: round(quantile(latencies, 0.5), 3),
+    p99Ms: round(quantile(latencies, 0.99), 3),
+  };
+}
+
+async function pass(label: string, durable: boolean) {
+  const onOff = durable ? 'on' : 'off';
+  console.log(
+    `[bench] ${label}: starting a throwaway Postgres (fsync=${onOff}, synchronous_commit=${onOff})`,
+  );
+  const pg = await startThrowawayPostgres({
+    fsync: onOff,
+    synchronous_commit: onOff,
+    full_page_writes: onOff,
+  });
+  let pool: Pool | undefined;
+  try {
+    await migrate(pg.url);
+    pool = createPool(pg.url, { max: Math.max(...WRITERS) + 4, applicationName: 'bench' });
+    const db = pool;
+    await db.query('CREATE TABLE public.plain_events (LIKE orders.events INCLUDING ALL)');
+    const store = createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0 });
+    const data = {
+      orderId: 'bench',
+      at: new Date().toISOString(),
+      lines: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+    };
+    const metadata = { correlationId: 'bench', workflowId: 'order-bench', activityType: 'bench' };
+    const levels = [];
+    for (const writers of WRITERS) {
+      const tag = randomUUID().slice(0, 8);
+      const versions = new Map<string, number>();
+      const append = (publish: boolean) => async (w: number) => {
+        const stream = `bench-${tag}-${publish ? 'p' : 'a'}-${w}`;
+        const v = versions.get(stream) ?? 0;
+        const r = await store.append(stream, v, [{ type: 'BenchEvent', data }], {
+          metadata,
+          ...(publish ? { publish } : {}),
+        });
+        versions.set(stream, r.nextVersion);
+      };
+      const plainSeq = new Map<number, number>();
+      const plain = async (w: number) => {
+        const i = plainSeq.get(w) ?? 0;
+        plainSeq.set(w, i + 1);
+        await db.query({
+          name: 'bench_plain_insert',
+          text: `INSERT INTO public.plain_events (stream_id, version, event_id, event_type, schema_version, data, metadata)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          values: [
+            `plain-${tag}-${w}`,
+            i + 1,
+            randomUUID(),
+            'BenchEvent',
+            1,
+            JSON.stringify(data),
+            JSON.stringify(metadata),
+          ],
+        });
+      };
+      // warm-up: connections, prepared statements
+      await run(writers, 0.3, plain);
+      await run(writers, 0.3, append(false));
+      await run(writers, 0.3, append(true));
+      // the workloads alternate in short slices, so load from other processes hits them alike
+      const slices = Math.max(2, Math.round(SECONDS / 0.5));
+      const samples = { plain: [] as Sample[], append: [] as Sample[], published: [] as Sample[] };
+      for (let i = 0; i < slices; i++) {
+        const order =
+          i % 2 === 0
+            ? (['plain', 'append', 'published'] as const)
+            : (['published', 'append', 'plain'] as const);
+        for (const k of order) {
+          const op = k === 'plain' ? plain : append(k === 'published');
+          samples[k].push(await run(writers, SECONDS / slices, op));
+        }
+      }
+      const appendR = summarize(samples.append);
+      const plainR = summarize(samples.plain);
+      const published = summarize(samples.published);
+      const ratio = round(appendR.perSecond / plainR.perSecond, 3);
+      console.log(
+        `[bench] ${label} writers=${String(writers).padStart(2)}  append ${appendR.perSecond.toFixed(0)}/s p99 ${appendR.p99Ms} ms` +
+          `  | plain INSERT ${plainR.perSecond.toFixed(0)}/s p99 ${plainR.p99Ms} ms  | ratio ${ratio}` +
+          `  | append+outbox+notify ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms`,
+      );
+      levels.push({
+        writers,
+        append: appendR,
+        plainInsert: plainR,
+        ratio,
+        appendWithOutbox: published,
+        load1: round(os.loadavg()[0] ?? 0),
+      });
+    }
+    const check = await db.query<{ gaps: number }>(
+      `SELECT count(*)::int AS gaps FROM (
+         SELECT stream_id, max(version) AS mx, count(*) AS n FROM orders.events GROUP BY stream_id) s WHERE mx <> n`,
+    );
+    return { label, fsync: onOff, synchronousCommit: onOff, streamsWithGaps: check.rows[0]!.gaps, levels };
+  } finally {
+    await pool?.end();
+    await pg.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const passes = [await pass('durable', true)];
+  if (process.env.BENCH_FSYNC === 'off') passes.push(await pass('fsync-off', false));
+  const result = {
+    at: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      loadavg: os.loadavg().map((x) => round(x)),
+    },
+    secondsPerWorkload: SECONDS,
+    appendShape:
+      'one event per append, expected version, distinct stream per writer; one autocommit CTE statement',
+    plainShape: 'one autocommit INSERT into a table LIKE orders.events INCLUDING ALL',
+    passes,
+  };
+  const out = path.resolve(__dirname, 'results', 'eventstore.json');
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`[bench] wrote ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
