@@ -60,7 +60,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Ctx {
   client: Client;
   carrier: CarrierServer;
-  startWorker(name: ServiceName): Promise<void>;
+  startWorker(name: ServiceName, identity?: string): Promise<void>;
   stopWorker(name: ServiceName): Promise<void>;
 }
 
@@ -167,7 +167,10 @@ const PATHS: SagaPathSpec[] = [
       await Promise.all([ctx.stopWorker('orders'), ctx.stopWorker('shipping')]);
       log('  orders and shipping workers stopped mid-saga');
       await sleep(4000);
-      await Promise.all([ctx.startWorker('orders'), ctx.startWorker('shipping')]);
+      await Promise.all([
+        ctx.startWorker('orders', 'replay-capture-orders-restarted'),
+        ctx.startWorker('shipping', 'replay-capture-shipping-restarted'),
+      ]);
       log('  orders and shipping workers restarted');
     },
   },
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
     const ctx: Ctx = {
       client: temporal.client,
       carrier,
-      async startWorker(name) {
+      async startWorker(name, identity = `replay-capture-${name}`) {
         const built = await createServiceWorker(name, {
           connection: temporal.nativeConnection,
           namespace: temporal.namespace ?? 'default',
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
           metrics,
           carrier: carrierClient,
           workflowBundle,
-          workerOptions: { shutdownGraceTime: '2s' },
+          workerOptions: { shutdownGraceTime: '2s', identity },
         });
         workers.set(name, { worker: built.worker, running: built.worker.run() });
       },

@@ -52,7 +52,7 @@ export function historyFromJson(json: unknown): History {
   return h;
 }
 
-/** Every saga path the capture script runs; one committed history per path (at least). */
+/** Every saga path the capture script runs; one committed history per path must exist. */
 export const SAGA_PATHS = [
   'happy-path',
   'no-stock',
@@ -61,6 +61,7 @@ export const SAGA_PATHS = [
   'cancelled-in-window',
   'worker-crash-retry',
   'carrier-outage',
+  'carrier-down-too-long',
 ] as const;
 export type SagaPath = (typeof SAGA_PATHS)[number];
 
