@@ -1,21 +1,28 @@
 /**
  * Postgres event store (tables: migrations/0001_eventstore.sql, one set per service schema).
  *
- * append — one SQL statement (a CTE), so without `opts.client` it runs as a single autocommit round trip:
- *   1. looks up the new event ids;
- *   2. bumps the stream's row in `streams` with an optimistic check (UPDATE ... WHERE version = expected;
- *      INSERT ... ON CONFLICT DO NOTHING for 'no_stream'; upsert for 'any'). Concurrent appenders to one
- *      stream serialise on that row: the loser re-checks the WHERE clause against the committed row, matches
- *      nothing, and writes nothing → ConcurrencyError. Versions are therefore 1..n without gaps;
- *   3. inserts the events with versions (newVersion - n + i), the outbox rows (explicit `opts.outbox` and,
- *      with `publish`, one EventEnvelope per event) and, when any outbox row is written, pg_notify of the
- *      relay channel — all in the same transaction.
- *   Idempotency: if every id of the batch is already stored in this stream, the append is a no-op that
- *   returns the stored events with `appended: false` (whatever the expected version: a retried append
- *   after success must not fail). If only some ids exist, or they exist in another stream, the batch cannot
- *   be a retry of one atomic append: EventIdConflictError, nothing written. An append racing a concurrent
- *   append of the same ids loses on the unique index; it is retried once (own transaction) and becomes the
- *   no-op, or raises ConcurrencyError inside a caller's transaction (which Postgres has aborted anyway).
+ * append — one SQL statement (a CTE), so without `opts.client` it is a single autocommit round trip:
+ *   1. bumps the stream's row in `streams` with an optimistic check (UPDATE ... WHERE version = expected;
+ *      INSERT ... ON CONFLICT DO NOTHING for 'no_stream'; an upsert for 'any'), guarded by "none of the event
+ *      ids is stored yet". Concurrent appenders to one stream serialise on that row: the loser re-checks the
+ *      WHERE clause against the committed row, matches nothing and writes nothing. Versions are therefore
+ *      1..n without gaps;
+ *   2. inserts the events (versions newVersion - n + 1 .. newVersion) only if the bump returned a row, and in
+ *      the same statement the outbox rows (explicit `opts.outbox`; with `publish`, one EventEnvelope per
+ *      event) and pg_notify of the relay channel, which Postgres delivers at commit.
+ *   A one-event append binds scalar parameters: with arrays Postgres re-planned the statement on every call
+ *   (custom plans), which cost more than the whole execution (bench/eventstore.ts).
+ *   When the statement wrote nothing, a second query tells why (rare path):
+ *   - every id of the batch is already stored in this stream → an idempotent retry: a no-op that returns the
+ *     stored events with `appended: false`, whatever the expected version (a retry after success must not
+ *     fail);
+ *   - some ids are stored, or stored in another stream → EventIdConflictError (a batch is atomic, so a
+ *     partial overlap cannot be a retry of it); nothing written;
+ *   - otherwise → ConcurrencyError with the current version; nothing written, and a caller's transaction is
+ *     still usable (no SQL error was raised).
+ *   An 'any' append racing another append of the same ids loses on the unique index (SQL error): it is
+ *   retried once in its own transaction and becomes the no-op, or raises ConcurrencyError inside a caller's
+ *   transaction (which Postgres has then aborted).
  *
  * readAll — gap-safe global order. Each event stores its writer's top-level transaction id
  *   (pg_current_xact_id()). A reader returns only events with transaction_id < pg_snapshot_xmin(snapshot),
