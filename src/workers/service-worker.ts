@@ -13,6 +13,7 @@ import { createPaymentActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import { createCarrierClient, type CarrierClient } from '../carrier/client';
 import type { Config } from '../config';
+import { ORDER_PROJECTIONS, ORDERS_SCHEMA, projectionSubscriber, startOutboxRelay } from '../eventstore';
 import { BREAKER_STATE_VALUES, sagaMetricsSinks, type SagaMetrics } from '../metrics/saga-metrics';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
@@ -24,13 +25,15 @@ export interface ServiceWorkerDeps {
   connection: NativeConnection;
   namespace: string;
   pool: Pool;
-  config: Pick<Config, 'worker' | 'shippingCountries' | 'carrier'>;
+  config: Pick<Config, 'worker' | 'shippingCountries' | 'carrier' | 'relayPollIntervalMs'>;
   metrics: SagaMetrics;
   logger?: Logger;
   /** shipping only: the process's carrier client (one breaker per dependency per process) */
   carrier?: CarrierClient;
   /** orders only: a prebuilt workflow bundle (tests bundle once per file) */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** start this schema's outbox relay (and, for orders, the read-model projections); default true */
+  relay?: boolean;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -112,5 +115,26 @@ export async function createServiceWorker(
         }
       : common;
   const worker = await Worker.create(options);
-  return { worker, ...(carrier ? { carrier } : {}), stopBackground: () => Promise.resolve() };
+  // The schema's outbox relay: publishes this service's integration events; the orders relay also feeds
+  // the order read models (projections). Leader-elected in Postgres, so several workers per queue are safe.
+  const relay =
+    deps.relay === false
+      ? undefined
+      : startOutboxRelay({
+          pool: deps.pool,
+          schema: name,
+          subscribers:
+            name === 'orders'
+              ? ORDER_PROJECTIONS.map((p) => projectionSubscriber(deps.pool, ORDERS_SCHEMA, p))
+              : [],
+          pollIntervalMs: deps.config.relayPollIntervalMs,
+          ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
+        });
+  return {
+    worker,
+    ...(carrier ? { carrier } : {}),
+    stopBackground: async () => {
+      await relay?.stop();
+    },
+  };
 }

@@ -36,11 +36,14 @@ export const DEFAULTS = {
   /** each undo: 25 attempts with backoff up to 1 minute (~20 minutes), then COMPENSATION_BLOCKED */
   compensationMaxAttempts: 25,
   compensationMaximumIntervalMs: 60_000,
+  /** one attempt; a worker crash is detected after this long (activities do not heartbeat: they are short) */
+  attemptTimeoutMs: 30_000,
 } as const;
 
 export function sagaActivities(tuning: SagaTuning = {}) {
   const initial = tuning.retryInitialIntervalMs ?? DEFAULTS.retryInitialIntervalMs;
   const maxInterval = tuning.retryMaximumIntervalMs ?? DEFAULTS.retryMaximumIntervalMs;
+  const attemptTimeout = tuning.attemptTimeoutMs ?? DEFAULTS.attemptTimeoutMs;
   const forwardRetry: RetryPolicy = {
     initialInterval: initial,
     backoffCoefficient: 2,
@@ -50,14 +53,14 @@ export function sagaActivities(tuning: SagaTuning = {}) {
   };
   const forward = (taskQueue: string): ActivityOptions => ({
     taskQueue,
-    startToCloseTimeout: '30s',
+    startToCloseTimeout: attemptTimeout,
     scheduleToCloseTimeout: '10m',
     retry: forwardRetry,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   const undo = (taskQueue: string): ActivityOptions => ({
     taskQueue,
-    startToCloseTimeout: '30s',
+    startToCloseTimeout: attemptTimeout,
     retry: {
       initialInterval: initial,
       backoffCoefficient: 2,

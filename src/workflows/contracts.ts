@@ -129,6 +129,8 @@ export interface SagaTuning {
   shipmentBudgetMs?: number;
   /** attempts of each compensation before the saga parks in COMPENSATION_BLOCKED */
   compensationMaxAttempts?: number;
+  /** startToClose of one activity attempt (ms): how soon a crashed worker's attempt is retried elsewhere */
+  attemptTimeoutMs?: number;
 }
 
 /**

@@ -53,7 +53,7 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     ]);
     const d = await handle.describe();
     assert.equal(d.typedSearchAttributes.get(OrderStatusKey), 'COMPLETED');
-    assert.equal(d.staticSummary, `Order ${input.orderId} · customer ${s.customerId} · $25.00`);
+    assert.equal(await d.staticSummary(), `Order ${input.orderId} · customer ${s.customerId} · $25.00`);
     assert.deepEqual(undosOf(await scheduledActivities(handle)), []);
   });
 
@@ -214,6 +214,23 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
       balances.reduce((a, b) => a + b, 0),
       40 * 5_000 - 10 * s.price,
     );
+  });
+
+  it('records saga metrics through the workflow sink: outcomes by step and type, compensations, durations', async () => {
+    const text = await stack.registry.metrics();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    assert.ok(value(/^saga_started_total\{[^}]*\} (\d+)/m) >= 48);
+    assert.ok(value(/^saga_completed_total\{[^}]*\} (\d+)/m) >= 13);
+    assert.ok(
+      value(
+        /^saga_failed_total\{[^}]*step="reserveStock"[^}]*error_type="InsufficientStock"[^}]*\} (\d+)/m,
+      ) >= 31,
+    );
+    assert.ok(value(/^saga_failed_total\{[^}]*error_type="CarrierUnavailable"[^}]*\} (\d+)/m) >= 1);
+    assert.ok(value(/^saga_compensations_total\{[^}]*compensation="refundPayment"[^}]*\} (\d+)/m) >= 3);
+    assert.ok(value(/^saga_cancelled_total\{[^}]*\} (\d+)/m) >= 1);
+    assert.ok(value(/^saga_duration_seconds_count\{[^}]*outcome="completed"[^}]*\} (\d+)/m) >= 13);
+    assert.ok(value(/^saga_cancellation_window_seconds_count\{[^}]*cancelled="true"[^}]*\} (\d+)/m) >= 1);
   });
 });
 
