@@ -48,7 +48,7 @@ export function sagaActivities(tuning: SagaTuning = {}) {
     initialInterval: initial,
     backoffCoefficient: 2,
     maximumInterval: maxInterval,
-    maximumAttempts: DEFAULTS.forwardMaxAttempts,
+    maximumAttempts: tuning.forwardMaxAttempts ?? DEFAULTS.forwardMaxAttempts,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   };
   const forward = (taskQueue: string): ActivityOptions => ({

@@ -127,6 +127,8 @@ export interface SagaTuning {
   retryMaximumIntervalMs?: number;
   /** total time budget of the shipment step (all attempts), e.g. while the carrier is down (ms) */
   shipmentBudgetMs?: number;
+  /** attempts of each forward step other than the shipment (which has a time budget instead) */
+  forwardMaxAttempts?: number;
   /** attempts of each compensation before the saga parks in COMPENSATION_BLOCKED */
   compensationMaxAttempts?: number;
   /** startToClose of one activity attempt (ms): how soon a crashed worker's attempt is retried elsewhere */

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { OrderStatusKey } from '../../src/workflows/search-attributes';
-import { cancelOrderUpdate, sagaStateQuery } from '../../src/workflows/contracts';
+import { cancelOrderUpdate, retryCompensationSignal, sagaStateQuery } from '../../src/workflows/contracts';
 import {
+  TEST_TUNING,
   UNDO_ACTIVITIES,
   balanceOf,
   orderInput,
@@ -55,6 +56,12 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     assert.equal(d.typedSearchAttributes.get(OrderStatusKey), 'COMPLETED');
     assert.equal(await d.staticSummary(), `Order ${input.orderId} · customer ${s.customerId} · $25.00`);
     assert.deepEqual(undosOf(await scheduledActivities(handle)), []);
+    const history = await handle.fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8'));
+    assert.ok(summaries.length >= 8 && summaries.every((x) => x.length > 2), 'every activity has a summary');
+    assert.ok(summaries.some((x) => x.includes(`Charge $25.00 to ${s.customerId}`)));
   });
 
   it('when stock runs out, nothing is charged and the order fails with InsufficientStock', async () => {
@@ -214,6 +221,47 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
       balances.reduce((a, b) => a + b, 0),
       40 * 5_000 - 10 * s.price,
     );
+  });
+
+  it('an undo that cannot finish parks the saga in COMPENSATION_BLOCKED until retryCompensation resumes it', async () => {
+    const s = await seed(stack, { stock: 3, balance: 10_000 });
+    // the payments store is broken: the charge exhausts its retries, and so does the refund
+    await stack.pool.query('ALTER TABLE payments.events RENAME TO events_unavailable');
+    let restored = false;
+    const restore = async () => {
+      if (!restored) await stack.pool.query('ALTER TABLE payments.events_unavailable RENAME TO events');
+      restored = true;
+    };
+    try {
+      const handle = await startSaga(
+        stack,
+        orderInput(s, { tuning: { ...TEST_TUNING, forwardMaxAttempts: 2 } }),
+      );
+      let view = await handle.query(sagaStateQuery);
+      for (let i = 0; i < 300 && view.state !== 'COMPENSATION_BLOCKED'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        view = await handle.query(sagaStateQuery);
+      }
+      assert.equal(view.state, 'COMPENSATION_BLOCKED');
+      assert.equal(view.status, 'COMPENSATION_BLOCKED');
+      assert.equal(view.blocked?.compensation, 'refundPayment');
+      assert.match(view.blocked?.error ?? '', /events/);
+      assert.equal(view.failure?.step, 'chargePayment');
+      assert.equal(
+        (await handle.describe()).typedSearchAttributes.get(OrderStatusKey),
+        'COMPENSATION_BLOCKED',
+      );
+
+      await restore();
+      await handle.signal(retryCompensationSignal);
+      const result = await handle.result();
+      assert.equal(result.status, 'FAILED');
+      assert.deepEqual(result.compensationsRun, ['refundPayment', 'releaseStock', 'rejectOrder']);
+      assert.deepEqual(await stockOf(stack, s.sku), { available: 3, reserved: 0, shipped: 0 });
+      assert.equal(await balanceOf(stack, s.customerId), 10_000);
+    } finally {
+      await restore();
+    }
   });
 
   it('records saga metrics through the workflow sink: outcomes by step and type, compensations, durations', async () => {
