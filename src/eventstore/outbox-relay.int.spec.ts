@@ -200,4 +200,30 @@ describe('outbox relay (real Postgres)', () => {
     );
     await relayB.stop();
   });
+
+  it('the active relay deletes delivered rows past the retention, and keeps the rest', async () => {
+    const old = randomUUID();
+    const recent = randomUUID();
+    await pool.query(
+      `INSERT INTO ${SCHEMA}.outbox (message_id, topic, aggregate_id, payload, delivered_at)
+       VALUES ($1, 't', 'retention', '{}', now() - interval '2 hours'), ($2, 't', 'retention', '{}', now())`,
+      [old, recent],
+    );
+    const relay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 50,
+      retentionMs: 3_600_000,
+      subscribers: [],
+    });
+    const left = async () =>
+      (
+        await pool.query<{ message_id: string }>(
+          `SELECT message_id FROM ${SCHEMA}.outbox WHERE aggregate_id = 'retention'`,
+        )
+      ).rows.map((r) => r.message_id);
+    await waitFor('cleanup', async () => !(await left()).includes(old));
+    assert.deepEqual(await left(), [recent]);
+    await relay.stop();
+  });
 });

@@ -64,6 +64,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** how often a standby retries the election; default pollIntervalMs */
   standbyRetryMs?: number;
+  /** delivered rows older than this are deleted by the active relay; default 7 days; 0 keeps them */
+  retentionMs?: number;
   log?: RelayLog;
 }
 
@@ -119,7 +121,9 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const concurrency = opts.concurrency ?? 4;
   const baseMs = opts.backoffMs ?? 200;
   const maxMs = opts.maxBackoffMs ?? 60_000;
+  const retentionMs = opts.retentionMs ?? 7 * 24 * 3600 * 1000;
   const stats: RelayStats = { leader: false, delivered: 0, failedAttempts: 0, batches: 0 };
+  let lastCleanup = 0;
 
   let stopping = false;
   let aborted = false;
@@ -295,6 +299,15 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         }
         const n = await processBatch();
         if (n > 0 || stopping || aborted) continue;
+        if (retentionMs > 0 && Date.now() - lastCleanup > Math.min(retentionMs, 600_000)) {
+          lastCleanup = Date.now();
+          await opts.pool.query(
+            `DELETE FROM ${s}.outbox WHERE position IN (
+               SELECT position FROM ${s}.outbox WHERE delivered_at < now() - make_interval(secs => $1::float8 / 1000)
+               LIMIT 10000)`,
+            [retentionMs],
+          );
+        }
         const due = await nextDueInMs();
         await sleep(due === undefined ? pollMs : Math.min(pollMs, due + 5));
       } catch (err) {
