@@ -1,0 +1,150 @@
+/**
+ * The whole stack as a user runs it (`npm start`'s src/platform/start.ts, from TypeScript through tsx) on a
+ * temporary DATA_DIR and free ports, for the browser test: start it, read the demo tokens it prints, call
+ * the API, stop it with Ctrl-C (SIGINT) and remove the data.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/platform/postgres';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface RunningStack {
+  proc: ChildProcess;
+  env: Record<string, string>;
+  dataDir: string;
+  apiUrl: string;
+  uiUrl: string;
+  tokens: Map<string, string>;
+  output(): string;
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string, out: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; output tail:\n${out().split('\n').slice(-40).join('\n')}`);
+}
+
+export async function startStack(extraEnv: Record<string, string> = {}): Promise<RunningStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-webui-'));
+  fs.chmodSync(dataDir, 0o777);
+  let metricsBase = await freePort();
+  if (metricsBase > 60000) metricsBase = 40000 + (metricsBase % 10000);
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    CARRIER_PORT: String(await freePort()),
+    METRICS_PORT_BASE: String(metricsBase),
+    ORDER_CANCELLATION_WINDOW_MS: '0',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/platform/start.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const tokens = new Map<string, string>();
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const m of out.matchAll(/export (\w+_TOKEN)='([^']+)'/g)) tokens.set(m[1]!, m[2]!);
+  };
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
+  const stack: RunningStack = {
+    proc,
+    env,
+    dataDir,
+    apiUrl: `http://127.0.0.1:${env.PORT}`,
+    uiUrl: `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
+    tokens,
+    output: () => out,
+  };
+  try {
+    await waitFor(
+      () => /order-saga is up/.test(out) || proc.exitCode !== null,
+      240_000,
+      'the start banner',
+      () => out,
+    );
+    assert.match(out, /order-saga is up/, `the stack did not come up:\n${out.slice(-4000)}`);
+  } catch (err) {
+    await stopStack(stack);
+    throw err;
+  }
+  return stack;
+}
+
+export async function stopStack(stack: RunningStack): Promise<void> {
+  if (stack.proc.exitCode === null && stack.proc.signalCode === null) {
+    const exited = new Promise((r) => stack.proc.once('exit', r));
+    stack.proc.kill('SIGINT');
+    await exited;
+  }
+  fs.rmSync(stack.dataDir, { recursive: true, force: true });
+}
+
+export interface PlacedOrder {
+  orderId: string;
+  workflowId: string;
+}
+
+export async function placeOrder(
+  stack: RunningStack,
+  tokenName: string,
+  items: { sku: string; quantity: number }[],
+  country = 'US',
+): Promise<PlacedOrder> {
+  const res = await fetch(`${stack.apiUrl}/orders`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${stack.tokens.get(tokenName)}`,
+      'content-type': 'application/json',
+      'idempotency-key': `web-ui-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    },
+    body: JSON.stringify({
+      items,
+      shippingAddress: {
+        name: 'Web UI test',
+        line1: '1 Main St',
+        city: 'Springfield',
+        postalCode: '12345',
+        country,
+      },
+    }),
+  });
+  assert.equal(res.status, 202, await res.clone().text());
+  return (await res.json()) as PlacedOrder;
+}
+
+export async function waitForOrderStatus(
+  stack: RunningStack,
+  tokenName: string,
+  orderId: string,
+  want: string,
+  timeoutMs = 120_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    const res = await fetch(`${stack.apiUrl}/orders/${orderId}`, {
+      headers: { authorization: `Bearer ${stack.tokens.get(tokenName)}` },
+    });
+    if (res.status === 200) {
+      last = (await res.json()) as Record<string, unknown>;
+      if (last.status === want) return last;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`order ${orderId} did not reach ${want}: ${JSON.stringify(last)}`);
+}
