@@ -61,7 +61,7 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
     throw new Error('payments worker did not become healthy');
   }
 
-  it('SIGKILL of the payments worker while charges are in flight: every saga finishes, nobody is charged twice', async () => {
+  it('SIGKILL of the payments worker while charges are in flight: every saga finishes, nobody is charged twice', async (t) => {
     child = startPaymentsWorker();
     await waitForHealth();
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -92,6 +92,7 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
       (b) => b < 5_000,
     );
     assert.ok(chargedAtKill.length < customers.length, 'some charges were still outstanding at the kill');
+    t.diagnostic(`charged when the worker was killed: ${chargedAtKill.length}/${customers.length}`);
 
     await sleep(500);
     child = startPaymentsWorker();
