@@ -129,27 +129,45 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   let aborted = false;
   let leaderClient: pg.Client | undefined;
   let wake: (() => void) | undefined;
-  const wakeUp = () => wake?.();
+  // a wake-up that arrives while a batch runs is remembered, so the next sleep returns at once
+  let woken = false;
+  const wakeUp = () => {
+    woken = true;
+    wake?.();
+  };
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (woken || stopping || aborted) {
+        woken = false;
+        resolve();
+        return;
+      }
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
         wake = undefined;
+        woken = false;
         resolve();
       }
       wake = done;
     });
 
   async function elect(): Promise<boolean> {
-    const client = new pg.Client({ ...opts.pool.options, application_name: `outbox-relay-${opts.schema}` });
+    const client = new pg.Client({
+      ...opts.pool.options,
+      application_name: `outbox-relay-${opts.schema}`,
+      keepAlive: true,
+    });
+    // only the leader's own connection ending matters (a standby ends its client when the lock is taken)
     client.on('error', (err) => {
+      if (client !== leaderClient) return;
       log.warn({ err: err.message, schema: opts.schema }, 'outbox relay: leader connection lost');
       stats.leader = false;
       wakeUp();
     });
     client.on('end', () => {
+      if (client !== leaderClient) return;
       stats.leader = false;
       wakeUp();
     });
