@@ -6,16 +6,23 @@
  * worker crash and restart mid-saga, a carrier outage that recovers, and a carrier outage that outlasts the
  * shipment budget.
  *
- * Usage: npm run replay:capture [-- <path>...] [-- --out <dir>]
+ * Usage: npm run replay:capture -- [<path>...] [--out <dir>] [--version <name>]
  *   With path names only those are captured. Existing files are overwritten: to keep the histories of an
  *   older workflow version, move them into a subfolder first (e.g. test/replay/histories/v1/) — see
- *   docs/web-ui-and-replay.md.
+ *   docs/web-ui-and-replay.md. `--version <name>` runs a version of the saga from test/replay/variants.ts
+ *   (e.g. v1-before-validate-destination, the code before the one patch) instead of src/workflows.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { startCarrierServer, type CarrierServer } from '../src/carrier/app';
 import { loadConfig } from '../src/config';
 import { createPool } from '../src/db/pool';
@@ -35,6 +42,7 @@ import {
 } from '../src/workflows/contracts';
 import { orderSaga } from '../src/workflows/order-saga';
 import { historyToJson } from '../test/replay/histories';
+import { bundleWorkflows, findVariant, materializeVariant } from '../test/replay/variants';
 import { startTestPostgres, startTestTemporal } from '../test/support/stack';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -199,14 +207,24 @@ const PATHS: SagaPathSpec[] = [
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const outIdx = argv.indexOf('--out');
-  const outDir =
-    outIdx >= 0 ? path.resolve(argv[outIdx + 1]!) : path.join(ROOT, 'test', 'replay', 'histories');
-  const only = argv.filter((a, i) => !a.startsWith('--') && (outIdx < 0 || i !== outIdx + 1));
+  const option = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    if (i < 0) return undefined;
+    const value = argv[i + 1];
+    if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
+    argv.splice(i, 2);
+    return value;
+  };
+  const out = option('--out');
+  const version = option('--version');
+  const outDir = out ? path.resolve(out) : path.join(ROOT, 'test', 'replay', 'histories');
+  const only = argv.filter((a) => !a.startsWith('--'));
   const unknown = only.filter((n) => !PATHS.some((p) => p.name === n));
   if (unknown.length)
     throw new Error(`unknown path(s): ${unknown.join(', ')}; known: ${PATHS.map((p) => p.name).join(', ')}`);
   const selected = only.length ? PATHS.filter((p) => only.includes(p.name)) : PATHS;
+  if (version && !out)
+    throw new Error('--version needs --out <dir> (do not overwrite the current histories)');
   fs.mkdirSync(outDir, { recursive: true });
 
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -219,11 +237,22 @@ async function main(): Promise<void> {
     const config = loadConfig({ CARRIER_URL: carrier.url, LOG_LEVEL: 'silent' });
     const metrics = createSagaMetrics(createMetricsRegistry({ service: 'replay-capture' }));
     const carrierClient = createMeteredCarrierClient(config, metrics, { halfOpenAfterMs: 500 });
-    log('bundling the workflow code...');
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../src/workflows'),
-      logger: new DefaultLogger('WARN'),
-    });
+    let workflowBundle: WorkflowBundle;
+    if (version) {
+      log(`bundling the workflow code as version ${version} (test/replay/variants.ts)...`);
+      const v = materializeVariant(findVariant(version));
+      try {
+        workflowBundle = await bundleWorkflows(v.workflowsPath);
+      } finally {
+        v.cleanup();
+      }
+    } else {
+      log('bundling the workflow code...');
+      workflowBundle = await bundleWorkflowCode({
+        workflowsPath: require.resolve('../src/workflows'),
+        logger: new DefaultLogger('WARN'),
+      });
+    }
 
     const ctx: Ctx = {
       client: temporal.client,

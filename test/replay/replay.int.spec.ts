@@ -23,7 +23,7 @@ import {
   scheduledActivityTypes,
   type StoredHistory,
 } from './histories';
-import { bundleWorkflows, materializeVariant, VARIANTS, WORKFLOWS_DIR } from './variants';
+import { bundleWorkflows, findVariant, materializeVariant, VARIANTS, WORKFLOWS_DIR } from './variants';
 
 interface Outcome {
   name: string;
@@ -42,6 +42,10 @@ async function replayAll(bundle: WorkflowBundle, histories: StoredHistory[]): Pr
   assert.equal(out.length, histories.length, 'every history was replayed');
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** Whether the saga took a patched() branch (the SDK records a marker for it). */
+const hasPatchMarker = (history: StoredHistory['history']) =>
+  (history.events ?? []).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
 
 const describeFailures = (outcomes: Outcome[]) =>
   outcomes
@@ -110,6 +114,36 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
       }
     });
   }
+
+  it('sagas started before the validate-destination patch (v1 histories) replay on the current code', async () => {
+    const v1 = histories.filter((h) => h.name.startsWith('v1/'));
+    assert.ok(v1.length >= 2, 'test/replay/histories/v1 holds histories of the code before the patch');
+    for (const h of v1) {
+      const types = scheduledActivityTypes(h.history);
+      assert.ok(!types.includes('validateDestination'), `${h.name} was recorded by the patched code`);
+      assert.ok(!hasPatchMarker(h.history), `${h.name} has a patch marker`);
+    }
+    const outcomes = await replayAll(current, v1);
+    assert.equal(describeFailures(outcomes), '', 'the patched() branch keeps the old sagas replaying');
+  });
+
+  it('deprecating the patch keeps every patched history replaying but breaks the v1 histories', async () => {
+    const v = materializeVariant(findVariant('deprecated-patch'));
+    try {
+      const outcomes = await replayAll(await bundleWorkflows(v.workflowsPath), histories);
+      for (const o of outcomes) {
+        const h = histories.find((x) => x.name === o.name)!;
+        if (hasPatchMarker(h.history)) assert.equal(o.error, undefined, `${o.name}: ${String(o.error)}`);
+        else
+          assert.ok(
+            o.error instanceof DeterminismViolationError,
+            `${o.name} replayed without the old branch`,
+          );
+      }
+    } finally {
+      v.cleanup();
+    }
+  });
 
   it('a history edited so that an activity type differs fails the replay', async () => {
     const tampered = histories.map((h) => {

@@ -58,6 +58,28 @@ function replaceOnce(src: string, from: string, to: string): string {
   return src.replace(from, to);
 }
 
+/** [start, end) of the `if (...) { ... }` statement that starts at `marker` (balanced braces). */
+function blockRange(src: string, marker: string): [number, number] {
+  const start = src.indexOf(marker);
+  if (start < 0) throw new Error(`variant anchor not found in order-saga.ts: ${marker}`);
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = src.indexOf('{', start); i < src.length; i++) {
+    const c = src[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return [start, i + 1];
+  }
+  throw new Error(`unbalanced block at ${marker}`);
+}
+
+const PATCH_BRANCH = 'if (patched(PATCH_VALIDATE_DESTINATION)) {';
+
 export const VARIANTS: Variant[] = [
   {
     name: 'swapped-steps',
@@ -70,6 +92,49 @@ export const VARIANTS: Variant[] = [
     mutate: (src) => replaceOnce(src, 'acts.inventory.reserveStock.', 'acts.inventory.reserveInventory.'),
   },
 ];
+
+/**
+ * Earlier and later versions of the saga around its one real patch (PATCH_VALIDATE_DESTINATION in
+ * order-saga.ts), for the versioning procedure in docs/web-ui-and-replay.md:
+ * - `v1-before-validate-destination`: the saga as it was before the patch (no destination check before
+ *   reserving). `npm run replay:capture -- --version v1-before-validate-destination --out
+ *   test/replay/histories/v1 ...` records histories of sagas started by that old code.
+ * - `deprecated-patch`: step 2 of the procedure, `deprecatePatch(id)` and only the new branch. It must still
+ *   replay every history that has the patch marker, and must fail the v1 histories (which is why step 2 waits
+ *   until no v1 saga is open).
+ */
+export const VERSIONS: Variant[] = [
+  {
+    name: 'v1-before-validate-destination',
+    description: 'is the saga before the validate-destination patch',
+    mutate: (src) => {
+      const [a, b] = blockRange(src, PATCH_BRANCH);
+      return src.slice(0, a) + '// (v1: no destination check before reserving)' + src.slice(b);
+    },
+  },
+  {
+    name: 'deprecated-patch',
+    description: 'deprecates the validate-destination patch (deprecatePatch, new branch only)',
+    mutate: (src) => {
+      const withImport = replaceOnce(src, '  patched,\n', '  deprecatePatch,\n  patched,\n');
+      const [a, b] = blockRange(withImport, PATCH_BRANCH);
+      const branch = withImport.slice(a, b);
+      const body = branch.slice(branch.indexOf('{') + 1, branch.lastIndexOf('}'));
+      return (
+        withImport.slice(0, a) +
+        `deprecatePatch(PATCH_VALIDATE_DESTINATION);\n    {${body}}` +
+        withImport.slice(b)
+      );
+    },
+  },
+];
+
+export function findVariant(name: string): Variant {
+  const v = [...VARIANTS, ...VERSIONS].find((x) => x.name === name);
+  if (!v)
+    throw new Error(`no variant ${name}; known: ${[...VARIANTS, ...VERSIONS].map((x) => x.name).join(', ')}`);
+  return v;
+}
 
 /** Writes the variant as a workflows folder; returns its entry file and a cleanup function. */
 export function materializeVariant(variant: Variant): {
