@@ -1,0 +1,97 @@
+/**
+ * `npm run bench:short` end to end: the whole bench in its tiny mode (own stack on free ports and a temp
+ * DATA_DIR) must finish and write a result file with every section, each holding numbers. No timing
+ * assertions: the figures of a short run on a shared machine are only a smoke test.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+const root = path.resolve(__dirname, '..');
+const resultFile = path.join(__dirname, 'results', 'latest.json');
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+function assertNumbers(obj: Record<string, unknown>, keys: string[], where: string): void {
+  for (const k of keys) assert.ok(isNum(obj[k]), `${where}.${k} should be a number, got ${String(obj[k])}`);
+}
+
+describe('npm run bench:short', () => {
+  it('runs every part and writes a result file with every section in numbers', async () => {
+    const before = fs.existsSync(resultFile) ? fs.statSync(resultFile).mtimeMs : 0;
+    let out = '';
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'run.ts'), '--short'], {
+        cwd: root,
+        env: { ...process.env, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('exit', resolve);
+    });
+    assert.equal(code, 0, `bench:short failed:\n${out.split('\n').slice(-40).join('\n')}`);
+    assert.ok(fs.statSync(resultFile).mtimeMs > before, 'latest.json was not rewritten');
+    assert.ok(fs.readFileSync(path.join(__dirname, 'results', 'latest.svg'), 'utf8').startsWith('<svg'));
+    assert.match(out, /sagaOverhead/);
+
+    const r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Record<string, Record<string, unknown>>;
+    const loop = (section: string) =>
+      assertNumbers(
+        (r[section]!.closedLoop ?? {}) as Record<string, unknown>,
+        ['perSecond', 'p50Ms', 'p90Ms', 'p99Ms', 'completed'],
+        `${section}.closedLoop`,
+      );
+    loop('saga');
+    loop('bareTemporal');
+    loop('stubbedSaga');
+    assert.ok((r.saga!.closedLoop as { completed: number }).completed > 0, 'no saga completed');
+
+    const rungs = (r.saga!.openLoop as { rungs: Record<string, unknown>[] }).rungs;
+    assert.ok(rungs.length >= 2, 'an open-loop ladder of at least two rates');
+    rungs.forEach((x, i) =>
+      assertNumbers(x, ['offeredPerSecond', 'perSecond', 'p50Ms', 'p99Ms'], `rung ${i}`),
+    );
+
+    assertNumbers(
+      r.ratios!,
+      ['sagaOverhead', 'stubbedOverBare', 'fullOverStubbed', 'eventStoreEfficiency'],
+      'ratios',
+    );
+
+    const levels = (r.eventStore!.levels as Record<string, unknown>[]).map((l) => l.writers);
+    assert.deepEqual(levels, [1, 8, 32]);
+    for (const l of r.eventStore!.levels as Record<string, unknown>[]) {
+      assertNumbers(l, ['appendsPerSecond', 'appendP99Ms', 'plainInsertsPerSecond', 'ratio'], 'eventStore');
+    }
+
+    assertNumbers(r.projectionLag!, ['p50Ms', 'p99Ms', 'samples'], 'projectionLag');
+    assert.ok((r.projectionLag!.samples as number) > 0, 'projection lag has samples');
+
+    const growth = r.costGrowth!.bare as { points: { activities: number }[]; msPerActivity: unknown };
+    assert.deepEqual(
+      growth.points.map((p) => p.activities),
+      [1, 3, 6, 9],
+    );
+    assert.ok(isNum(growth.msPerActivity));
+    const perQueue = (r.costGrowth!.workersPerQueue as { points: Record<string, unknown>[] }).points;
+    assert.ok(perQueue.length >= 2);
+    perQueue.forEach((p) => assertNumbers(p, ['workersPerQueue', 'perSecond'], 'workersPerQueue'));
+
+    const versions = r.versions as Record<string, string>;
+    for (const k of ['node', 'temporalSdk', 'temporalCli', 'temporalServer', 'postgres']) {
+      assert.ok(versions[k] && versions[k] !== 'unknown', `versions.${k}`);
+    }
+    const settings = r.settings as Record<string, Record<string, unknown>>;
+    assert.ok((settings.devServerArgs as unknown as string[]).includes('start-dev'));
+    assert.ok((settings.sqlite!.pragmas as string[]).length > 0);
+    assert.ok(settings.postgres!.synchronous_commit);
+    assertNumbers(
+      settings.worker!,
+      ['maxConcurrentActivities', 'maxConcurrentWorkflowTasks', 'maxCachedWorkflows'],
+      'worker',
+    );
+  });
+});

@@ -1,0 +1,943 @@
+/**
+ * `npm run bench` (and `npm run bench:short`, a tiny run of every part): the saga against same-run baselines.
+ *
+ * One stack (launchStack: embedded Postgres, Temporal CLI dev server with persistent SQLite, carrier, the
+ * four production worker processes, the API) on a temp DATA_DIR and free ports, plus a second namespace
+ * `bench` on the same dev server, where four bench-only worker processes (bench/worker.ts: one per task
+ * queue, same task queue names, same worker options) run
+ *   - bareWorkflow: N no-op activities on the saga's task queues in the saga's order (the bare baseline),
+ *   - the real orderSaga workflow code with no-op activities registered under the real names (stubbed).
+ * Sections (see bench/README.md): saga (closed loop + open-loop ladder), bareTemporal, stubbedSaga, ratios,
+ * eventStore (bench/eventstore.ts as a child), projectionLag, costGrowth, versions and settings.
+ * Writes bench/results/latest.json and bench/results/latest.svg and prints a table.
+ *
+ * Env: BENCH_CONCURRENCY (orders in flight, default 16 / short 4), BENCH_SECONDS (seconds per measured
+ * closed-loop half, default 10 / short 2), BENCH_TEMPORAL_ARGS (extra dev-server flags, space-separated),
+ * and every WORKER_* / PG_POOL_MAX / RELAY_* variable of src/config.ts, passed to the stack's processes.
+ */
+import { randomUUID } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createPool } from '../src/db/pool';
+import {
+  ORDER_PROJECTIONS,
+  projectionSubscriber,
+  startOutboxRelay,
+  type OutboxRelay,
+} from '../src/eventstore';
+import { freePort } from '../src/platform/postgres';
+import { entry, launchStack, ROOT, SERVICES, type Stack } from '../src/platform/stack';
+import { orderSagaStartOptions, type OrderSagaInput, type OrderSagaResult } from '../src/workflows/contracts';
+import { CustomerIdKey, OrderStatusKey } from '../src/workflows/search-attributes';
+import { renderSvg, type Panel } from './chart';
+import { closedLoop, openLoop, type LoadResult, type Op, type OpenLoopResult } from './load';
+import { kneeOf, leastSquares, round, summarize } from './stats';
+
+const SHORT = process.argv.includes('--short') || process.env.BENCH_SHORT === '1';
+const envInt = (name: string, def: number) => {
+  const raw = process.env[name];
+  return raw && Number.isFinite(Number(raw)) ? Number(raw) : def;
+};
+const PROFILE = SHORT
+  ? {
+      concurrency: envInt('BENCH_CONCURRENCY', 4),
+      halfSeconds: envInt('BENCH_SECONDS', 2),
+      warmupSeconds: 1,
+      ladder: [0.5, 1],
+      rungSeconds: 2,
+      growthActivities: [1, 3, 6, 9],
+      growthSamples: 3,
+      workersPerQueue: [1, 2],
+      workersSeconds: 2,
+      eventStoreSeconds: 0.4,
+    }
+  : {
+      concurrency: envInt('BENCH_CONCURRENCY', 16),
+      halfSeconds: envInt('BENCH_SECONDS', 10),
+      warmupSeconds: 4,
+      ladder: [0.25, 0.5, 0.75, 1, 1.25],
+      rungSeconds: 8,
+      growthActivities: [1, 3, 6, 9],
+      growthSamples: 12,
+      workersPerQueue: [1, 2, 4],
+      workersSeconds: 8,
+      eventStoreSeconds: 3,
+    };
+const BENCH_NAMESPACE = 'bench';
+const SAGA_ACTIVITIES = 9; // activities of a completed saga (see bench/workflows/bare.ts)
+const CUSTOMERS = 64;
+const OUT_DIR = path.join(__dirname, 'results');
+
+const t0 = performance.now();
+const say = (msg: string) => console.log(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+
+const ADDRESS = {
+  name: 'Bench',
+  line1: '1 Bench St',
+  city: 'Springfield',
+  postalCode: '12345',
+  country: 'US',
+};
+const customerOf = (i: number) => `bench-cust-${i % CUSTOMERS}`;
+const skuOf = (i: number) => `BENCH-SKU-${i % CUSTOMERS}`;
+
+async function api(
+  stack: Stack,
+  token: string,
+  method: string,
+  route: string,
+  body: unknown,
+  key?: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${stack.apiUrl}${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { text };
+  }
+  return { status: res.status, json };
+}
+
+/** Catalog items and customers for the bench, through the API as an admin (one SKU/customer per slot). */
+async function seedBenchData(stack: Stack, admin: string): Promise<void> {
+  const tag = randomUUID().slice(0, 8);
+  const one = async (i: number) => {
+    const put = await api(stack, admin, 'PUT', `/inventory/${skuOf(i)}`, {
+      name: `Bench item ${i}`,
+      price: 100,
+    });
+    if (put.status >= 300) throw new Error(`PUT /inventory: ${put.status} ${JSON.stringify(put.json)}`);
+    const restock = await api(
+      stack,
+      admin,
+      'POST',
+      `/inventory/${skuOf(i)}/restock`,
+      { quantity: 1_000_000 },
+      `bench-restock-${tag}-${i}`,
+    );
+    if (restock.status >= 300) throw new Error(`restock: ${restock.status} ${JSON.stringify(restock.json)}`);
+    const dep = await api(
+      stack,
+      admin,
+      'POST',
+      `/accounts/${customerOf(i)}/deposits`,
+      { amount: 10_000_000_00 },
+      `bench-deposit-${tag}-${i}`,
+    );
+    if (dep.status >= 300) throw new Error(`deposit: ${dep.status} ${JSON.stringify(dep.json)}`);
+  };
+  for (let i = 0; i < CUSTOMERS; i += 8) {
+    await Promise.all(Array.from({ length: Math.min(8, CUSTOMERS - i) }, (_, j) => one(i + j)));
+  }
+}
+
+interface BenchWorkers {
+  stop(): Promise<void>;
+}
+
+/** Starts the four bench-only worker processes in the bench namespace; resolves when all poll. */
+async function startBenchWorkers(stack: Stack, env: Record<string, string>): Promise<BenchWorkers> {
+  const names = SERVICES.map((s) => `bench-${s}`);
+  const ready = new Set<string>();
+  const lines: string[] = [];
+  const onLine = (name: string, line: string) => {
+    if (!names.includes(name)) return;
+    lines.push(`${name}: ${line}`);
+    if (line.includes('bench-worker ready')) ready.add(name);
+  };
+  stack.supervisor.on('line', onLine);
+  for (const service of SERVICES) {
+    stack.supervisor.start({
+      name: `bench-${service}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', path.join(__dirname, 'worker.ts'), service],
+      env: {
+        ...env,
+        TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
+        BENCH_CORE_METRICS_PORT: String(await freePort()),
+      },
+      restart: false,
+    });
+  }
+  const deadline = Date.now() + 120_000;
+  while (ready.size < names.length) {
+    if (Date.now() > deadline) {
+      throw new Error(`bench workers not ready after 120 s:\n${lines.slice(-30).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    stop: async () => {
+      stack.supervisor.off('line', onLine);
+      for (const n of names) await stack.supervisor.stop(n);
+    },
+  };
+}
+
+async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = [CustomerIdKey.name, OrderStatusKey.name].filter(
+    (n) => !(n in (existing.customAttributes ?? {})),
+  );
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((n) => [n, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
+  });
+  // the dev server's search attribute cache refreshes asynchronously
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
+function interleaved(
+  kinds: { name: string; op: Op }[],
+  concurrency: number,
+  halfSeconds: number,
+): Promise<Record<string, LoadResult>> {
+  // A B C C B A: drift on a shared machine hits every kind alike
+  return (async () => {
+    const halves: Record<string, LoadResult[]> = {};
+    const order = [...kinds, ...[...kinds].reverse()];
+    for (const k of order) {
+      const r = await closedLoop(k.op, {
+        concurrency,
+        seconds: halfSeconds,
+        progress: (n) => say(`  ${k.name}: ${n} completed`),
+      });
+      say(
+        `  ${k.name.padEnd(8)} ${r.perSecond.toFixed(1)}/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.completed} done, ${r.failed} failed)`,
+      );
+      (halves[k.name] ??= []).push(r);
+    }
+    return Object.fromEntries(Object.entries(halves).map(([name, rs]) => [name, merge(rs)]));
+  })();
+}
+
+/** Merges closed-loop halves: throughput over the summed time; latency quantiles are sample-weighted means. */
+function merge(rs: LoadResult[]): LoadResult {
+  const completed = rs.reduce((a, r) => a + r.completed, 0);
+  const seconds = rs.reduce((a, r) => a + r.seconds, 0);
+  const w = (f: (r: LoadResult) => number) =>
+    round(rs.reduce((a, r) => a + f(r) * r.completed, 0) / Math.max(1, completed), 1);
+  const firstError = rs.find((r) => r.firstError)?.firstError;
+  return {
+    completed,
+    failed: rs.reduce((a, r) => a + r.failed, 0),
+    seconds: round(seconds),
+    perSecond: round(completed / seconds, 2),
+    samples: completed,
+    p50Ms: w((r) => r.p50Ms),
+    p90Ms: w((r) => r.p90Ms),
+    p99Ms: w((r) => r.p99Ms),
+    maxMs: Math.max(...rs.map((r) => r.maxMs)),
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+interface EventStoreLevel {
+  writers: number;
+  appendsPerSecond: number;
+  appendP99Ms: number;
+  plainInsertsPerSecond: number;
+  plainP99Ms: number;
+  ratio: number;
+}
+
+/** Runs bench/eventstore.ts (the event store engineer's bench) as a child and reads its result file. */
+async function runEventStoreBench(seconds: number): Promise<{ levels: EventStoreLevel[]; raw: unknown }> {
+  const out = path.join(OUT_DIR, 'eventstore.json');
+  const before = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'eventstore.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_SECONDS: String(seconds), BENCH_FSYNC: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const forward = (chunk: Buffer) =>
+      chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim())
+        .forEach((l) => say(`  ${l}`));
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench/eventstore.ts exited with ${code}`)),
+    );
+  });
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs <= before) {
+    throw new Error('bench/eventstore.ts did not write bench/results/eventstore.json');
+  }
+  const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+    passes: {
+      levels: {
+        writers: number;
+        append: { perSecond: number; p99Ms: number };
+        plainInsert: { perSecond: number; p99Ms: number };
+        ratio: number;
+      }[];
+    }[];
+  };
+  const levels = (raw.passes[0]?.levels ?? []).map((l) => ({
+    writers: l.writers,
+    appendsPerSecond: l.append.perSecond,
+    appendP99Ms: l.append.p99Ms,
+    plainInsertsPerSecond: l.plainInsert.perSecond,
+    plainP99Ms: l.plainInsert.p99Ms,
+    ratio: l.ratio,
+  }));
+  return { levels, raw };
+}
+
+function pkgVersion(name: string): string {
+  try {
+    const pkg = JSON.parse(
+      fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+    ) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadStart = os.loadavg();
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  say(`mode ${SHORT ? 'short' : 'full'}: ${JSON.stringify(PROFILE)}`);
+
+  // ---- 3. event store first, before the stack loads the CPU (its own throwaway Postgres) ----
+  // (short mode: alongside the stack's start-up, to save time; its figures are then only a smoke test)
+  say('event store: bench/eventstore.ts (append vs plain INSERT, 1/8/32 writers)');
+  const eventStoreRun = runEventStoreBench(PROFILE.eventStoreSeconds);
+  eventStoreRun.catch(() => undefined); // awaited below
+  if (!SHORT) await eventStoreRun;
+
+  // ---- the stack ----
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-bench-'));
+  fs.chmodSync(dataDir, 0o777); // embedded Postgres may run initdb as another user when we are root
+  let metricsBase = await freePort();
+  if (metricsBase > 55000) metricsBase = 40000 + (metricsBase % 10000);
+  const stackEnv: Record<string, string> = {
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    CARRIER_PORT: String(await freePort()),
+    METRICS_PORT_BASE: String(metricsBase),
+    ORDER_CANCELLATION_WINDOW_MS: '0',
+    CARRIER_FAILURE_RATE: '0',
+    CARRIER_LATENCY_MS: '0',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  };
+  // children inherit process.env: the bench is its own process, so this is where the stack's env lives
+  delete process.env.DATABASE_URL;
+  delete process.env.TEMPORAL_ADDRESS;
+  delete process.env.CARRIER_URL;
+  delete process.env.WORKER_METRICS_URLS;
+  Object.assign(process.env, stackEnv);
+  const temporalExtraArgs = [
+    '--namespace',
+    BENCH_NAMESPACE,
+    ...(process.env.BENCH_TEMPORAL_ARGS ?? '').split(/\s+/).filter(Boolean),
+  ];
+  say(`starting the stack (DATA_DIR ${dataDir})`);
+  const childLog: string[] = [];
+  const stack = await launchStack({
+    env: process.env,
+    say: (m) => say(`  ${m}`),
+    onChildLine: (name, line) => {
+      childLog.push(`${name}: ${line}`);
+      if (childLog.length > 200) childLog.shift();
+      if (process.env.BENCH_VERBOSE) console.log(`  [${name}] ${line}`);
+    },
+    temporalExtraArgs,
+  });
+  let benchWorkers: BenchWorkers | undefined;
+  let relay: OutboxRelay | undefined;
+  const pool = createPool(stack.databaseUrl, { max: 4, applicationName: 'bench' });
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const extraWorkers: string[] = [];
+  try {
+    if (!stack.apiUp) throw new Error(`the API did not come up:\n${childLog.slice(-30).join('\n')}`);
+    const client = new Client({ connection, namespace: stack.config.temporal.namespace });
+    const benchClient = new Client({ connection, namespace: BENCH_NAMESPACE });
+    const creds = await stack.credentials();
+    const admin = creds.find((c) => c.envName === 'ADMIN_TOKEN')!.token;
+    say(
+      `stack up: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}; seeding ${CUSTOMERS} SKUs/customers`,
+    );
+    // ---- bench workers (bare + stubbed), same dev server, bench namespace; meanwhile the seed data ----
+    await ensureSearchAttributes(connection, BENCH_NAMESPACE);
+    say('starting the bench-only workers (namespace bench; bare workflow + stubbed saga)');
+    const workersStarting = startBenchWorkers(stack, {});
+    workersStarting.catch(() => undefined); // awaited below
+    await seedBenchData(stack, admin);
+    benchWorkers = await workersStarting;
+
+    // a relay of the order read models in this process: a standby if the stack runs one (advisory lock)
+    relay = startOutboxRelay({
+      pool,
+      schema: 'orders',
+      subscribers: ORDER_PROJECTIONS.map((p) => projectionSubscriber(pool, 'orders', p)),
+    });
+
+    const tag = randomUUID().slice(0, 8);
+    const orderIds: string[] = [];
+    let orderSeq = 0;
+    const sagaOp: Op = async (slot) => {
+      const i = slot;
+      const res = await api(
+        stack,
+        admin,
+        'POST',
+        '/orders',
+        { customerId: customerOf(i), items: [{ sku: skuOf(i), quantity: 1 }], shippingAddress: ADDRESS },
+        `bench-${tag}-${orderSeq++}`,
+      );
+      if (res.status !== 202) throw new Error(`POST /orders: ${res.status} ${JSON.stringify(res.json)}`);
+      orderIds.push(String(res.json.orderId));
+      const result = (await client.workflow
+        .getHandle(String(res.json.workflowId))
+        .result()) as OrderSagaResult;
+      if (result.status !== 'COMPLETED')
+        throw new Error(`saga ${result.status}: ${JSON.stringify(result.failure)}`);
+    };
+    const sagaOpenOp: Op = (_slot, seq) => sagaOp(seq % CUSTOMERS, seq);
+
+    const bareOp =
+      (activities: number): Op =>
+      async () => {
+        const handle = await benchClient.workflow.start('bareWorkflow', {
+          taskQueue: 'orders',
+          workflowId: `bare-${randomUUID()}`,
+          args: [{ activities }],
+        });
+        await handle.result();
+      };
+    const stubOp: Op = async (slot) => {
+      const input: OrderSagaInput = {
+        orderId: randomUUID(),
+        customerId: customerOf(slot),
+        lines: [{ sku: skuOf(slot), quantity: 1, unitPrice: 100 }],
+        total: 100,
+        currency: 'USD',
+        shippingAddress: ADDRESS,
+        placedAt: new Date().toISOString(),
+        cancellationWindowMs: 0,
+      };
+      const handle = await benchClient.workflow.start('orderSaga', orderSagaStartOptions(input));
+      const result = (await handle.result()) as OrderSagaResult;
+      if (result.status !== 'COMPLETED') throw new Error(`stubbed saga ${result.status}`);
+    };
+
+    // ---- warm-up: the first unit of each kind waits for bundles, caches, JIT ----
+    say('warm-up (first saga, bare and stubbed runs)');
+    await sagaOp(0, -1);
+    await bareOp(SAGA_ACTIVITIES)(0, -1);
+    await stubOp(0, -1);
+    for (const [name, op] of [
+      ['saga', sagaOp],
+      ['bare', bareOp(SAGA_ACTIVITIES)],
+      ['stubbed', stubOp],
+    ] as const) {
+      await closedLoop(op, { concurrency: PROFILE.concurrency, seconds: PROFILE.warmupSeconds });
+      say(`  warmed ${name}`);
+    }
+    orderIds.length = 0;
+
+    // ---- 1+2. closed loop: saga, bare, stubbed interleaved ----
+    say(`closed loop: ${PROFILE.concurrency} in flight, 2 × ${PROFILE.halfSeconds}s per kind (A B C C B A)`);
+    const closed = await interleaved(
+      [
+        { name: 'saga', op: sagaOp },
+        { name: 'bare', op: bareOp(SAGA_ACTIVITIES) },
+        { name: 'stubbed', op: stubOp },
+      ],
+      PROFILE.concurrency,
+      PROFILE.halfSeconds,
+    );
+    const sagaClosed = closed.saga!;
+    const bareClosed = closed.bare!;
+    const stubClosed = closed.stubbed!;
+
+    // ---- 4. projection lag of the orders the closed loop completed ----
+    say('projection lag (order_summary checkpoint time − event recorded_at)');
+    const projectionLag = {
+      ...(await measureProjectionLag(pool, [...orderIds])),
+      relay: relay.stats().leader
+        ? 'the bench process (no relay of the stack held the orders relay lock)'
+        : 'the stack (the bench relay stood by)',
+    };
+
+    // ---- 1. open-loop ladder (saga) ----
+    const base = Math.max(0.5, sagaClosed.perSecond);
+    const rungs: OpenLoopResult[] = [];
+    for (const f of PROFILE.ladder) {
+      const rate = round(base * f, 2);
+      say(`open loop: ${rate}/s for ${PROFILE.rungSeconds}s`);
+      const r = await openLoop(sagaOpenOp, {
+        rate,
+        seconds: PROFILE.rungSeconds,
+        drainSeconds: Math.max(15, PROFILE.rungSeconds * 2),
+      });
+      say(
+        `  offered ${r.offeredPerSecond}/s → ${r.perSecond}/s completed, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.failed} failed, ${r.unfinished} unfinished`,
+      );
+      rungs.push(r);
+    }
+    const knee = kneeOf(rungs.map((r) => ({ ...r, completedPerSecond: r.perSecond })));
+
+    // ---- 5a. cost growth: bare latency against activities, one at a time ----
+    say(`cost growth: bare workflow with ${PROFILE.growthActivities.join('/')} activities, sequential`);
+    const growthPoints = [];
+    for (const n of PROFILE.growthActivities) {
+      const lat: number[] = [];
+      for (let i = 0; i < PROFILE.growthSamples; i++) {
+        const t = performance.now();
+        await bareOp(n)(0, i);
+        lat.push(performance.now() - t);
+      }
+      const s = summarize(lat);
+      say(`  ${n} activities: p50 ${s.p50Ms} ms`);
+      growthPoints.push({ activities: n, ...s });
+    }
+    const fit = leastSquares(
+      growthPoints.map((p) => p.activities),
+      growthPoints.map((p) => p.p50Ms),
+    );
+    await benchWorkers.stop();
+    benchWorkers = undefined;
+
+    // ---- 5b. throughput against worker processes per queue (production workers) ----
+    const perQueue = [];
+    let running = 1;
+    for (const n of PROFILE.workersPerQueue) {
+      while (running < n) {
+        running++;
+        say(`starting a worker process #${running} per queue`);
+        const ports: number[] = [];
+        for (const service of SERVICES) {
+          const port = await freePort();
+          ports.push(port);
+          const name = `${service}-bench-${running}`;
+          stack.supervisor.start({
+            name,
+            ...entry(`workers/${service}`),
+            env: {
+              TEMPORAL_ADDRESS: stack.temporalAddress,
+              DATABASE_URL: stack.databaseUrl,
+              AUTH_JWT_SECRET: stack.jwtSecret,
+              WORKER_METRICS_PORT: String(port),
+            },
+          });
+          extraWorkers.push(name);
+        }
+        for (const port of ports) await waitHealthy(`http://127.0.0.1:${port}/health`, 120_000);
+      }
+      await closedLoop(sagaOp, { concurrency: PROFILE.concurrency, seconds: 1 });
+      const r = await closedLoop(sagaOp, {
+        concurrency: PROFILE.concurrency,
+        seconds: PROFILE.workersSeconds,
+      });
+      say(`  ${n} worker process(es) per queue: ${r.perSecond}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
+      perQueue.push({ workersPerQueue: n, ...r });
+    }
+
+    // ---- 6. versions and settings ----
+    const pgVersion =
+      (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
+    const pgSettings = Object.fromEntries(
+      (
+        await pool.query<{ name: string; setting: string; unit: string | null }>(
+          `SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1) ORDER BY name`,
+          [
+            [
+              'shared_buffers',
+              'fsync',
+              'synchronous_commit',
+              'full_page_writes',
+              'wal_level',
+              'max_connections',
+              'work_mem',
+              'checkpoint_timeout',
+              'max_wal_size',
+              'commit_delay',
+            ],
+          ],
+        )
+      ).rows.map((r) => [r.name, r.unit ? `${r.setting} ${r.unit}` : r.setting]),
+    );
+    const sys = await connection.workflowService.getSystemInfo({});
+    const cliPath = stack.supervisor.names().includes('temporal') ? findCli() : undefined;
+
+    const eventStore = await eventStoreRun;
+    const sagaOverhead = round(sagaClosed.perSecond / bareClosed.perSecond, 3);
+    const result = {
+      at: startedAt.toISOString(),
+      mode: SHORT ? 'short' : 'full',
+      durationSeconds: round((performance.now() - t0) / 1000, 1),
+      note:
+        'One 2-core machine shared with other work: absolute figures drift between runs; compare the ratios, ' +
+        'whose two sides are measured in the same run, interleaved (A B C C B A), on the same servers.',
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGb: round(os.totalmem() / 2 ** 30, 1),
+        loadavgStart: loadStart.map((x) => round(x)),
+        loadavgEnd: os.loadavg().map((x) => round(x)),
+      },
+      versions: {
+        node: process.version,
+        temporalSdk: pkgVersion('@temporalio/worker'),
+        temporalCli: cliPath ? cliVersionOf(cliPath) : 'external server',
+        temporalServer: sys.serverVersion ?? 'unknown',
+        postgres: pgVersion,
+        pg: pkgVersion('pg'),
+      },
+      settings: {
+        devServerArgs: stack.temporalArgs,
+        sqlite: {
+          file: 'temporal.db under DATA_DIR (persistent)',
+          pragmas: stack.temporalArgs.flatMap((a, i) =>
+            stack.temporalArgs[i - 1] === '--sqlite-pragma' ? [a] : [],
+          ),
+        },
+        postgres: pgSettings,
+        worker: {
+          ...stack.config.worker,
+          reuseV8Context: 'SDK default',
+          shutdownGraceTime: '10s',
+          pgPoolMax: stack.config.pgPoolMax,
+          processesPerQueue: stack.config.workersPerQueue,
+          env: Object.fromEntries(
+            Object.entries(process.env).filter(([k]) => /^(WORKER_|PG_POOL|RELAY_)/.test(k)),
+          ),
+        },
+        load: {
+          concurrency: PROFILE.concurrency,
+          halfSeconds: PROFILE.halfSeconds,
+          customersAndSkus: CUSTOMERS,
+          orderShape: '1 line, quantity 1, price 100 cents, country US; one SKU and one customer per slot',
+          cancellationWindowMs: 0,
+          carrier: { failureRate: 0, latencyMs: 0 },
+        },
+      },
+      saga: {
+        method:
+          'POST /orders through the gateway (admin token, Idempotency-Key), then the Temporal client awaits the ' +
+          'workflow result (push: a long-poll on the history, no polling of the API); only COMPLETED counts',
+        activities: SAGA_ACTIVITIES,
+        closedLoop: { concurrency: PROFILE.concurrency, ...sagaClosed },
+        openLoop: {
+          method:
+            'order i is due at start + i/rate; latency from that intended start; rates are fractions of the closed-loop throughput',
+          rungs,
+          kneePerSecond: knee ?? null,
+          kneeRule: 'highest offered rate with completions ≥ 90 % of offered and p50 ≤ 2 × the lowest rung',
+        },
+      },
+      bareTemporal: {
+        method:
+          'bareWorkflow (bench/workflows/bare.ts): the same 9 activities, no-op, on the same task queue names in the ' +
+          'same order, saga forward-step options; started by the Temporal client in namespace "bench" of the same ' +
+          'dev server; 4 bench worker processes (one per queue) with the production worker options',
+        activities: SAGA_ACTIVITIES,
+        closedLoop: { concurrency: PROFILE.concurrency, ...bareClosed },
+      },
+      stubbedSaga: {
+        method:
+          'the real orderSaga workflow code (same start options as the gateway) with no-op activities registered ' +
+          'under the real names, on the bench workers; started by the Temporal client (no gateway)',
+        closedLoop: { concurrency: PROFILE.concurrency, ...stubClosed },
+      },
+      ratios: {
+        sagaOverhead,
+        stubbedOverBare: round(stubClosed.perSecond / bareClosed.perSecond, 3),
+        fullOverStubbed: round(sagaClosed.perSecond / stubClosed.perSecond, 3),
+        eventStoreEfficiency: round(Math.min(...eventStore.levels.map((l) => l.ratio)), 3),
+        eventStoreEfficiencyByWriters: Object.fromEntries(eventStore.levels.map((l) => [l.writers, l.ratio])),
+        targets: { sagaOverhead: 0.8, eventStoreEfficiency: 0.7 },
+      },
+      eventStore: {
+        method:
+          'bench/eventstore.ts as a child (its own durable throwaway Postgres, before the stack starts): one-event ' +
+          'appends with expected version on distinct streams vs a plain INSERT of the same row shape, alternated',
+        secondsPerWorkload: PROFILE.eventStoreSeconds,
+        levels: eventStore.levels,
+      },
+      projectionLag,
+      costGrowth: {
+        bare: {
+          method: `p50 of ${PROFILE.growthSamples} sequential bare workflows per point; least-squares line`,
+          points: growthPoints,
+          msPerActivity: round(fit.slope, 2),
+          interceptMs: round(fit.intercept, 1),
+          r2: round(fit.r2, 3),
+        },
+        saga: {
+          feasible: false,
+          reason:
+            'the saga has a fixed number of activities (9 on the happy path); varying it needs a step-count knob in the workflow',
+        },
+        workersPerQueue: {
+          method:
+            'extra production worker processes per queue started into the running stack (same as WORKERS_PER_QUEUE); saga closed loop',
+          points: perQueue,
+        },
+      },
+    };
+    const jsonPath = path.join(OUT_DIR, 'latest.json');
+    fs.writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(path.join(OUT_DIR, 'latest.svg'), chartOf(result));
+    printTable(result);
+    say(`wrote ${path.relative(process.cwd(), jsonPath)} and latest.svg`);
+  } finally {
+    say('stopping');
+    await relay?.stop().catch(() => undefined);
+    await benchWorkers?.stop().catch(() => undefined);
+    for (const n of extraWorkers) await stack.supervisor.stop(n).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    await stack.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function findCli(): string | undefined {
+  const dir = path.join(os.homedir(), '.cache', 'order-saga', 'temporal-cli');
+  const bin = process.env.TEMPORAL_CLI_PATH;
+  if (bin) return bin;
+  try {
+    const versions = fs.readdirSync(dir).sort();
+    const last = versions.at(-1);
+    return last ? path.join(dir, last, 'temporal') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function cliVersionOf(bin: string): string {
+  try {
+    return execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+async function measureProjectionLag(
+  pool: ReturnType<typeof createPool>,
+  orderIds: string[],
+): Promise<Record<string, unknown>> {
+  const streams = orderIds.map((id) => `order-${id}`);
+  const method =
+    'per completed order: orders.projection_checkpoints.updated_at (now() of the projection transaction that ' +
+    "applied the stream's last event to order_summary) − orders.events.recorded_at of that event (now() of the " +
+    'append, a single-statement transaction); both on the Postgres clock; one sample per order (its final event)';
+  const deadline = Date.now() + 30_000;
+  let lags: number[] = [];
+  let pending = streams.length;
+  while (Date.now() < deadline) {
+    const r = await pool.query<{ lag_ms: number | null; caught_up: boolean }>(
+      `SELECT extract(epoch FROM (c.updated_at - e.recorded_at)) * 1000 AS lag_ms,
+              c.version = s.version AS caught_up
+         FROM orders.streams s
+         LEFT JOIN orders.projection_checkpoints c
+           ON c.stream_id = s.stream_id AND c.projection = 'order_summary'
+         LEFT JOIN orders.events e ON e.stream_id = c.stream_id AND e.version = c.version
+        WHERE s.stream_id = ANY($1)`,
+      [streams],
+    );
+    pending = r.rows.filter((x) => !x.caught_up).length;
+    lags = r.rows.filter((x) => x.caught_up && x.lag_ms !== null).map((x) => Number(x.lag_ms));
+    if (pending === 0) break;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  return { method, orders: streams.length, notCaughtUpAfter30s: pending, ...summarize(lags) };
+}
+
+type Result = {
+  saga: { closedLoop: LoadResult; openLoop: { rungs: OpenLoopResult[]; kneePerSecond: number | null } };
+  bareTemporal: { closedLoop: LoadResult };
+  stubbedSaga: { closedLoop: LoadResult };
+  ratios: Record<string, unknown> & {
+    sagaOverhead: number;
+    stubbedOverBare: number;
+    fullOverStubbed: number;
+    eventStoreEfficiency: number;
+  };
+  eventStore: { levels: EventStoreLevel[] };
+  projectionLag: Record<string, unknown>;
+  costGrowth: {
+    bare: {
+      points: { activities: number; p50Ms: number }[];
+      msPerActivity: number;
+      interceptMs: number;
+      r2: number;
+    };
+    workersPerQueue: { points: (LoadResult & { workersPerQueue: number })[] };
+  };
+  mode: string;
+  at: string;
+};
+
+function chartOf(r: Result): string {
+  const ladder = r.saga.openLoop.rungs;
+  const g = r.costGrowth.bare;
+  const xs = g.points.map((p) => p.activities);
+  const panels: Panel[] = [
+    {
+      kind: 'bars',
+      title: `Completions/s, ${r.saga.closedLoop.samples ? '' : ''}closed loop (same run)`,
+      unit: 'workflows completed / s',
+      bars: [
+        { label: 'saga (gateway)', value: r.saga.closedLoop.perSecond, color: '#e15759' },
+        { label: 'stubbed saga', value: r.stubbedSaga.closedLoop.perSecond, color: '#f28e2b' },
+        { label: 'bare Temporal', value: r.bareTemporal.closedLoop.perSecond, color: '#4e79a7' },
+        ...r.costGrowth.workersPerQueue.points.map((p) => ({
+          label: `saga ${p.workersPerQueue}w/q`,
+          value: p.perSecond,
+          color: '#b07aa1',
+        })),
+      ],
+    },
+    {
+      kind: 'lines',
+      title: 'Saga open-loop ladder: latency vs offered rate',
+      xLabel: 'offered orders / s',
+      yLabel: 'ms from intended start',
+      series: [
+        { name: 'p50', color: '#4e79a7', points: ladder.map((x) => [x.offeredPerSecond, x.p50Ms]) },
+        { name: 'p99', color: '#e15759', points: ladder.map((x) => [x.offeredPerSecond, x.p99Ms]) },
+        {
+          name: 'completed/s ×100',
+          color: '#59a14f',
+          points: ladder.map((x) => [x.offeredPerSecond, x.perSecond * 100]),
+        },
+      ],
+    },
+    {
+      kind: 'lines',
+      title: `Bare cost growth: ${g.msPerActivity} ms per activity (r² ${g.r2})`,
+      xLabel: 'activities',
+      yLabel: 'p50 ms',
+      series: [
+        {
+          name: 'measured p50',
+          color: '#4e79a7',
+          points: g.points.map((p) => [p.activities, p.p50Ms]),
+          dotsOnly: true,
+        },
+        {
+          name: 'fit',
+          color: '#999',
+          dashed: true,
+          points: [Math.min(...xs), Math.max(...xs)].map((x) => [x, g.interceptMs + g.msPerActivity * x]),
+        },
+      ],
+    },
+    {
+      kind: 'lines',
+      title: 'Event store: appends/s vs plain INSERT/s',
+      xLabel: 'concurrent writers',
+      yLabel: 'per second',
+      series: [
+        {
+          name: 'append',
+          color: '#e15759',
+          points: r.eventStore.levels.map((l) => [l.writers, l.appendsPerSecond]),
+        },
+        {
+          name: 'plain INSERT',
+          color: '#4e79a7',
+          points: r.eventStore.levels.map((l) => [l.writers, l.plainInsertsPerSecond]),
+        },
+      ],
+    },
+  ];
+  return renderSvg(
+    `order-saga bench (${r.mode}) ${r.at}`,
+    panels,
+    `saga/bare ${r.ratios.sagaOverhead} · stubbed/bare ${r.ratios.stubbedOverBare} · full/stubbed ${r.ratios.fullOverStubbed} · event store/INSERT ${r.ratios.eventStoreEfficiency} (min over writers)`,
+  );
+}
+
+function printTable(r: Result): void {
+  const rows: [string, string, string, string, string][] = [];
+  const row = (name: string, l: LoadResult) =>
+    rows.push([name, `${l.perSecond}/s`, `${l.p50Ms}`, `${l.p90Ms}`, `${l.p99Ms}`]);
+  row('saga (gateway, closed loop)', r.saga.closedLoop);
+  row('stubbed saga (closed loop)', r.stubbedSaga.closedLoop);
+  row('bare Temporal (closed loop)', r.bareTemporal.closedLoop);
+  for (const x of r.saga.openLoop.rungs) row(`saga open loop @${x.offeredPerSecond}/s`, x);
+  for (const p of r.costGrowth.workersPerQueue.points) row(`saga, ${p.workersPerQueue} worker(s)/queue`, p);
+  for (const l of r.eventStore.levels) {
+    rows.push([
+      `event store append, ${l.writers} writers`,
+      `${l.appendsPerSecond}/s`,
+      '',
+      '',
+      `${l.appendP99Ms}`,
+    ]);
+    rows.push([
+      `plain INSERT, ${l.writers} writers`,
+      `${l.plainInsertsPerSecond}/s`,
+      '',
+      '',
+      `${l.plainP99Ms}`,
+    ]);
+  }
+  const lag = r.projectionLag as { p50Ms?: number; p90Ms?: number; p99Ms?: number };
+  rows.push(['projection lag (order_summary)', '', `${lag.p50Ms}`, `${lag.p90Ms}`, `${lag.p99Ms}`]);
+  const head: [string, string, string, string, string] = ['', 'rate', 'p50 ms', 'p90 ms', 'p99 ms'];
+  const all = [head, ...rows];
+  const w = [0, 1, 2, 3, 4].map((i) => Math.max(...all.map((x) => x[i]!.length)));
+  console.log('');
+  for (const x of all)
+    console.log(x.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+  console.log('');
+  console.log(
+    `ratios: sagaOverhead (saga ÷ bare) ${r.ratios.sagaOverhead} · stubbed ÷ bare ${r.ratios.stubbedOverBare} · ` +
+      `full ÷ stubbed ${r.ratios.fullOverStubbed} · eventStoreEfficiency ${r.ratios.eventStoreEfficiency}`,
+  );
+  console.log(
+    `knee of the open-loop ladder: ${r.saga.openLoop.kneePerSecond ?? 'below the lowest rung'}/s · bare cost ` +
+      `${r.costGrowth.bare.msPerActivity} ms per added activity (r² ${r.costGrowth.bare.r2})`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('[bench] failed:', err);
+    process.exit(1);
+  },
+);
