@@ -183,7 +183,12 @@ export async function hostileCases(ctx: HostileContext): Promise<HostileCase[]> 
   post('oversize body (200 kB)', {
     body: { ...order, shippingAddress: { ...address, line2: 'x'.repeat(200_000) } },
   });
-  post('deeply nested', { raw: `{"items":${'['.repeat(5000)}${']'.repeat(5000)}}`, headers: json });
+  // 30k levels in 60 kB: under the body limit, deeper than any recursive walk's stack
+  post('deeply nested arrays', {
+    raw: `{"items":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+    headers: json,
+  });
+  post('deeply nested objects', { raw: `${'{"a":'.repeat(12_000)}1${'}'.repeat(12_000)}`, headers: json });
   post('text/plain', { raw: JSON.stringify(order), headers: { 'content-type': 'text/plain' } });
   post('form-urlencoded', {
     raw: 'items=1&shippingAddress=2',

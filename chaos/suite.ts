@@ -109,6 +109,7 @@ export interface ChaosSummary {
   restartsByProcess: Record<string, number>;
   faults: string[];
   submitRetries: number;
+  cancelStatuses: Record<string, number>;
   submitGaveUp: number;
   contention: {
     orders: number;
@@ -293,6 +294,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const submitted = new Set<string>();
     const keys = new Map<string, Set<string>>();
     let submitRetries = 0;
+    /** answers to POST /orders/{id}/cancel, by status (a 503 is retried with the same key) */
+    const cancelStatuses: Record<string, number> = {};
     let submitGaveUp = 0;
     const submit = async (
       c: Customer,
@@ -366,6 +369,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       });
       let done = 0;
       let loadOver = false;
+      const cancels: Promise<void>[] = [];
       const injector = (async () => {
         const services = ['payments', 'inventory', 'shipping', 'orders'];
         const span = opts.loadSeconds * 1000 + 10_000;
@@ -397,16 +401,36 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         if (opts.faults.temporalRestart) {
           events.push({
             at: 0.35 * span,
-            run: () => {
+            run: async () => {
               const pid = stack.supervisor.pid('temporal');
-              if (!pid) return Promise.resolve();
+              if (!pid) return;
+              const t = Date.now();
               process.kill(pid, 'SIGKILL');
               killsInjected += 1;
-              faults.push(`SIGKILL temporal dev server (pid ${pid})`);
               say(
                 `fault: SIGKILL the Temporal dev server (pid ${pid}); the supervisor restarts it on the same SQLite file`,
               );
-              return Promise.resolve();
+              // back when it answers a visibility query again (bounded)
+              let back = -1;
+              while (Date.now() - t < 60_000) {
+                await sleep(250);
+                const again = stack.supervisor.pid('temporal');
+                if (!again || again === pid) continue;
+                const ok = await temporal.workflow
+                  .count('')
+                  .then(() => true)
+                  .catch(() => false);
+                if (ok) {
+                  back = Date.now() - t;
+                  break;
+                }
+              }
+              faults.push(
+                `SIGKILL temporal dev server (pid ${pid}), ${back >= 0 ? `answering again after ${back} ms` : 'NOT back within 60 s'}`,
+              );
+              if (back < 0)
+                details.push('the Temporal dev server did not come back within 60 s of its SIGKILL');
+              say(`fault: Temporal ${back >= 0 ? `back after ${back} ms` : 'not back after 60 s'}`);
             },
           });
         }
@@ -463,18 +487,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         if (done % Math.max(1, Math.floor(opts.orders / 10)) === 0)
           say(`faults: ${done}/${opts.orders} orders submitted`);
         if (p.cancel && r.orderId) {
-          const key = `chaos-cancel-${r.orderId}`;
-          for (let a = 0; a < 20; a++) {
-            const c = await api.request('POST', `/orders/${r.orderId}/cancel`, {
-              token: p.c.token,
-              body: { reason: 'chaos: changed my mind' },
-              idempotencyKey: key,
-            });
-            if (c.status !== NO_ANSWER && c.status < 500 && c.status !== 404) break;
-            await sleep(500);
-          }
+          // the customer changes their mind right away; detached so it never holds up a submission lane
+          const orderId = r.orderId;
+          cancels.push(
+            (async () => {
+              const key = `chaos-cancel-${orderId}`;
+              for (let a = 0; a < 6; a++) {
+                const c = await api.request('POST', `/orders/${orderId}/cancel`, {
+                  token: p.c.token,
+                  body: { reason: 'chaos: changed my mind' },
+                  idempotencyKey: key,
+                });
+                cancelStatuses[c.status] = (cancelStatuses[c.status] ?? 0) + 1;
+                if (c.status !== NO_ANSWER && c.status < 500 && c.status !== 404) break;
+                await sleep(2000);
+              }
+            })(),
+          );
         }
       });
+      await Promise.all(cancels);
       loadOver = true;
       await injector;
       await check('faults', t0, false);
@@ -712,6 +744,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       restartsByProcess,
       faults,
       submitRetries,
+      cancelStatuses,
       submitGaveUp,
       contention,
       idempotency,
