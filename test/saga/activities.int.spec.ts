@@ -1,0 +1,188 @@
+/* eslint-disable @typescript-eslint/unbound-method -- activities never use `this`; the worker calls them detached as well */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createInventoryActivities } from '../../src/activities/inventory';
+import { createOrderActivities } from '../../src/activities/orders';
+import { createPaymentActivities } from '../../src/activities/payments';
+import { createShippingActivities } from '../../src/activities/shipping';
+import { startCarrierServer, type CarrierServer } from '../../src/carrier/app';
+import { createCarrierClient } from '../../src/carrier/client';
+import { createPool, type Pool } from '../../src/db/pool';
+import type { RunningPostgres } from '../../src/platform/postgres';
+import { createInventoryService } from '../../src/services/inventory';
+import { createOrdersService } from '../../src/services/orders';
+import { createPaymentsService } from '../../src/services/payments';
+import { createShippingService } from '../../src/services/shipping';
+import { startTestPostgres } from '../support/stack';
+import { fresh } from './harness';
+
+const COUNTRIES = ['GB', 'US'];
+const address = { name: 'A', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' };
+
+/** Runs an activity inside a (mock) activity context, as a worker would: Context.current().info is set. */
+const inActivity = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment(
+    {
+      workflowExecution: { workflowId: 'order-test', runId: 'run-1' },
+      activityId: '7',
+      activityType: fn.name,
+    },
+    { logger: new DefaultLogger('ERROR') },
+  ).run(fn, ...args);
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ApplicationFailure, `expected ApplicationFailure, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a failure');
+}
+
+describe('saga activities over the services (real Postgres)', () => {
+  let pg: RunningPostgres;
+  let pool: Pool;
+  let carrier: CarrierServer;
+  before(async () => {
+    [pg, carrier] = await Promise.all([startTestPostgres(), startCarrierServer({})]);
+    pool = createPool(pg.url);
+  });
+  after(async () => {
+    await pool?.end();
+    await carrier?.close();
+    await pg?.stop();
+  });
+
+  it('a retried charge or refund with the same key moves money once; refusals are non-retryable and typed', async () => {
+    const payments = createPaymentsService({ pool });
+    const acts = createPaymentActivities({ payments });
+    const customerId = fresh('cust');
+    const orderId = fresh('ord');
+    await payments.deposit({ customerId, amount: 1000, depositId: fresh('d') });
+    const charge = { orderId, customerId, amount: 700, key: `order-${orderId}/charge-payment` };
+    await inActivity(acts.chargePayment, charge);
+    await inActivity(acts.chargePayment, charge);
+    assert.equal((await payments.getAccount(customerId)).balance, 300);
+
+    const refused = await failureOf(inActivity(acts.chargePayment, { ...charge, orderId: fresh('ord') }));
+    assert.equal(refused.type, 'InsufficientFunds');
+    assert.equal(refused.nonRetryable, true);
+
+    const refund = { orderId, customerId, key: `order-${orderId}/refund-payment` };
+    await inActivity(acts.refundPayment, refund);
+    await inActivity(acts.refundPayment, refund);
+    await inActivity(acts.refundPayment, { orderId: fresh('never-charged'), customerId, key: 'k' });
+    assert.equal((await payments.getAccount(customerId)).balance, 1000);
+
+    const { rows } = await pool.query<{ metadata: Record<string, string> }>(
+      `SELECT metadata FROM payments.events WHERE stream_id = $1 AND event_type = 'AccountCharged'`,
+      [`account-${customerId}`],
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.metadata['workflowId'], 'order-test');
+    assert.equal(rows[0]!.metadata['activityId'], '7');
+    assert.equal(rows[0]!.metadata['idempotencyKey'], charge.key);
+  });
+
+  it('reserve and release are idempotent; releasing nothing is a no-op; short stock is InsufficientStock', async () => {
+    const inventory = createInventoryService({ pool });
+    const acts = createInventoryActivities({ inventory });
+    const sku = fresh('SKU');
+    await inventory.upsertItem({ sku, name: 'x', price: 100 });
+    await inventory.restock({ sku, quantity: 5, restockId: fresh('r') });
+    const orderId = fresh('ord');
+    const lines = [{ sku, quantity: 2, unitPrice: 100 }];
+    await inActivity(acts.releaseStock, { orderId, lines, key: 'release-before-reserve' });
+    await inActivity(acts.reserveStock, { orderId, lines, key: 'reserve' });
+    await inActivity(acts.reserveStock, { orderId, lines, key: 'reserve' });
+    assert.equal((await inventory.getItem(sku))?.available, 3);
+    const short = await failureOf(
+      inActivity(acts.reserveStock, {
+        orderId: fresh('ord'),
+        lines: [{ sku, quantity: 4, unitPrice: 100 }],
+        key: 'x',
+      }),
+    );
+    assert.equal(short.type, 'InsufficientStock');
+    assert.equal(short.nonRetryable, true);
+    await inActivity(acts.releaseStock, { orderId, lines, key: 'release' });
+    await inActivity(acts.releaseStock, { orderId, lines, key: 'release' });
+    assert.equal((await inventory.getItem(sku))?.available, 5);
+  });
+
+  it('rejecting an order that was never placed is a safe no-op', async () => {
+    const acts = createOrderActivities({ orders: createOrdersService({ pool }) });
+    await inActivity(acts.rejectOrder, {
+      orderId: fresh('ord'),
+      outcome: 'FAILED',
+      reason: 'x',
+      step: 'placeOrder',
+      key: 'k',
+    });
+    await inActivity(acts.rejectOrder, {
+      orderId: fresh('ord'),
+      outcome: 'CANCELLED',
+      reason: 'x',
+      step: 'placeOrder',
+      key: 'k',
+    });
+  });
+
+  it('createShipment books once per key, refuses unsupported countries, and fails fast with CarrierUnavailable while the breaker is open', async () => {
+    const shipping = createShippingService({ pool, supportedCountries: COUNTRIES });
+    const client = createCarrierClient({
+      url: carrier.url,
+      timeoutMs: 500,
+      failureThreshold: 2,
+      halfOpenAfterMs: 60_000,
+    });
+    const acts = createShippingActivities({ shipping, carrier: client, supportedCountries: COUNTRIES });
+    const orderId = fresh('ord');
+    const lines = [{ sku: 'S', quantity: 1, unitPrice: 1 }];
+    const a = await inActivity(acts.createShipment, {
+      orderId,
+      address,
+      lines,
+      key: `order-${orderId}/ship`,
+    });
+    const b = await inActivity(acts.createShipment, {
+      orderId,
+      address,
+      lines,
+      key: `order-${orderId}/ship`,
+    });
+    assert.equal(a.trackingNumber, b.trackingNumber);
+    assert.equal((await shipping.getShipment(orderId))?.status, 'DISPATCHED');
+
+    const zz = await failureOf(inActivity(acts.validateDestination, { orderId, country: 'ZZ' }));
+    assert.equal(zz.type, 'UnsupportedCountry');
+    assert.equal(zz.nonRetryable, true);
+
+    carrier.behaviour.failureRate = 1;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const f = await failureOf(
+          inActivity(acts.createShipment, { orderId: fresh('ord'), address, lines, key: fresh('k') }),
+        );
+        assert.equal(f.type, 'CarrierUnavailable');
+        assert.equal(f.nonRetryable, false);
+      }
+      assert.equal(client.state, 'open');
+      const requests = carrier.stats.requests;
+      const open = await failureOf(
+        inActivity(acts.createShipment, { orderId: fresh('ord'), address, lines, key: fresh('k') }),
+      );
+      assert.equal(open.type, 'CarrierUnavailable');
+      assert.match(open.message, /circuit breaker is open/);
+      assert.equal(carrier.stats.requests, requests, 'no call reached the carrier');
+    } finally {
+      carrier.behaviour.failureRate = 0;
+    }
+    // cancelling a shipment that never existed is a no-op
+    await inActivity(acts.cancelShipment, { orderId: fresh('ord'), reason: 'x', key: 'k' });
+  });
+});
