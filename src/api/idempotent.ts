@@ -60,7 +60,12 @@ export async function runIdempotent(
 
   let result: HandlerResult;
   try {
-    result = await handler({ resourceId: claim.resourceId, idempotencyKey: `${scope}:${key}` });
+    // the claim's resource id makes the service-level key unique per key lifetime (a key reused after it
+    // expired is a new request) and stable across retries of this one
+    result = await handler({
+      resourceId: claim.resourceId,
+      idempotencyKey: `${scope}:${key}:${claim.resourceId}`,
+    });
   } catch (err) {
     const apiError = toApiError(err);
     const undo = apiError.status < 500 ? store.forget(scope, key) : store.release(scope, key);

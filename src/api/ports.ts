@@ -8,8 +8,8 @@ import type { OrderStatus, SagaStateName, ShippingAddress } from '../workflows/c
 export interface CommandContext {
   /** X-Request-Id of the HTTP request: travels into event metadata */
   requestId: string;
-  /** `<scope>:<Idempotency-Key>`: stable across retries of the same request */
-  idempotencyKey: string;
+  /** `<scope>:<Idempotency-Key>:<claim id>`: stable across retries of the same request; absent = none */
+  idempotencyKey?: string;
   /** JWT sub of the caller */
   actor: string;
 }
@@ -43,6 +43,19 @@ export interface ListOrdersQuery {
   cursor?: string | undefined;
 }
 
+/** One row of an order list (orders.customer_orders / order_summary): no lines, their count. */
+export interface OrderListRecord {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  sagaState: SagaStateName;
+  total: number;
+  currency: 'USD';
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface EventRecord {
   type: string;
   version: number;
@@ -53,7 +66,7 @@ export interface EventRecord {
 export interface OrdersPort {
   getOrder(orderId: string): Promise<OrderRecord | undefined>;
   /** newest first, keyset-paged; an invalid cursor throws InvalidCursorError */
-  listOrders(query: ListOrdersQuery): Promise<{ items: OrderRecord[]; nextCursor: string | null }>;
+  listOrders(query: ListOrdersQuery): Promise<{ items: OrderListRecord[]; nextCursor: string | null }>;
   getOrderEvents(orderId: string): Promise<EventRecord[]>;
 }
 

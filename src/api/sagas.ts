@@ -10,7 +10,6 @@ import {
 } from '@temporalio/client';
 import {
   cancelOrderUpdate,
-  type CancelOrderResult,
   ORDER_SAGA_WORKFLOW_TYPE,
   orderSagaStartOptions,
   orderWorkflowId,
@@ -121,16 +120,28 @@ export class SagaGateway {
     return this.within(this.queryDeadlineMs, () => handle.query(sagaStateQuery)).catch(() => undefined);
   }
 
-  /** Asks the saga to cancel; CancelRejectedError when it can no longer be cancelled. */
+  /**
+   * Asks the saga to cancel; CancelRejectedError when it can no longer be cancelled. Returns once the
+   * update is accepted, with the final status if the compensations finish within a few seconds, else the
+   * current one (they go on in the workflow).
+   */
   async cancel(
     orderId: string,
     request: { reason?: string; requestedBy: string },
-  ): Promise<CancelOrderResult> {
+  ): Promise<{ status: OrderStatus }> {
     const handle = this.client.workflow.getHandle(orderWorkflowId(orderId));
     try {
-      return await this.within(this.deadlineMs * 2, () =>
-        handle.executeUpdate(cancelOrderUpdate, { args: [request] }),
+      const update = await this.within(this.deadlineMs, () =>
+        handle.startUpdate(cancelOrderUpdate, { args: [request], waitForStage: 'ACCEPTED' }),
       );
+      try {
+        const result = await this.within(this.queryDeadlineMs, () => update.result());
+        return { status: result.status };
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw err;
+        const live = await this.liveState(orderId);
+        return { status: live?.status ?? 'PENDING' };
+      }
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new CancelRejectedError(err.cause?.message ?? err.message);

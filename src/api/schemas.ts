@@ -137,8 +137,22 @@ export const OrderView = z
   })
   .register(apiSchemas, { id: 'Order' });
 
+export const OrderListItem = z
+  .object({
+    orderId: OrderId,
+    customerId: CustomerId,
+    status: OrderStatusSchema,
+    sagaState: SagaStateSchema,
+    total: Cents,
+    currency: Currency,
+    itemCount: z.number().int(),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+  })
+  .register(apiSchemas, { id: 'OrderListItem' });
+
 export const OrderList = z
-  .object({ items: z.array(OrderView), nextCursor: z.string().nullable() })
+  .object({ items: z.array(OrderListItem), nextCursor: z.string().nullable() })
   .register(apiSchemas, { id: 'OrderList' });
 
 export const ListOrdersQuerySchema = z.strictObject({

@@ -1,31 +1,77 @@
 /**
- * Builds the API's ports (./ports.ts) from the real services: the payments and inventory use-case layer
- * (src/services), the orders read models (orders.order_summary) and the event store health.
+ * Builds the API's ports (./ports.ts) from the real modules: the payments, inventory and orders use-case
+ * layer (src/services), the orders read models and the event store health check (src/eventstore).
  */
 import type { Pool } from 'pg';
-import type { Logger } from 'pino';
+import {
+  checkEventStoreHealth,
+  getOrderSummary,
+  InvalidCursorError as StoreInvalidCursorError,
+  listOrders,
+  type EventStoreHealth,
+} from '../eventstore';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
 import { createPaymentsService } from '../services/payments';
-import type { ApiServices, HealthCheckResult } from './ports';
-import { orderReadModel } from './read-models';
+import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
 
 const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
-/** the relay is considered stuck when an undelivered outbox row is older than this */
-const RELAY_LAG_LIMIT_S = 60;
+/** the relay counts as stuck when an undelivered outbox row is older than this */
+export const RELAY_LAG_LIMIT_S = 60;
 
-export function createApiServices(deps: { pool: Pool; logger?: Logger; clock?: () => Date }): ApiServices {
+export function createApiServices(deps: { pool: Pool; clock?: () => Date }): ApiServices {
   const { pool } = deps;
   const base = { pool, ...(deps.clock ? { clock: deps.clock } : {}) };
   const payments = createPaymentsService(base);
   const inventory = createInventoryService(base);
   const orders = createOrdersService(base);
-  const readModel = orderReadModel(pool);
 
   return {
     orders: {
-      getOrder: (orderId) => readModel.getOrder(orderId),
-      listOrders: (query) => readModel.listOrders(query),
+      async getOrder(orderId) {
+        const s = await getOrderSummary(pool, orderId);
+        if (!s) return undefined;
+        return {
+          orderId: s.orderId,
+          customerId: s.customerId,
+          status: s.status,
+          sagaState: s.sagaState,
+          items: s.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: i.unitPrice })),
+          total: s.total,
+          currency: 'USD',
+          shippingAddress: s.shippingAddress,
+          failureReason: s.failureReason ?? undefined,
+          createdAt: s.createdAt.toISOString(),
+          updatedAt: s.updatedAt.toISOString(),
+        };
+      },
+      async listOrders(query) {
+        try {
+          const page = await listOrders(pool, {
+            limit: query.limit,
+            ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
+            ...(query.status !== undefined ? { status: query.status } : {}),
+            ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+          });
+          return {
+            items: page.items.map((i) => ({
+              orderId: i.orderId,
+              customerId: i.customerId,
+              status: i.status,
+              sagaState: i.sagaState,
+              total: i.total,
+              currency: 'USD' as const,
+              itemCount: i.itemCount,
+              createdAt: i.createdAt.toISOString(),
+              updatedAt: i.updatedAt.toISOString(),
+            })),
+            nextCursor: page.nextCursor,
+          };
+        } catch (err) {
+          if (err instanceof StoreInvalidCursorError) throw new InvalidCursorError(err.message);
+          throw err;
+        }
+      },
       getOrderEvents: (orderId) => orders.getOrderEvents(orderId),
     },
     inventory: {
@@ -43,31 +89,31 @@ export function createApiServices(deps: { pool: Pool; logger?: Logger; clock?: (
     },
     health: {
       async check() {
-        const eventStore = await eventStoreRoundTrip(pool);
-        const lag = await relayLag(pool);
-        const relay: HealthCheckResult = {
-          ok: lag.oldestUndeliveredSeconds < RELAY_LAG_LIMIT_S,
-          ...lag,
-        };
-        return { eventStore, relay };
+        const results = await Promise.all(SCHEMAS.map((schema) => checkEventStoreHealth(pool, schema)));
+        return summarise(results);
       },
     },
   };
 }
 
-/** Reads every service's event store tables (a cheap round trip proving they are there and readable). */
-async function eventStoreRoundTrip(pool: Pool): Promise<HealthCheckResult> {
-  const parts = SCHEMAS.map((s) => `(SELECT count(*) FROM (SELECT 1 FROM ${s}.streams LIMIT 1) x)`);
-  await pool.query(`SELECT ${parts.join(' + ')} AS n`);
-  return { ok: true };
-}
-
-async function relayLag(pool: Pool): Promise<{ oldestUndeliveredSeconds: number; undelivered: number }> {
-  const parts = SCHEMAS.map((s) => `SELECT created_at FROM ${s}.outbox WHERE delivered_at IS NULL`);
-  const r = await pool.query<{ age: number | null; n: number }>(
-    `SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age, count(*)::int AS n
-       FROM (${parts.join(' UNION ALL ')}) u`,
-  );
-  const row = r.rows[0];
-  return { oldestUndeliveredSeconds: Math.max(0, row?.age ?? 0), undelivered: row?.n ?? 0 };
+/** eventStore: every schema's append + read-back; relay: every schema's oldest undelivered outbox row. */
+function summarise(results: EventStoreHealth[]): Record<string, HealthCheckResult> {
+  const eventStore: HealthCheckResult = { ok: results.every((r) => r.ok) };
+  const relay: HealthCheckResult = {
+    ok: results.every((r) => r.relay.lagSeconds < RELAY_LAG_LIMIT_S),
+  };
+  for (const r of results) {
+    eventStore[r.schema] = {
+      ok: r.ok,
+      appendMs: r.appendMs,
+      ...(r.error ? { error: r.error.slice(0, 200) } : {}),
+    };
+    relay[r.schema] = {
+      undelivered: r.relay.undelivered,
+      lagSeconds: Math.round(r.relay.lagSeconds * 10) / 10,
+    };
+  }
+  const orders = results.find((r) => r.schema === 'orders');
+  const projections: HealthCheckResult = { ok: true, ...(orders?.projections ?? {}) };
+  return { eventStore, relay, projections };
 }

@@ -25,11 +25,8 @@ export function inventoryRouter(ctx: AppContext): Router {
     const body = parseBody(UpsertItemRequest, req);
     const { created, item } = await services.inventory.upsertItem(
       { sku, ...body },
-      {
-        requestId: req.requestId,
-        idempotencyKey: `${admin.sub}:put:${sku}:${req.requestId}`,
-        actor: admin.sub,
-      },
+      // PUT is naturally idempotent (same body → same entry); no key: each edit is a new catalog event
+      { requestId: req.requestId, actor: admin.sub },
     );
     res.status(created ? 201 : 200).json(item);
   });

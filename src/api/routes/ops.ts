@@ -53,8 +53,8 @@ export function opsRouter(ctx: AppContext): Router {
   });
 
   router.get('/metrics', async (_req, res) => {
-    const own = await ctx.metrics.registry.metrics();
     const workers = await gatherWorkerMetrics(ctx.config.workerMetricsUrls, ctx.metrics, probeMs);
+    const own = await ctx.metrics.registry.metrics();
     res.type(ctx.metrics.registry.contentType).send(mergeExpositions([{ text: own }, ...workers]));
   });
 

@@ -157,7 +157,7 @@ export function ordersRouter(ctx: AppContext): Router {
     }
     try {
       const page = await services.orders.listOrders(query);
-      res.json({ items: page.items.map((r) => fromRecord(r, undefined)), nextCursor: page.nextCursor });
+      res.json(page);
     } catch (err) {
       if (err instanceof InvalidCursorError) {
         throw badRequest('The cursor is invalid.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
@@ -206,7 +206,7 @@ export function ordersRouter(ctx: AppContext): Router {
             ...(body.reason ? { reason: body.reason } : {}),
             requestedBy: principal.sub,
           });
-          req.log.info({ orderId, state: result.state }, 'cancellation accepted');
+          req.log.info({ orderId, status: result.status }, 'cancellation accepted');
           return { status: 202, body: { orderId, status: result.status } };
         } catch (err) {
           if (err instanceof CancelRejectedError) {
