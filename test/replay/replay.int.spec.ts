@@ -6,6 +6,7 @@
  * No server is needed: the SDK's replayer runs the workflow bundle against the recorded events.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import {
   DefaultLogger,
@@ -140,6 +141,34 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
             `${o.name} replayed without the old branch`,
           );
       }
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  it('removing the patch call without deprecating it first breaks every history with the patch marker', async () => {
+    const v = materializeVariant(findVariant('patch-removed'));
+    try {
+      const outcomes = await replayAll(await bundleWorkflows(v.workflowsPath), histories);
+      for (const o of outcomes) {
+        const h = histories.find((x) => x.name === o.name)!;
+        assert.ok(o.error instanceof DeterminismViolationError, `${o.name} replayed without the patch call`);
+        if (hasPatchMarker(h.history)) assert.match(o.error.message, /patch marker/);
+      }
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  it('a saga recorded under deprecatePatch() replays once the patch call is removed (the last step)', async () => {
+    // recorded with `npm run replay:capture -- --version deprecated-patch --out <dir> happy-path`
+    const deprecatedEra = loadHistories(path.join(__dirname, 'procedure'));
+    assert.equal(deprecatedEra.length, 1);
+    const v = materializeVariant(findVariant('patch-removed'));
+    try {
+      const outcomes = await replayAll(await bundleWorkflows(v.workflowsPath), deprecatedEra);
+      assert.equal(describeFailures(outcomes), '');
+      assert.equal(describeFailures(await replayAll(current, deprecatedEra)), '', 'and on the current code');
     } finally {
       v.cleanup();
     }

@@ -102,6 +102,9 @@ export const VARIANTS: Variant[] = [
  * - `deprecated-patch`: step 2 of the procedure, `deprecatePatch(id)` and only the new branch. It must still
  *   replay every history that has the patch marker, and must fail the v1 histories (which is why step 2 waits
  *   until no v1 saga is open).
+ * - `patch-removed`: skipping straight to step 3. Histories with a (non-deprecated) patch marker fail
+ *   ("Non-deprecated patch marker encountered ... but there is no corresponding change command"): the
+ *   marker of `patched()` must first be superseded by `deprecatePatch()` sagas before the call can go.
  */
 export const VERSIONS: Variant[] = [
   {
@@ -126,6 +129,11 @@ export const VERSIONS: Variant[] = [
         withImport.slice(b)
       );
     },
+  },
+  {
+    name: 'patch-removed',
+    description: 'drops the patch call too early (new branch only, neither patched nor deprecatePatch)',
+    mutate: (src) => replaceOnce(src, PATCH_BRANCH, 'if (true) {'),
   },
 ];
 
