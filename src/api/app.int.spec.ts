@@ -5,7 +5,9 @@
  * createApp; state is read back from Postgres and Temporal. Every test uses fresh customers and SKUs.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import fc from 'fast-check';
@@ -649,5 +651,64 @@ describe('observability', () => {
     assert.match(res.text, /http_request_duration_seconds_bucket\{[^}]*route="\/orders"/);
     assert.match(res.text, /source="127\.0\.0\.1:\d+"/);
     assert.match(res.text, /gateway_worker_metrics_scrapes_total\{source="127\.0\.0\.1:9",outcome="error"\}/);
+  });
+});
+
+describe('server (composition root)', () => {
+  it('starts from the environment alone; on SIGTERM it finishes the request in flight, closes its pools and exits 0', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const scrapeArrived = new Promise<void>((r) => (arrived = r));
+    const slowWorker = createServer((_req, res) => {
+      arrived();
+      void held.then(() => res.end('# TYPE slow_total counter\nslow_total 1\n'));
+    });
+    await new Promise<void>((r) => slowWorker.listen(0, '127.0.0.1', r));
+    const freePort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'server.ts')], {
+      env: {
+        ...process.env,
+        DATABASE_URL: stack.pg.url,
+        TEMPORAL_ADDRESS: stack.env.address,
+        AUTH_JWT_SECRET: SECRET,
+        HOST: '127.0.0.1',
+        PORT: String(freePort),
+        WORKER_METRICS_URLS: `http://127.0.0.1:${(slowWorker.address() as { port: number }).port}/metrics`,
+        LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const base = `http://127.0.0.1:${freePort}`;
+      let healthy = false;
+      for (let i = 0; i < 100 && !healthy; i++) {
+        healthy = await fetch(`${base}/health`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (!healthy) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(healthy, 'the server answered /health 200');
+      const inFlight = fetch(`${base}/metrics`);
+      await scrapeArrived; // the request is inside the server, waiting for the worker
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      const res = await inFlight;
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /slow_total\{source="127\.0\.0\.1:\d+"\} 1/);
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      release();
+      await new Promise((r) => slowWorker.close(r));
+    }
   });
 });

@@ -67,7 +67,10 @@ function main(): void {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    // keep-alive connections: close each as soon as its in-flight request has been answered
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
+      clearInterval(sweep);
       void (async () => {
         await pool.end().catch(() => undefined);
         await connection.close().catch(() => undefined);
