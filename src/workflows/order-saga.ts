@@ -244,6 +244,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
     trackingNumber = shipment.trackingNumber;
     moveTo('ORDER_SHIPPED');
   } catch (err) {
+    // a Temporal cancellation of the workflow is a cancellation of the order too
+    if (!cancel && isCancellation(err)) cancel = { reason: 'workflow cancelled through Temporal' };
     failure = classify(currentStep, err, cancel);
     log.warn('order saga compensating', { orderId, ...failure });
     return await compensate();
