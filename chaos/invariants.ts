@@ -121,6 +121,17 @@ export async function workflowStatuses(client: Client): Promise<Map<string, stri
   return m;
 }
 
+export async function countCompensationBlocked(client: Client): Promise<number> {
+  try {
+    const r = await client.workflow.count(
+      `WorkflowType="${ORDER_SAGA_WORKFLOW_TYPE}" AND ExecutionStatus="Running" AND OrderStatus="COMPENSATION_BLOCKED"`,
+    );
+    return r.count;
+  } catch {
+    return 0; // the search attribute missing: such sagas still count as stuck (Running)
+  }
+}
+
 export async function countRunning(client: Client): Promise<number> {
   const r = await client.workflow.count(
     `WorkflowType="${ORDER_SAGA_WORKFLOW_TYPE}" AND ExecutionStatus="Running"`,
@@ -186,6 +197,10 @@ export async function compareProjectionsWithRebuild(pool: Pool): Promise<Record<
 }
 
 export interface CheckOptions {
+  /** workflow id → status name of every orderSaga (from Temporal visibility: workflowStatuses) */
+  workflows: Map<string, string>;
+  /** sagas parked in COMPENSATION_BLOCKED (countCompensationBlocked) */
+  compensationBlocked?: number;
   /** order ids accepted by the API (202) during the run */
   submitted: Iterable<string>;
   /** Idempotency-Key (scope:key) → order ids seen in its responses */
@@ -205,11 +220,7 @@ const TERMINAL_EVENT: Record<string, string> = {
   OrderCancelled: 'CANCELLED',
 };
 
-export async function checkInvariants(
-  pool: Pool,
-  temporal: Client,
-  opts: CheckOptions,
-): Promise<InvariantReport> {
+export async function checkInvariants(pool: Pool, opts: CheckOptions): Promise<InvariantReport> {
   const details: string[] = [];
   const note = (msg: string) => {
     if (details.length < 60) details.push(msg);
@@ -247,18 +258,9 @@ export async function checkInvariants(
   }
 
   // ---- Temporal --------------------------------------------------------------------------------------
-  const wfStatus = await workflowStatuses(temporal);
-  const runningWorkflows = [...wfStatus.values()].filter((s) => s === 'RUNNING').length;
-  let compensationBlocked = 0;
-  try {
-    compensationBlocked = (
-      await temporal.workflow.count(
-        `WorkflowType="${ORDER_SAGA_WORKFLOW_TYPE}" AND ExecutionStatus="Running" AND OrderStatus="COMPENSATION_BLOCKED"`,
-      )
-    ).count;
-  } catch {
-    /* the search attribute may be missing on an older server: counted as stuck anyway */
-  }
+  const wfStatus = opts.workflows;
+  const runningWorkflows = [...wfStatus.values()].filter((x) => x === 'RUNNING').length;
+  const compensationBlocked = opts.compensationBlocked ?? 0;
 
   const all = new Set<string>([...opts.submitted, ...orders.keys()]);
   let terminal = 0;
@@ -517,6 +519,25 @@ export async function checkInvariants(
       WHERE resource_id IS NOT NULL AND path = '/orders' GROUP BY resource_id HAVING count(*) > 1`,
   );
   idempotencyViolations += dupResources.rowCount ?? 0;
+  for (const r of dupResources.rows) note(`order ${r.resource_id} is named by ${r.n} Idempotency-Keys`);
+  // every answered POST /orders key has exactly its workflow, and no saga exists without a key
+  const answered = await pool.query<{ resource_id: string }>(
+    `SELECT resource_id FROM gateway.idempotency_keys
+      WHERE method = 'POST' AND path = '/orders' AND state = 'completed' AND response_status = 202`,
+  );
+  const keyed = new Set(answered.rows.map((r) => `order-${r.resource_id}`));
+  for (const id of keyed) {
+    if (!wfStatus.has(id)) {
+      idempotencyViolations += 1;
+      note(`Idempotency-Key answered 202 for ${id} but there is no such workflow`);
+    }
+  }
+  for (const id of wfStatus.keys()) {
+    if (!keyed.has(id)) {
+      idempotencyViolations += 1;
+      note(`workflow ${id} has no answered Idempotency-Key`);
+    }
+  }
 
   return {
     orders: all.size,

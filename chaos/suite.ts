@@ -18,7 +18,9 @@ import { hostileCases, smallBattery } from './hostile';
 import { ApiClient, mapLimit, NO_ANSWER, sleep, type ApiResponse } from './http';
 import {
   checkInvariants,
+  countCompensationBlocked,
   waitForNoRunning,
+  workflowStatuses,
   waitForOutboxDrained,
   writeFootprint,
   type InvariantReport,
@@ -336,7 +338,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       const undelivered = await waitForOutboxDrained(pool!, 60_000);
       if (undelivered > 0) say(`${name}: ${undelivered} outbox rows still undelivered after 60s`);
       // wait for the read models to have applied what the relay delivered
-      const report = await checkInvariants(pool!, temporal, { submitted, keys, rebuild });
+      const report = await checkInvariants(pool!, {
+        workflows: await workflowStatuses(temporal),
+        compensationBlocked: await countCompensationBlocked(temporal),
+        submitted,
+        keys,
+        rebuild,
+      });
       const { details: d, ...rest } = report;
       phases[name] = { ...rest, seconds: Math.round((Date.now() - phaseStarted) / 1000) };
       for (const x of d) details.push(`${name}: ${x}`);
@@ -690,7 +698,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const waitedRunning = await waitForNoRunning(temporal, opts.settleTimeoutMs);
     if (waitedRunning > 0) say(`final: ${waitedRunning} sagas still running`);
     await waitForOutboxDrained(pool, 60_000);
-    const final = await checkInvariants(pool, temporal, {
+    const final = await checkInvariants(pool, {
+      workflows: await workflowStatuses(temporal),
+      compensationBlocked: await countCompensationBlocked(temporal),
       submitted,
       keys,
       rebuild: true,
