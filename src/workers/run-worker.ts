@@ -73,11 +73,14 @@ export async function runWorker(service: ServiceName): Promise<void> {
   Runtime.install({
     logger: new DefaultLogger(
       config.logLevel === 'silent' ? 'ERROR' : (toSdkLevel(config.logLevel) as LogLevel),
-      (entry) =>
+      (entry) => {
+        // expected on the activity-only queues; not worth a warning on every start
+        if (entry.message.startsWith('No workflows registered')) return;
         logger[entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'info')](
           entry.meta ?? {},
           entry.message,
-        ),
+        );
+      },
     ),
     telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
   });
