@@ -12,6 +12,7 @@
  *   docs/web-ui-and-replay.md. `--version <name>` runs a version of the saga from test/replay/variants.ts
  *   (e.g. v1-before-validate-destination, the code before the one patch) instead of src/workflows.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import {
 } from '@temporalio/worker';
 import { startCarrierServer, type CarrierServer } from '../src/carrier/app';
 import { loadConfig } from '../src/config';
+import { freePort } from '../src/platform/postgres';
 import { createPool } from '../src/db/pool';
 import { createMetricsRegistry, createSagaMetrics } from '../src/metrics/saga-metrics';
 import { createInventoryService } from '../src/services/inventory';
@@ -41,6 +43,7 @@ import {
   type ServiceName,
 } from '../src/workflows/contracts';
 import { orderSaga } from '../src/workflows/order-saga';
+import { temporal as proto } from '@temporalio/proto';
 import { historyToJson } from '../test/replay/histories';
 import { bundleWorkflows, findVariant, materializeVariant } from '../test/replay/variants';
 import { startTestPostgres, startTestTemporal } from '../test/support/stack';
@@ -68,6 +71,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Ctx {
   client: Client;
   carrier: CarrierServer;
+  databaseUrl: string;
+  temporalAddress: string;
+  namespace: string;
   startWorker(name: ServiceName, identity?: string): Promise<void>;
   stopWorker(name: ServiceName): Promise<void>;
 }
@@ -129,6 +135,56 @@ async function pendingAttempts(ctx: Ctx, workflowId: string): Promise<number> {
   return Math.max(0, ...pending.map((p) => p.attempt ?? 0));
 }
 
+let crashed: ChildProcess | undefined;
+
+/**
+ * The payments worker as its own process, frozen (SIGSTOP) once its task polls are waiting at the server: the
+ * next charge is handed to it and stays there until the process is killed. A crash at the worst moment,
+ * made deterministic.
+ */
+async function startFrozenPaymentsWorker(ctx: Ctx): Promise<ChildProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/workers/payments.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: ctx.databaseUrl,
+      TEMPORAL_ADDRESS: ctx.temporalAddress,
+      TEMPORAL_NAMESPACE: ctx.namespace,
+      WORKER_METRICS_PORT: String(port),
+      LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('payments worker did not start');
+    await sleep(100);
+  }
+  await sleep(1000); // let its pollers reach the server
+  child.kill('SIGSTOP');
+  return child;
+}
+
+async function waitForPendingActivity(ctx: Ctx, workflowId: string, activityType: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const d = await ctx.client.workflow.getHandle(workflowId).describe();
+    const started = (d.raw.pendingActivities ?? []).some(
+      (p) =>
+        p.activityType?.name === activityType &&
+        p.state === proto.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    );
+    if (started) return;
+    await sleep(100);
+  }
+  throw new Error(`${activityType} was never handed to a worker`);
+}
+
 async function setCarrier(ctx: Ctx, failureRate: number): Promise<void> {
   const res = await fetch(`${ctx.carrier.url}/admin/behaviour`, {
     method: 'PUT',
@@ -142,6 +198,8 @@ interface SagaPathSpec {
   name: string;
   expect: OrderSagaResult['status'];
   input: () => OrderSagaInput;
+  /** prepares the stage before the saga starts */
+  before?: (ctx: Ctx) => Promise<void>;
   /** drives the saga while it runs (cancel, crash a worker, break the carrier...) */
   during?: (ctx: Ctx, workflowId: string) => Promise<void>;
 }
@@ -164,14 +222,26 @@ const PATHS: SagaPathSpec[] = [
     },
   },
   {
-    // The orders worker (workflow + order activities) and the shipping worker go down while the saga waits
-    // in its cancellation window; the timer fires with nobody polling; fresh workers (empty cache: they
-    // rebuild the saga by replaying its history) pick it up and finish it.
+    // 1. The payments worker is a real process that dies (SIGKILL) while it holds the charge: the attempt
+    //    times out (startToClose) and Temporal retries it on the restarted worker (attempt 2 in the history).
+    // 2. The orders worker (workflow + order activities) and the shipping worker go down while the saga
+    //    waits in its cancellation window; the timer fires with nobody polling; fresh workers (empty cache:
+    //    they rebuild the saga by replaying its history) pick it up and finish it.
     name: 'worker-crash-retry',
     expect: 'COMPLETED',
-    input: () => orderInput({ cancellationWindowMs: 1500 }),
+    input: () => orderInput({ cancellationWindowMs: 1500, tuning: { ...FAST, attemptTimeoutMs: 2000 } }),
+    before: async (ctx) => {
+      await ctx.stopWorker('payments');
+      crashed = await startFrozenPaymentsWorker(ctx);
+    },
     during: async (ctx, workflowId) => {
+      await waitForPendingActivity(ctx, workflowId, 'chargePayment');
+      crashed!.kill('SIGKILL');
+      crashed = undefined;
+      log('  payments worker killed (SIGKILL) while it held the charge');
+      await ctx.startWorker('payments', 'replay-capture-payments-restarted');
       await waitForState(ctx, workflowId, (s) => s === 'PAYMENT_COMPLETED');
+      log('  the charge was retried on the restarted payments worker');
       await Promise.all([ctx.stopWorker('orders'), ctx.stopWorker('shipping')]);
       log('  orders and shipping workers stopped mid-saga');
       await sleep(4000);
@@ -257,6 +327,9 @@ async function main(): Promise<void> {
     const ctx: Ctx = {
       client: temporal.client,
       carrier,
+      databaseUrl: pg.url,
+      temporalAddress: temporal.address,
+      namespace: temporal.namespace ?? 'default',
       async startWorker(name, identity = `replay-capture-${name}`) {
         const built = await createServiceWorker(name, {
           connection: temporal.nativeConnection,
@@ -293,6 +366,7 @@ async function main(): Promise<void> {
       const input = spec.input();
       if (spec.name.startsWith('carrier-')) await setCarrier(ctx, 1);
       log(`${spec.name}: order ${input.orderId}`);
+      await spec.before?.(ctx);
       const handle = await temporal.client.workflow.start(orderSaga, orderSagaStartOptions(input));
       try {
         await spec.during?.(ctx, handle.workflowId);
@@ -317,6 +391,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    crashed?.kill('SIGKILL');
     for (const w of workers.values()) {
       try {
         w.worker.shutdown();
