@@ -84,6 +84,12 @@ async function pass(label: string, durable: boolean) {
     const db = pool;
     await db.query('CREATE TABLE public.plain_events (LIKE orders.events INCLUDING ALL)');
     const store = createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0 });
+    const storeTx = createEventStore({
+      pool: db,
+      schema: 'orders',
+      snapshotEvery: 0,
+      notify: 'in-transaction',
+    });
     const data = {
       orderId: 'bench',
       at: new Date().toISOString(),
@@ -94,15 +100,17 @@ async function pass(label: string, durable: boolean) {
     for (const writers of WRITERS) {
       const tag = randomUUID().slice(0, 8);
       const versions = new Map<string, number>();
-      const append = (publish: boolean) => async (w: number) => {
-        const stream = `bench-${tag}-${publish ? 'p' : 'a'}-${w}`;
-        const v = versions.get(stream) ?? 0;
-        const r = await store.append(stream, v, [{ type: 'BenchEvent', data }], {
-          metadata,
-          ...(publish ? { publish } : {}),
-        });
-        versions.set(stream, r.nextVersion);
-      };
+      const append =
+        (publish: boolean, notifyInTx = false) =>
+        async (w: number) => {
+          const stream = `bench-${tag}-${publish ? 'p' : 'a'}${notifyInTx ? 't' : ''}-${w}`;
+          const v = versions.get(stream) ?? 0;
+          const r = await (notifyInTx ? storeTx : store).append(stream, v, [{ type: 'BenchEvent', data }], {
+            metadata,
+            ...(publish ? { publish } : {}),
+          });
+          versions.set(stream, r.nextVersion);
+        };
       const plainSeq = new Map<number, number>();
       const plain = async (w: number) => {
         const i = plainSeq.get(w) ?? 0;
@@ -126,34 +134,40 @@ async function pass(label: string, durable: boolean) {
       await run(writers, 0.3, plain);
       await run(writers, 0.3, append(false));
       await run(writers, 0.3, append(true));
+      await run(writers, 0.3, append(true, true));
       // the workloads alternate in short slices, so load from other processes hits them alike
       const slices = Math.max(2, Math.round(SECONDS / 0.5));
-      const samples = { plain: [] as Sample[], append: [] as Sample[], published: [] as Sample[] };
+      const samples = {
+        plain: [] as Sample[],
+        append: [] as Sample[],
+        published: [] as Sample[],
+        publishedTx: [] as Sample[],
+      };
+      const ops = { plain, append: append(false), published: append(true), publishedTx: append(true, true) };
+      const keys = ['plain', 'append', 'published', 'publishedTx'] as const;
       for (let i = 0; i < slices; i++) {
-        const order =
-          i % 2 === 0
-            ? (['plain', 'append', 'published'] as const)
-            : (['published', 'append', 'plain'] as const);
-        for (const k of order) {
-          const op = k === 'plain' ? plain : append(k === 'published');
-          samples[k].push(await run(writers, SECONDS / slices, op));
+        for (const k of i % 2 === 0 ? keys : [...keys].reverse()) {
+          samples[k].push(await run(writers, SECONDS / slices, ops[k]));
         }
       }
       const appendR = summarize(samples.append);
       const plainR = summarize(samples.plain);
       const published = summarize(samples.published);
+      const publishedTx = summarize(samples.publishedTx);
       const ratio = round(appendR.perSecond / plainR.perSecond, 3);
       console.log(
         `[bench] ${label} writers=${String(writers).padStart(2)}  append ${appendR.perSecond.toFixed(0)}/s p99 ${appendR.p99Ms} ms` +
           `  | plain INSERT ${plainR.perSecond.toFixed(0)}/s p99 ${plainR.p99Ms} ms  | ratio ${ratio}` +
-          `  | append+outbox+notify ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms`,
+          `  | +outbox, NOTIFY after commit ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms` +
+          `  | +outbox, NOTIFY in transaction ${publishedTx.perSecond.toFixed(0)}/s p99 ${publishedTx.p99Ms} ms`,
       );
       levels.push({
         writers,
         append: appendR,
         plainInsert: plainR,
         ratio,
-        appendWithOutbox: published,
+        appendWithOutboxNotifyAfterCommit: published,
+        appendWithOutboxNotifyInTransaction: publishedTx,
         load1: round(os.loadavg()[0] ?? 0),
       });
     }

@@ -114,22 +114,55 @@ describe('envelopes', () => {
 
 describe('append SQL', () => {
   it('binds scalars for one event and arrays for a batch', () => {
-    const single = appendSql('orders', 'expected', { single: true, explicitOutbox: false, publish: false });
+    const single = appendSql('orders', 'expected', {
+      single: true,
+      explicitOutbox: false,
+      publish: false,
+      notify: false,
+    });
     assert.doesNotMatch(single, /uuid\[\]|unnest/);
     assert.match(single, /version = \$3::bigint/);
-    const batch = appendSql('orders', 'no_stream', { single: false, explicitOutbox: false, publish: false });
+    const batch = appendSql('orders', 'no_stream', {
+      single: false,
+      explicitOutbox: false,
+      publish: false,
+      notify: false,
+    });
     assert.match(batch, /unnest\(\$4::uuid\[\]/);
     assert.match(batch, /ON CONFLICT \(stream_id\) DO NOTHING/);
   });
 
   it('writes outbox rows and notifies only when asked', () => {
-    const plain = appendSql('orders', 'any', { single: true, explicitOutbox: false, publish: false });
+    const plain = appendSql('orders', 'any', {
+      single: true,
+      explicitOutbox: false,
+      publish: false,
+      notify: false,
+    });
     assert.doesNotMatch(plain, /outbox|pg_notify/);
-    const both = appendSql('orders', 'any', { single: false, explicitOutbox: true, publish: true });
+    const both = appendSql('orders', 'any', {
+      single: false,
+      explicitOutbox: true,
+      publish: true,
+      notify: true,
+    });
     assert.match(both, /INSERT INTO "orders"\.outbox[\s\S]*INSERT INTO "orders"\.outbox/);
     assert.match(both, /pg_notify\(\$15::text/);
-    const published = appendSql('orders', 'any', { single: true, explicitOutbox: false, publish: true });
+    const published = appendSql('orders', 'any', {
+      single: true,
+      explicitOutbox: false,
+      publish: true,
+      notify: true,
+    });
     assert.match(published, /pg_notify\(\$10::text/);
+    const later = appendSql('orders', 'any', {
+      single: true,
+      explicitOutbox: false,
+      publish: true,
+      notify: false,
+    });
+    assert.match(later, /INSERT INTO "orders"\.outbox/);
+    assert.doesNotMatch(later, /pg_notify/);
   });
 
   it('accepts only plain schema names', () => {

@@ -77,10 +77,13 @@ describe('outbox relay (real Postgres)', () => {
     });
     await waitFor('leadership', () => relay.stats().leader);
     await new Promise((r) => setTimeout(r, 100)); // the relay is idle, waiting
+    // both ways of notifying: after the commit (default) and inside the transaction
+    const inTx = createEventStore({ pool, schema: SCHEMA, notify: 'in-transaction' });
     await Promise.all(
-      streams.map(async (s) => {
+      streams.map(async (s, i) => {
+        const st = i % 2 === 0 ? store : inTx;
         for (let v = 0; v < 8; v++)
-          await store.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true });
+          await st.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true });
       }),
     );
     await waitFor('delivery', async () => (await undelivered(streams)) === 0, 20_000);

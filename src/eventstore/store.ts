@@ -69,6 +69,16 @@ export interface EventStoreOptions {
   snapshotEvery?: number;
   /** clock for recorded_at; default: the database's statement_timestamp() */
   now?: () => Date;
+  /**
+   * When to NOTIFY the relay of new outbox rows. 'after-commit' (default): appends that run in their own
+   * transaction send one coalesced pg_notify after they committed (at most one in flight; a crash before it
+   * is covered by the relay's polling). 'in-transaction': every append NOTIFYs inside its transaction.
+   * Appends in a caller's transaction (`opts.client`) always NOTIFY in the transaction, as their commit is not
+   * seen here. Why not always in the transaction: Postgres serialises the commits of transactions that
+   * NOTIFY (a global lock held across the commit's WAL flush), so durable concurrent appends with outbox rows
+   * lose group commit — bench/eventstore.ts measures both.
+   */
+  notify?: 'after-commit' | 'in-transaction';
 }
 
 export const START_POSITION: AllPosition = Object.freeze({ transactionId: '0', position: 0 });
@@ -111,6 +121,8 @@ export interface AppendSqlShape {
   single: boolean;
   explicitOutbox: boolean;
   publish: boolean;
+  /** NOTIFY the relay inside the statement (only meaningful with outbox rows) */
+  notify: boolean;
 }
 
 /**
@@ -177,6 +189,10 @@ export function appendSql(schema: string, mode: Mode, shape: AppendSqlShape): st
        FROM ins i ORDER BY i.version
        RETURNING 1)`);
   }
+  if (!shape.notify) {
+    return `WITH ${ctes.join(',\n')}
+SELECT i.global_position, i.version, i.recorded_at, $3::bigint AS expected FROM ins i ORDER BY i.version`;
+  }
   ctes.push(`note AS (SELECT pg_notify($${p}::text, '') FROM bump)`);
   return `WITH ${ctes.join(',\n')}
 SELECT i.global_position, i.version, i.recorded_at, $3::bigint AS expected, (SELECT count(*) FROM note) AS notified
@@ -201,6 +217,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const s = quoteSchema(schema);
   const snapshotEvery = options.snapshotEvery ?? 100;
   const channel = outboxChannel(schema);
+  const notifier = coalescedNotifier(pool, channel);
 
   const toStored = (r: EventRow): StoredEvent & { transactionId: string } => {
     const u = upcast(upcasters, r.event_type, r.schema_version, r.data);
@@ -238,10 +255,13 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       throw new Error(`Stream ${streamId}: duplicate event ids in one append`);
     const metadata = opts.metadata ?? {};
     const outbox = opts.outbox ?? [];
+    const writesOutbox = outbox.length > 0 || (opts.publish ?? false);
+    const notifyInside = writesOutbox && (options.notify === 'in-transaction' || opts.client !== undefined);
     const shape: AppendSqlShape = {
       single: events.length === 1,
       explicitOutbox: outbox.length > 0,
       publish: opts.publish ?? false,
+      notify: notifyInside,
     };
     const schemaVersions = events.map((e) => e.schemaVersion ?? upcasters?.[e.type]?.currentVersion ?? 1);
     const datas = events.map((e) => JSON.stringify(e.data ?? null));
@@ -265,8 +285,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         outbox.map((m) => JSON.stringify(m.metadata ?? metadata)),
       );
     }
-    if (shape.explicitOutbox || shape.publish) values.push(channel);
-    const name = `es_append_${schema}_${mode}_${shape.single ? 's' : 'b'}${shape.explicitOutbox ? 'o' : ''}${shape.publish ? 'p' : ''}`;
+    if (shape.notify) values.push(channel);
+    const name = `es_append_${schema}_${mode}_${shape.single ? 's' : 'b'}${shape.explicitOutbox ? 'o' : ''}${shape.publish ? 'p' : ''}${shape.notify ? 'n' : ''}`;
     const db = opts.client ?? pool;
     const { rows } = await db.query<AppendRow>({ name, text: appendSql(schema, mode, shape), values });
     if (rows.length === 0) {
@@ -293,6 +313,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       throw new ConcurrencyError(streamId, expected, current);
     }
     rows.sort((a, b) => a.version - b.version);
+    if (writesOutbox && !notifyInside) notifier.poke();
     return {
       appended: true,
       nextVersion: rows[rows.length - 1]!.version,
@@ -420,6 +441,33 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     },
   };
   return store;
+}
+
+/**
+ * Sends pg_notify(channel) after commits: one NOTIFY in flight at most; pokes that arrive meanwhile cause
+ * exactly one more, which starts after them, so every poke is followed by a NOTIFY sent after it.
+ */
+function coalescedNotifier(pool: Pool, channel: string): { poke: () => void } {
+  let inFlight = false;
+  let again = false;
+  const poke = (): void => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    pool
+      .query("SELECT pg_notify($1, '')", [channel])
+      .catch(() => undefined) // the relay polls as well
+      .finally(() => {
+        inFlight = false;
+        if (again) {
+          again = false;
+          poke();
+        }
+      });
+  };
+  return { poke };
 }
 
 function isUniqueViolation(err: unknown): boolean {
