@@ -78,6 +78,19 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
       .click();
   }
 
+  /** A test that, when it fails, leaves a screenshot of what the browser showed in test-results/. */
+  function uiTest(name: string, fn: () => Promise<void>): void {
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        const file = `web-ui-failure-${name.replace(/\W+/g, '-').slice(0, 60)}.png`;
+        await page.screenshot({ path: path.join(RESULTS_DIR, file), fullPage: true }).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   /** Saves test-results/<name> and the copy the README shows, docs/images/<name>. */
   async function screenshot(name: string): Promise<void> {
     await page.screenshot({ path: path.join(RESULTS_DIR, name) });
@@ -116,7 +129,7 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
     while (Date.now() < deadline) {
       await page.goto(listUrl(query));
       await page.getByText('Workflow ID').first().waitFor();
-      await page.waitForLoadState('networkidle');
+      await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
       text = await page.locator('main').innerText();
       if (mustShow.every((id) => text.includes(id))) break;
       await new Promise((r) => setTimeout(r, 1000));
@@ -154,29 +167,32 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
     if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('a completed order shows its workflow id, summary, OrderStatus and every activity by name', async () => {
-    await openWorkflow(completed.workflowId);
-    const history = await page.locator('main').innerText();
-    assert.match(history, /orderSaga/);
-    for (const step of FORWARD_STEPS) assert.ok(history.includes(step), `activity ${step} not on the page`);
-    // each activity's summary says what it did
-    assert.match(history, /Charge \$19\.98 to cust-alice/);
-    await screenshot('web-ui-order.png');
+  uiTest(
+    'a completed order shows its workflow id, summary, OrderStatus and every activity by name',
+    async () => {
+      await openWorkflow(completed.workflowId);
+      const history = await page.locator('main').innerText();
+      assert.match(history, /orderSaga/);
+      for (const step of FORWARD_STEPS) assert.ok(history.includes(step), `activity ${step} not on the page`);
+      // each activity's summary says what it did
+      assert.match(history, /Charge \$19\.98 to cust-alice/);
+      await screenshot('web-ui-order.png');
 
-    await openTab('Search Attributes');
-    await page.getByText('OrderStatus').first().waitFor();
-    const attributes = await page.locator('main').innerText();
-    assert.match(attributes, /"OrderStatus":\s*"COMPLETED"/);
-    assert.match(attributes, /"CustomerId":\s*"cust-alice"/);
+      await openTab('Search Attributes');
+      await page.getByText('OrderStatus').first().waitFor();
+      const attributes = await page.locator('main').innerText();
+      assert.match(attributes, /"OrderStatus":\s*"COMPLETED"/);
+      assert.match(attributes, /"CustomerId":\s*"cust-alice"/);
 
-    // The summary is rendered as markdown inside a sandboxed iframe.
-    await openTab('User Metadata');
-    await page.getByText('Summary').first().waitFor();
-    const summary = `Order ${completed.orderId} · customer cust-alice · $19.98`;
-    await waitForText(summary);
-  });
+      // The summary is rendered as markdown inside a sandboxed iframe.
+      await openTab('User Metadata');
+      await page.getByText('Summary').first().waitFor();
+      const summary = `Order ${completed.orderId} · customer cust-alice · $19.98`;
+      await waitForText(summary);
+    },
+  );
 
-  it('a failed saga shows its compensation activities by name, newest step first', async () => {
+  uiTest('a failed saga shows its compensation activities by name, newest step first', async () => {
     await openWorkflow(failed.workflowId);
     const history = await page.locator('main').innerText();
     for (const undo of COMPENSATIONS_AFTER_CHARGE_FAILED)
@@ -189,7 +205,7 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
     await screenshot('web-ui-failed-order.png');
   });
 
-  it('the workflow list can be filtered by OrderStatus and by CustomerId', async () => {
+  uiTest('the workflow list can be filtered by OrderStatus and by CustomerId', async () => {
     await listShows('OrderStatus="COMPLETED"', [completed.workflowId], [failed.workflowId]);
     await listShows('OrderStatus="FAILED"', [failed.workflowId], [completed.workflowId]);
     await listShows('CustomerId="cust-bob"', [failed.workflowId], [completed.workflowId]);
@@ -201,14 +217,19 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
     await screenshot('web-ui-list-filtered.png');
   });
 
-  it('the sagaState query answers in the Queries tab and through the client', async () => {
+  uiTest('the sagaState query answers in the Queries tab and through the client', async () => {
     await openWorkflow(failed.workflowId);
     await openTab('Queries');
     const run = page.getByRole('button', { name: 'Run Query' });
     await run.waitFor();
-    await page.waitForLoadState('networkidle');
-    await run.click();
-    const answered = await waitForText('"compensationsRun"');
+    await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
+    // the query types load asynchronously; click again if the first click came too early
+    let answered = '';
+    for (let i = 0; i < 4 && !answered; i++) {
+      await run.click();
+      answered = await waitForText('"compensationsRun"', 8_000).catch(() => '');
+    }
+    assert.ok(answered, 'the sagaState query answered in the Queries tab');
     assert.match(answered, /"state":\s*"FAILED"/);
 
     const connection = await Connection.connect({ address: `127.0.0.1:${stack!.env.TEMPORAL_PORT}` });
