@@ -136,7 +136,7 @@ describe('saga activities over the services (real Postgres)', () => {
     const shipping = createShippingService({ pool, supportedCountries: COUNTRIES });
     const client = createCarrierClient({
       url: carrier.url,
-      timeoutMs: 500,
+      timeoutMs: 5000,
       failureThreshold: 2,
       halfOpenAfterMs: 60_000,
     });

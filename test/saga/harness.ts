@@ -90,7 +90,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
     workflowBundle(),
   ]);
   const pool = createPool(pg.url, { max: 20 });
-  const config = loadConfig({ CARRIER_URL: carrier.url, CARRIER_TIMEOUT_MS: '1000' });
+  const config = loadConfig({ CARRIER_URL: carrier.url, CARRIER_TIMEOUT_MS: '3000' });
   const registry = createMetricsRegistry({ service: 'test' });
   const metrics = createSagaMetrics(registry);
   const carrierClient = createMeteredCarrierClient(config, metrics, {
