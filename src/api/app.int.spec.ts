@@ -555,6 +555,15 @@ describe('request validation', () => {
       ],
       ['unknown SKU', () => post().send(orderBody(fresh('NOPE'))), 422],
       [
+        'nested 40000 deep',
+        () =>
+          post()
+            .set('Content-Type', 'application/json')
+            .send(`${'['.repeat(4e4)}${']'.repeat(4e4)}`),
+        400,
+      ],
+      ['bad percent-encoding', () => request(app).get('/orders/%E0%A4%A').set(bearer(c.token)), 400],
+      [
         'bad country',
         () => post().send({ ...orderBody(item.sku), shippingAddress: { ...ADDRESS, country: 'XX' } }),
         400,
@@ -640,6 +649,42 @@ describe('request validation', () => {
     assert.equal(await workflowsOf(c.id, 0), 0);
     const stock = await request(app).get(`/inventory/${item.sku}`).set(bearer(c.token)).expect(200);
     assert.equal(stock.body.reserved, 0);
+  });
+});
+
+describe('request validation: paths', () => {
+  it('property: random path parameters never get a 5xx', async () => {
+    const c = await newCustomer(0);
+    const segment = fc
+      .string({ minLength: 1, maxLength: 80, unit: 'binary' })
+      .map((s) => s.replace(/[^\x21-\x7e]|[#?/]/g, ''))
+      .filter((s) => s.length > 0);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/orders/', '/accounts/', '/inventory/'),
+        segment,
+        fc.constantFrom('', '/events', '/cancel', '/restock', '/deposits'),
+        async (prefix, id, suffix) => {
+          const url = `${prefix}${id}${suffix}`;
+          const isPost = suffix === '/cancel' || suffix === '/restock' || suffix === '/deposits';
+          const method = isPost ? 'post' : 'get';
+          const res = isPost
+            ? await request(app)
+                .post(url)
+                .set(bearer(c.token))
+                .set('Idempotency-Key', fresh('k'))
+                .set('Content-Type', 'application/json')
+                .send('{}')
+            : await request(app).get(url).set(bearer(c.token));
+          assert.ok(
+            res.status < 500,
+            `${res.status} for ${method.toUpperCase()} ${url}: ${res.text.slice(0, 200)}`,
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
+    assert.equal(await gatewayRows(c.id), 0);
   });
 });
 

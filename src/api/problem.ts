@@ -87,7 +87,11 @@ export function toApiError(err: unknown): ApiError {
     case 'stream.encoding.set':
       return new ApiError(400, 'bad-request', 'The request body could not be read.');
   }
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
+  if (err instanceof URIError) {
+    return new ApiError(400, 'bad-request', 'The request path is not validly percent-encoded.');
+  }
+  // http-errors style client errors from express and body-parser
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new ApiError(e.status, 'bad-request', 'The request could not be processed.');
   }
   if (isInfrastructureError(err)) {
