@@ -15,7 +15,7 @@ describe('simulated carrier and its circuit-broken client', () => {
   const booking = (key: string) => ({ key, orderId: key, country: 'GB', postalCode: 'N1', parcels: 1 });
 
   it('books idempotently: the same key returns the same tracking number', async () => {
-    const client = createCarrierClient({ url: carrier.url, timeoutMs: 1000 });
+    const client = createCarrierClient({ url: carrier.url, timeoutMs: 5000 });
     const a = await client.book(booking('k-1'));
     const b = await client.book(booking('k-1'));
     const c = await client.book(booking('k-2'));
@@ -49,7 +49,7 @@ describe('simulated carrier and its circuit-broken client', () => {
     const states: BreakerStateName[] = [];
     const client = createCarrierClient({
       url: carrier.url,
-      timeoutMs: 1000,
+      timeoutMs: 5000,
       failureThreshold: 3,
       halfOpenAfterMs: 200,
       onStateChange: (s) => states.push(s),
