@@ -112,6 +112,8 @@ export interface ChaosSummary {
   faults: string[];
   submitRetries: number;
   cancelStatuses: Record<string, number>;
+  /** the carrier circuit breaker's state sampled each second from the shipping worker's /metrics */
+  breaker: { samples: number; openSamples: number; halfOpenSamples: number };
   submitGaveUp: number;
   contention: {
     orders: number;
@@ -298,6 +300,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     let submitRetries = 0;
     /** answers to POST /orders/{id}/cancel, by status (a 503 is retried with the same key) */
     const cancelStatuses: Record<string, number> = {};
+    const breaker = { samples: 0, openSamples: 0, halfOpenSamples: 0 };
     let submitGaveUp = 0;
     const submit = async (
       c: Customer,
@@ -484,6 +487,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         // whatever was scheduled and not yet run (a slow start) runs now, so the plan is always complete
         for (const e of events) if (!e.done) await e.run().catch(() => undefined);
       })();
+      // the shipping worker's circuit breaker, sampled from its /metrics while the carrier misbehaves
+      const shippingMetrics = `http://127.0.0.1:${Number(over.METRICS_PORT_BASE) + 3}/metrics`;
+      const sampler = (async () => {
+        while (!loadOver) {
+          const text = await fetch(shippingMetrics, { signal: AbortSignal.timeout(2000) })
+            .then((r) => r.text())
+            .catch(() => '');
+          const m = /^circuit_breaker_state\{[^}]*\} (\d+)/m.exec(text);
+          if (m) {
+            breaker.samples += 1;
+            if (m[1] === '1') breaker.openSamples += 1;
+            if (m[1] === '2') breaker.halfOpenSamples += 1;
+          }
+          await sleep(1000);
+        }
+      })();
       const perOrderMs = (opts.loadSeconds * 1000) / opts.orders;
       const lanes = Math.min(16, Math.max(2, Math.ceil(opts.orders / 20)));
       await mapLimit(plan, lanes, async (p, i) => {
@@ -517,6 +536,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await Promise.all(cancels);
       loadOver = true;
       await injector;
+      await sampler;
+      say(`faults: circuit breaker sampled ${JSON.stringify(breaker)}`);
       await check('faults', t0, false);
     }
 
@@ -755,6 +776,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       faults,
       submitRetries,
       cancelStatuses,
+      breaker,
       submitGaveUp,
       contention,
       idempotency,
