@@ -295,6 +295,11 @@ describe('inventory and accounts', () => {
     await request(app).get(`/accounts/${c.id}`).set(bearer(other.token)).expect(404);
     await request(app).get(`/accounts/${c.id}/events`).set(bearer(other.token)).expect(404);
     await request(app).get(`/accounts/${c.id}`).query({ asOf: 'yesterday' }).set(bearer(c.token)).expect(400);
+    await request(app)
+      .get(`/accounts/${c.id}`)
+      .query({ asOf: '0000-01-01T00:00:00Z' })
+      .set(bearer(c.token))
+      .expect(400);
   });
 });
 
@@ -377,6 +382,8 @@ describe('orders', () => {
     await request(app).get('/orders').query({ limit: '0' }).set(bearer(c.token)).expect(400);
     await request(app).get('/orders').query({ limit: '101' }).set(bearer(c.token)).expect(400);
     await request(app).get('/orders').query({ cursor: 'garbage' }).set(bearer(c.token)).expect(400);
+    const forged = Buffer.from(JSON.stringify(['1', "x' OR 1=1"])).toString('base64url');
+    await request(app).get('/orders').query({ cursor: forged }).set(bearer(c.token)).expect(400);
     await request(app).get('/orders').query({ status: 'SHIPPED' }).set(bearer(c.token)).expect(400);
   });
 

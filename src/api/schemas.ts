@@ -180,7 +180,12 @@ export const CancelAccepted = z
 export const Account = z
   .object({ customerId: CustomerId, balance: Cents, currency: Currency, version: z.number().int() })
   .register(apiSchemas, { id: 'Account' });
-export const AccountQuery = z.strictObject({ asOf: IsoTime.optional() });
+export const AccountQuery = z.strictObject({
+  asOf: IsoTime.refine(
+    (t) => Date.parse(t) >= Date.UTC(1970, 0, 1) && Date.parse(t) < Date.UTC(10000, 0, 1),
+    'must be between 1970 and 9999',
+  ).optional(),
+});
 export const DepositRequest = z
   .strictObject({ amount: z.number().int().min(1).max(100_000_000_00) })
   .register(apiSchemas, { id: 'DepositRequest' });

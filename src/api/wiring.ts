@@ -5,6 +5,7 @@
 import type { Pool } from 'pg';
 import {
   checkEventStoreHealth,
+  decodeCursor,
   getOrderSummary,
   InvalidCursorError as StoreInvalidCursorError,
   listOrders,
@@ -47,6 +48,7 @@ export function createApiServices(deps: { pool: Pool; clock?: () => Date }): Api
       },
       async listOrders(query) {
         try {
+          if (query.cursor !== undefined) assertCursor(query.cursor);
           const page = await listOrders(pool, {
             limit: query.limit,
             ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
@@ -94,6 +96,17 @@ export function createApiServices(deps: { pool: Pool; clock?: () => Date }): Api
       },
     },
   };
+}
+
+const CURSOR_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+const CURSOR_ORDER_ID = /^[0-9a-f-]{36}$/i;
+
+/** Only cursors this API handed out (exact UTC time, order uuid) reach SQL; anything else is a 400. */
+function assertCursor(cursor: string): void {
+  const c = decodeCursor(cursor);
+  if (!CURSOR_TIME.test(c.createdAt) || !CURSOR_ORDER_ID.test(c.orderId)) {
+    throw new InvalidCursorError('invalid cursor');
+  }
 }
 
 /** eventStore: every schema's append + read-back; relay: every schema's oldest undelivered outbox row. */
