@@ -218,6 +218,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const snapshotEvery = options.snapshotEvery ?? 100;
   const channel = outboxChannel(schema);
   const notifier = coalescedNotifier(pool, channel);
+  const sqlCache = new Map<string, string>();
 
   const toStored = (r: EventRow): StoredEvent & { transactionId: string } => {
     const u = upcast(upcasters, r.event_type, r.schema_version, r.data);
@@ -288,7 +289,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     if (shape.notify) values.push(channel);
     const name = `es_append_${schema}_${mode}_${shape.single ? 's' : 'b'}${shape.explicitOutbox ? 'o' : ''}${shape.publish ? 'p' : ''}${shape.notify ? 'n' : ''}`;
     const db = opts.client ?? pool;
-    const { rows } = await db.query<AppendRow>({ name, text: appendSql(schema, mode, shape), values });
+    let text = sqlCache.get(name);
+    if (text === undefined) sqlCache.set(name, (text = appendSql(schema, mode, shape)));
+    const { rows } = await db.query<AppendRow>({ name, text, values });
     if (rows.length === 0) {
       // nothing written: an idempotent retry, an id conflict or a version conflict (slow path, rare)
       const why = await db.query<{
