@@ -13,40 +13,50 @@ export interface LoadResult extends LatencySummary {
 export type Op = (slot: number, seq: number) => Promise<boolean | void>;
 
 /**
- * Closed loop: `concurrency` workers each start the next unit when theirs completes, until `seconds` have
- * passed; throughput = completed units ÷ elapsed (including the drain of the last units in flight).
+ * Closed loop: `concurrency` workers each start the next unit when theirs completes. After `rampSeconds`
+ * (the system fills up) completions are counted for `seconds`; throughput = completions in that window ÷
+ * its length, latencies are those of the units completing in it. Units still running at the end are
+ * awaited (drained) but not counted, so the next measurement starts from an idle system.
  */
 export async function closedLoop(
   op: Op,
-  opts: { concurrency: number; seconds: number; progress?: (completed: number) => void },
+  opts: {
+    concurrency: number;
+    seconds: number;
+    rampSeconds?: number;
+    progress?: (completed: number) => void;
+  },
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let failed = 0;
   let firstError: string | undefined;
   let seq = 0;
   const started = performance.now();
-  const deadline = started + opts.seconds * 1000;
+  const windowStart = started + (opts.rampSeconds ?? 0) * 1000;
+  const windowEnd = windowStart + opts.seconds * 1000;
   const timer = opts.progress ? setInterval(() => opts.progress!(latencies.length), 5000) : undefined;
   try {
     await Promise.all(
       Array.from({ length: opts.concurrency }, async (_, slot) => {
-        while (performance.now() < deadline) {
+        while (performance.now() < windowEnd) {
           const t = performance.now();
+          let ok: boolean | void = false;
           try {
-            const ok = await op(slot, seq++);
-            if (ok === false) failed++;
-            else latencies.push(performance.now() - t);
+            ok = await op(slot, seq++);
           } catch (err) {
-            failed++;
             firstError ??= String(err);
           }
+          const done = performance.now();
+          if (done < windowStart || done > windowEnd) continue;
+          if (ok === false) failed++;
+          else latencies.push(done - t);
         }
       }),
     );
   } finally {
     if (timer) clearInterval(timer);
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (windowEnd - windowStart) / 1000;
   return {
     completed: latencies.length,
     failed,

@@ -13,7 +13,8 @@
  *
  * Env: BENCH_CONCURRENCY (orders in flight, default 16 / short 4), BENCH_SECONDS (seconds per measured
  * closed-loop half, default 10 / short 2), BENCH_TEMPORAL_ARGS (extra dev-server flags, space-separated),
- * and every WORKER_* / PG_POOL_MAX / RELAY_* variable of src/config.ts, passed to the stack's processes.
+ * BENCH_PG_SETTINGS (reloadable Postgres settings for an experiment, `name=value;...`), and every
+ * WORKER_* / PG_POOL_MAX / RELAY_* variable of src/config.ts (the stack's processes inherit them).
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
@@ -44,26 +45,28 @@ const envInt = (name: string, def: number) => {
 const PROFILE = SHORT
   ? {
       concurrency: envInt('BENCH_CONCURRENCY', 4),
-      halfSeconds: envInt('BENCH_SECONDS', 2),
+      halfSeconds: envInt('BENCH_SECONDS', 3),
+      rampSeconds: 0,
       warmupSeconds: 1,
       ladder: [0.5, 1],
       rungSeconds: 2,
       growthActivities: [1, 3, 6, 9],
       growthSamples: 3,
       workersPerQueue: [1, 2],
-      workersSeconds: 2,
+      workersSeconds: 4,
       eventStoreSeconds: 0.4,
     }
   : {
       concurrency: envInt('BENCH_CONCURRENCY', 16),
-      halfSeconds: envInt('BENCH_SECONDS', 10),
-      warmupSeconds: 4,
-      ladder: [0.25, 0.5, 0.75, 1, 1.25],
-      rungSeconds: 8,
+      halfSeconds: envInt('BENCH_SECONDS', 16),
+      rampSeconds: 4,
+      warmupSeconds: 2,
+      ladder: [0.5, 0.75, 1, 1.25],
+      rungSeconds: 6,
       growthActivities: [1, 3, 6, 9],
-      growthSamples: 12,
+      growthSamples: 8,
       workersPerQueue: [1, 2, 4],
-      workersSeconds: 8,
+      workersSeconds: 10,
       eventStoreSeconds: 3,
     };
 const BENCH_NAMESPACE = 'bench';
@@ -214,6 +217,7 @@ function interleaved(
       const r = await closedLoop(k.op, {
         concurrency,
         seconds: halfSeconds,
+        rampSeconds: PROFILE.rampSeconds,
         progress: (n) => say(`  ${k.name}: ${n} completed`),
       });
       say(
@@ -253,6 +257,10 @@ interface EventStoreLevel {
   plainInsertsPerSecond: number;
   plainP99Ms: number;
   ratio: number;
+  /** appends that also write an outbox row (what every saga activity does) */
+  appendWithOutboxPerSecond: number | null;
+  appendWithOutboxP99Ms: number | null;
+  withOutboxRatio: number | null;
 }
 
 /** Runs bench/eventstore.ts (the event store engineer's bench) as a child and reads its result file. */
@@ -288,6 +296,7 @@ async function runEventStoreBench(seconds: number): Promise<{ levels: EventStore
         append: { perSecond: number; p99Ms: number };
         plainInsert: { perSecond: number; p99Ms: number };
         ratio: number;
+        appendWithOutbox?: { perSecond: number; p99Ms: number };
       }[];
     }[];
   };
@@ -298,6 +307,11 @@ async function runEventStoreBench(seconds: number): Promise<{ levels: EventStore
     plainInsertsPerSecond: l.plainInsert.perSecond,
     plainP99Ms: l.plainInsert.p99Ms,
     ratio: l.ratio,
+    appendWithOutboxPerSecond: l.appendWithOutbox?.perSecond ?? null,
+    appendWithOutboxP99Ms: l.appendWithOutbox?.p99Ms ?? null,
+    withOutboxRatio: l.appendWithOutbox
+      ? round(l.appendWithOutbox.perSecond / l.plainInsert.perSecond, 3)
+      : null,
   }));
   return { levels, raw };
 }
@@ -376,6 +390,14 @@ async function main(): Promise<void> {
     if (!stack.apiUp) throw new Error(`the API did not come up:\n${childLog.slice(-30).join('\n')}`);
     const client = new Client({ connection, namespace: stack.config.temporal.namespace });
     const benchClient = new Client({ connection, namespace: BENCH_NAMESPACE });
+    // opt-in experiments on the stack's Postgres (reloadable settings only), e.g. "commit_delay=200;commit_siblings=2"
+    for (const kv of (process.env.BENCH_PG_SETTINGS ?? '').split(';').filter((x) => x.includes('='))) {
+      const [name, value] = kv.split('=').map((x) => x.trim()) as [string, string];
+      if (!/^[a-z_]+$/.test(name)) throw new Error(`BENCH_PG_SETTINGS: bad name ${name}`);
+      await pool.query(`ALTER SYSTEM SET ${name} = '${value.replace(/'/g, "''")}'`);
+      await pool.query('SELECT pg_reload_conf()');
+      say(`Postgres: ${name} = ${value} (BENCH_PG_SETTINGS)`);
+    }
     const creds = await stack.credentials();
     const admin = creds.find((c) => c.envName === 'ADMIN_TOKEN')!.token;
     say(
@@ -398,6 +420,9 @@ async function main(): Promise<void> {
 
     const tag = randomUUID().slice(0, 8);
     const orderIds: string[] = [];
+    const sagaTimes: { workflowId: string; ms: number }[] = [];
+    const bareTimes: typeof sagaTimes = [];
+    const stubTimes: typeof sagaTimes = [];
     let orderSeq = 0;
     const sagaOp: Op = async (slot) => {
       const i = slot;
@@ -411,9 +436,11 @@ async function main(): Promise<void> {
       );
       if (res.status !== 202) throw new Error(`POST /orders: ${res.status} ${JSON.stringify(res.json)}`);
       orderIds.push(String(res.json.orderId));
+      const submitted = performance.now();
       const result = (await client.workflow
         .getHandle(String(res.json.workflowId))
         .result()) as OrderSagaResult;
+      sagaTimes.push({ workflowId: String(res.json.workflowId), ms: performance.now() - submitted });
       if (result.status !== 'COMPLETED')
         throw new Error(`saga ${result.status}: ${JSON.stringify(result.failure)}`);
     };
@@ -427,7 +454,9 @@ async function main(): Promise<void> {
           workflowId: `bare-${randomUUID()}`,
           args: [{ activities }],
         });
+        const t = performance.now();
         await handle.result();
+        bareTimes.push({ workflowId: handle.workflowId, ms: performance.now() - t });
       };
     const stubOp: Op = async (slot) => {
       const input: OrderSagaInput = {
@@ -441,7 +470,9 @@ async function main(): Promise<void> {
         cancellationWindowMs: 0,
       };
       const handle = await benchClient.workflow.start('orderSaga', orderSagaStartOptions(input));
+      const t = performance.now();
       const result = (await handle.result()) as OrderSagaResult;
+      stubTimes.push({ workflowId: handle.workflowId, ms: performance.now() - t });
       if (result.status !== 'COMPLETED') throw new Error(`stubbed saga ${result.status}`);
     };
 
@@ -459,9 +490,16 @@ async function main(): Promise<void> {
       say(`  warmed ${name}`);
     }
     orderIds.length = 0;
+    sagaTimes.length = 0;
+    bareTimes.length = 0;
+    stubTimes.length = 0;
 
     // ---- 1+2. closed loop: saga, bare, stubbed interleaved ----
-    say(`closed loop: ${PROFILE.concurrency} in flight, 2 × ${PROFILE.halfSeconds}s per kind (A B C C B A)`);
+    say(
+      `closed loop: ${PROFILE.concurrency} in flight, 2 × (${PROFILE.rampSeconds}s ramp + ${PROFILE.halfSeconds}s counted) per kind (A B C C B A)`,
+    );
+    const pgBefore = await pgCounters(pool);
+    const ordersBefore = orderSeq;
     const closed = await interleaved(
       [
         { name: 'saga', op: sagaOp },
@@ -471,6 +509,16 @@ async function main(): Promise<void> {
       PROFILE.concurrency,
       PROFILE.halfSeconds,
     );
+    const pgAfter = await pgCounters(pool);
+    const ordersStarted = Math.max(1, orderSeq - ordersBefore);
+    const postgresPerOrder = {
+      method:
+        'pg_stat_database.xact_commit and pg_stat_wal over the interleaved closed-loop phase ÷ orders submitted in it (bare and stubbed runs do not touch Postgres; the relay, projections and health checks do)',
+      commits: round((pgAfter.commits - pgBefore.commits) / ordersStarted, 1),
+      walRecords: round((pgAfter.walRecords - pgBefore.walRecords) / ordersStarted, 1),
+      walKb: round((pgAfter.walBytes - pgBefore.walBytes) / 1024 / ordersStarted, 1),
+    };
+    say(`  Postgres per order: ${JSON.stringify(postgresPerOrder)}`);
     const sagaClosed = closed.saga!;
     const bareClosed = closed.bare!;
     const stubClosed = closed.stubbed!;
@@ -483,6 +531,12 @@ async function main(): Promise<void> {
         ? 'the bench process (no relay of the stack held the orders relay lock)'
         : 'the stack (the bench relay stood by)',
     };
+
+    // ---- where a saga's time goes: activity queue wait vs run time, from workflow histories ----
+    say('saga breakdown from workflow histories (sample of the closed loop + the slowest)');
+    const breakdown = await historyBreakdown(client, sagaTimes);
+    const bareBreakdown = await historyBreakdown(benchClient, bareTimes);
+    const stubBreakdown = await historyBreakdown(benchClient, stubTimes);
 
     // ---- 1. open-loop ladder (saga) ----
     const base = Math.max(0.5, sagaClosed.perSecond);
@@ -527,10 +581,10 @@ async function main(): Promise<void> {
     const perQueue = [];
     let running = 1;
     for (const n of PROFILE.workersPerQueue) {
+      const ports: number[] = [];
       while (running < n) {
         running++;
         say(`starting a worker process #${running} per queue`);
-        const ports: number[] = [];
         for (const service of SERVICES) {
           const port = await freePort();
           ports.push(port);
@@ -547,12 +601,17 @@ async function main(): Promise<void> {
           });
           extraWorkers.push(name);
         }
-        for (const port of ports) await waitHealthy(`http://127.0.0.1:${port}/health`, 120_000);
       }
-      await closedLoop(sagaOp, { concurrency: PROFILE.concurrency, seconds: 1 });
+      for (const port of ports) await waitHealthy(`http://127.0.0.1:${port}/health`, 120_000);
+      if (n === 1) {
+        // one process per queue is the stack as launched: the closed-loop saga figure above
+        perQueue.push({ workersPerQueue: 1, ...sagaClosed });
+        continue;
+      }
       const r = await closedLoop(sagaOp, {
         concurrency: PROFILE.concurrency,
         seconds: PROFILE.workersSeconds,
+        rampSeconds: PROFILE.rampSeconds,
       });
       say(`  ${n} worker process(es) per queue: ${r.perSecond}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
       perQueue.push({ workersPerQueue: n, ...r });
@@ -577,6 +636,9 @@ async function main(): Promise<void> {
               'checkpoint_timeout',
               'max_wal_size',
               'commit_delay',
+              'commit_siblings',
+              'wal_writer_delay',
+              'max_worker_processes',
             ],
           ],
         )
@@ -643,6 +705,8 @@ async function main(): Promise<void> {
           'workflow result (push: a long-poll on the history, no polling of the API); only COMPLETED counts',
         activities: SAGA_ACTIVITIES,
         closedLoop: { concurrency: PROFILE.concurrency, ...sagaClosed },
+        breakdown,
+        postgresPerOrder,
         openLoop: {
           method:
             'order i is due at start + i/rate; latency from that intended start; rates are fractions of the closed-loop throughput',
@@ -658,18 +722,23 @@ async function main(): Promise<void> {
           'dev server; 4 bench worker processes (one per queue) with the production worker options',
         activities: SAGA_ACTIVITIES,
         closedLoop: { concurrency: PROFILE.concurrency, ...bareClosed },
+        breakdown: bareBreakdown,
       },
       stubbedSaga: {
         method:
           'the real orderSaga workflow code (same start options as the gateway) with no-op activities registered ' +
           'under the real names, on the bench workers; started by the Temporal client (no gateway)',
         closedLoop: { concurrency: PROFILE.concurrency, ...stubClosed },
+        breakdown: stubBreakdown,
       },
       ratios: {
         sagaOverhead,
         stubbedOverBare: round(stubClosed.perSecond / bareClosed.perSecond, 3),
         fullOverStubbed: round(sagaClosed.perSecond / stubClosed.perSecond, 3),
         eventStoreEfficiency: round(Math.min(...eventStore.levels.map((l) => l.ratio)), 3),
+        eventStoreWithOutboxEfficiencyByWriters: Object.fromEntries(
+          eventStore.levels.map((l) => [l.writers, l.withOutboxRatio]),
+        ),
         eventStoreEfficiencyByWriters: Object.fromEntries(eventStore.levels.map((l) => [l.writers, l.ratio])),
         targets: { sagaOverhead: 0.8, eventStoreEfficiency: 0.7 },
       },
@@ -751,6 +820,108 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
+
+/**
+ * Per activity type, over a sample of completed sagas (and the slowest one on its own): schedule→start
+ * (time in the task queue: matching, poller and slot availability) and start→close (the activity itself),
+ * and retried attempts; plus the time the sagas spent outside activities (workflow tasks, start).
+ */
+async function historyBreakdown(client: Client, times: { workflowId: string; ms: number }[]) {
+  if (times.length === 0) return { sampled: 0 };
+  const byMs = [...times].sort((a, b) => b.ms - a.ms);
+  const step = Math.max(1, Math.floor(times.length / 20));
+  const sample = [...new Set([byMs[0]!, ...times.filter((_, i) => i % step === 0).slice(0, 20)])];
+  const per = new Map<string, { wait: number[]; run: number[]; retries: number }>();
+  const outside: number[] = [];
+  let slowest: Record<string, unknown> | undefined;
+  for (const t of sample) {
+    const history = await client.workflow.getHandle(t.workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = new Map<string, { type: string; at: number }>();
+    const started = new Map<string, { at: number; attempt: number }>();
+    const first = tsMs(events[0]?.eventTime);
+    const last = tsMs(events.at(-1)?.eventTime);
+    let inActivities = 0;
+    const steps: { activity: string; waitMs: number; runMs: number; attempt: number }[] = [];
+    for (const e of events) {
+      const id = String(e.eventId);
+      if (e.activityTaskScheduledEventAttributes) {
+        scheduled.set(id, {
+          type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?',
+          at: tsMs(e.eventTime),
+        });
+      } else if (e.activityTaskStartedEventAttributes) {
+        started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), {
+          at: tsMs(e.eventTime),
+          attempt: e.activityTaskStartedEventAttributes.attempt ?? 1,
+        });
+      } else if (e.activityTaskCompletedEventAttributes) {
+        const sid = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
+        const s = scheduled.get(sid);
+        const st = started.get(sid);
+        if (!s || !st) continue;
+        const end = tsMs(e.eventTime);
+        const entry = per.get(s.type) ?? { wait: [], run: [], retries: 0 };
+        entry.wait.push(st.at - s.at);
+        entry.run.push(end - st.at);
+        if (st.attempt > 1) entry.retries++;
+        per.set(s.type, entry);
+        inActivities += end - s.at;
+        steps.push({
+          activity: s.type,
+          waitMs: round(st.at - s.at, 1),
+          runMs: round(end - st.at, 1),
+          attempt: st.attempt,
+        });
+      }
+    }
+    outside.push(last - first - inActivities);
+    if (t === byMs[0]) {
+      slowest = {
+        workflowId: t.workflowId,
+        clientMs: round(t.ms, 1),
+        historyMs: round(last - first, 1),
+        steps,
+      };
+    }
+  }
+  return {
+    sampled: sample.length,
+    method:
+      'workflow histories: ActivityTaskScheduled → Started (queue wait) → Completed (run); "outside" = history span minus activity spans (workflow tasks between steps)',
+    perActivity: Object.fromEntries(
+      [...per.entries()].map(([k, v]) => [
+        k,
+        {
+          queueWaitP50Ms: summarize(v.wait).p50Ms,
+          runP50Ms: summarize(v.run).p50Ms,
+          runP90Ms: summarize(v.run).p90Ms,
+          retried: v.retries,
+        },
+      ]),
+    ),
+    outsideActivitiesP50Ms: summarize(outside).p50Ms,
+    slowest,
+  };
+}
+
+async function pgCounters(
+  pool: ReturnType<typeof createPool>,
+): Promise<{ commits: number; walRecords: number; walBytes: number }> {
+  const r = await pool.query<{ commits: string; wal_records: string; wal_bytes: string }>(
+    `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,
+            wal_records, wal_bytes FROM pg_stat_wal`,
+  );
+  const row = r.rows[0]!;
+  return {
+    commits: Number(row.commits),
+    walRecords: Number(row.wal_records),
+    walBytes: Number(row.wal_bytes),
+  };
 }
 
 async function measureProjectionLag(
@@ -914,6 +1085,15 @@ function printTable(r: Result): void {
       '',
       `${l.plainP99Ms}`,
     ]);
+    if (l.appendWithOutboxPerSecond !== null) {
+      rows.push([
+        `append + outbox row, ${l.writers} writers`,
+        `${l.appendWithOutboxPerSecond}/s`,
+        '',
+        '',
+        `${l.appendWithOutboxP99Ms}`,
+      ]);
+    }
   }
   const lag = r.projectionLag as { p50Ms?: number; p90Ms?: number; p99Ms?: number };
   rows.push(['projection lag (order_summary)', '', `${lag.p50Ms}`, `${lag.p90Ms}`, `${lag.p99Ms}`]);
