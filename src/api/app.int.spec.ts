@@ -16,6 +16,7 @@ import request from 'supertest';
 import { createPool } from '../db/pool';
 import { fresh, startSagaStack, type SagaStack } from '../../test/saga/harness';
 import { createApp, type AppDeps } from './app';
+import { IdempotencyStore, requestFingerprint } from './idempotency';
 import { openApiDocument } from './openapi';
 import { mintToken } from './tokens';
 import { createApiServices } from './wiring';
@@ -517,6 +518,41 @@ describe('idempotency', () => {
     assert.equal(replay.text, retried.text);
     assert.equal(await workflowsOf(c.id), 1);
     await deadConnection.close().catch(() => undefined);
+  });
+
+  it('a claim abandoned by a crashed request is taken over after its lock expires, with the same order id; keys expire after 24 h', async () => {
+    let now = new Date('2030-01-01T00:00:00Z');
+    const store = new IdempotencyStore(stack.pool, () => now);
+    const claim = {
+      scope: fresh('cust'),
+      key: fresh('k'),
+      fingerprint: requestFingerprint('POST', '/orders', { a: 1 }),
+      method: 'POST',
+      path: '/orders',
+      requestId: 'r1',
+    };
+    const first = await store.claim(claim);
+    assert.equal(first.kind, 'claimed');
+    now = new Date(now.getTime() + 10_000);
+    assert.equal((await store.claim(claim)).kind, 'in_flight');
+    assert.equal((await store.claim({ ...claim, fingerprint: 'other' })).kind, 'mismatch');
+    now = new Date(now.getTime() + 25_000);
+    const second = await store.claim(claim);
+    assert.deepEqual(second, {
+      kind: 'claimed',
+      resourceId: first.kind === 'claimed' ? first.resourceId : '',
+      takenOver: true,
+    });
+    await store.complete(claim.scope, claim.key, { status: 202, headers: {}, body: Buffer.from('{"x":1}') });
+    const replay = await store.claim(claim);
+    assert.equal(replay.kind === 'replay' && replay.response.body.toString(), '{"x":1}');
+    now = new Date(now.getTime() + 24 * 3600_000 + 1000);
+    const renewed = await store.claim(claim);
+    assert.equal(renewed.kind, 'claimed');
+    assert.notEqual(
+      renewed.kind === 'claimed' && renewed.resourceId,
+      second.kind === 'claimed' && second.resourceId,
+    );
   });
 
   it('while Postgres is down: 503 + Retry-After', async () => {
