@@ -737,6 +737,7 @@ describe('observability', () => {
     const res = await request(app).get('/metrics').expect(200);
     assert.match(res.text, /http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
     assert.match(res.text, /http_request_duration_seconds_bucket\{[^}]*route="\/orders"/);
+    assert.match(res.text, /http_requests_total\{method="POST",route="\/orders",status="415"\} \d+/);
     assert.match(res.text, /source="127\.0\.0\.1:\d+"/);
     assert.match(res.text, /gateway_worker_metrics_scrapes_total\{source="127\.0\.0\.1:9",outcome="error"\}/);
   });

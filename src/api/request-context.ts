@@ -19,11 +19,25 @@ declare module 'express-serve-static-core' {
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+// For requests rejected before routing (401, 413, 415, malformed JSON): the pattern their path matches.
+const TEMPLATES: [RegExp, string][] = [
+  [/^\/orders\/?$/, '/orders'],
+  [/^\/orders\/[^/]+\/?$/, '/orders/:orderId'],
+  [/^\/orders\/[^/]+\/events\/?$/, '/orders/:orderId/events'],
+  [/^\/orders\/[^/]+\/cancel\/?$/, '/orders/:orderId/cancel'],
+  [/^\/accounts\/[^/]+\/?$/, '/accounts/:customerId'],
+  [/^\/accounts\/[^/]+\/events\/?$/, '/accounts/:customerId/events'],
+  [/^\/accounts\/[^/]+\/deposits\/?$/, '/accounts/:customerId/deposits'],
+  [/^\/inventory\/[^/]+\/?$/, '/inventory/:sku'],
+  [/^\/inventory\/[^/]+\/restock\/?$/, '/inventory/:sku/restock'],
+];
+
 /** The route pattern (e.g. /orders/:orderId) for metric labels; never the raw path (unbounded). */
 export function routeLabel(req: Request): string {
   const route = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof route === 'string') return `${req.baseUrl}${route}`;
-  return 'unmatched';
+  const path = req.originalUrl.split('?')[0] ?? '';
+  return TEMPLATES.find(([re]) => re.test(path))?.[1] ?? 'unmatched';
 }
 
 export function requestContext(logger: Logger, metrics: HttpMetrics): RequestHandler {
