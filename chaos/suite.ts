@@ -388,27 +388,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         let nextKill = Math.min(2000, killEvery);
         let kills = 0;
         const events: { at: number; run: () => Promise<void>; done?: boolean }[] = [];
-        if (opts.faults.carrier) {
-          const behave = (b: object, label: string) => async () => {
-            const r = await fetch(`${carrierUrl}/admin/behaviour`, {
-              method: 'PUT',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify(b),
-            }).catch((e: unknown) => ({ status: String(e) }));
-            faults.push(`carrier ${label} (${r.status})`);
-            say(`fault: carrier ${label}`);
-          };
-          events.push({ at: 0.12 * span, run: behave({ failureRate: 1 }, 'outage: 100% failures') });
-          events.push({
-            at: 0.32 * span,
-            run: behave({ failureRate: 0, latencyMs: 2500 }, 'slow: 2.5 s per call'),
-          });
-          events.push({
-            at: 0.45 * span,
-            run: behave({ failureRate: 0.3, latencyMs: 300 }, 'flaky: 30% failures'),
-          });
-          events.push({ at: 0.6 * span, run: behave({ failureRate: 0, latencyMs: 0 }, 'healthy again') });
-        }
         if (opts.faults.temporalRestart) {
           events.push({
             at: 0.35 * span,
@@ -489,8 +468,38 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       })();
       // the shipping worker's circuit breaker, sampled from its /metrics while the carrier misbehaves
       const shippingMetrics = `http://127.0.0.1:${Number(over.METRICS_PORT_BASE) + 3}/metrics`;
+      // carrier outage until the breaker is seen open (at most 60 s, at least a third of the span), then
+      // slow (2.5 s per call, above the 2 s client timeout), then flaky, then healthy
+      let carrierDone = !opts.faults.carrier;
+      const carrierScenario = (async () => {
+        if (!opts.faults.carrier) return;
+        const span = opts.loadSeconds * 1000 + 10_000;
+        const behave = async (b: object, label: string) => {
+          const r = await fetch(`${carrierUrl}/admin/behaviour`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(b),
+          }).catch((e: unknown) => ({ status: String(e) }));
+          faults.push(`carrier ${label} (${r.status})`);
+          say(`fault: carrier ${label}`);
+        };
+        await sleep(0.1 * span);
+        await behave({ failureRate: 1, latencyMs: 0 }, 'outage: 100% failures');
+        const outage = Date.now();
+        while (Date.now() - outage < 60_000 && (breaker.openSamples === 0 || Date.now() - outage < span / 3))
+          await sleep(500);
+        faults.push(
+          `carrier outage lasted ${Date.now() - outage} ms; breaker ${breaker.openSamples > 0 ? 'seen open' : 'never seen open'}`,
+        );
+        await behave({ failureRate: 0, latencyMs: 2500 }, 'slow: 2.5 s per call');
+        await sleep(10_000);
+        await behave({ failureRate: 0.3, latencyMs: 300 }, 'flaky: 30% failures');
+        await sleep(10_000);
+        await behave({ failureRate: 0, latencyMs: 0 }, 'healthy again');
+        carrierDone = true;
+      })();
       const sampler = (async () => {
-        while (!loadOver) {
+        while (!loadOver || !carrierDone) {
           const text = await fetch(shippingMetrics, { signal: AbortSignal.timeout(2000) })
             .then((r) => r.text())
             .catch(() => '');
@@ -536,6 +545,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await Promise.all(cancels);
       loadOver = true;
       await injector;
+      await carrierScenario;
       await sampler;
       say(`faults: circuit breaker sampled ${JSON.stringify(breaker)}`);
       await check('faults', t0, false);
@@ -834,5 +844,7 @@ export function failuresOf(s: ChaosSummary): string[] {
   if (i.distinctOrders !== 1 || i.workflows !== 1 || i.orderStreams !== 1 || i.mismatchStatus !== 422)
     f.push(`idempotency: ${JSON.stringify(i)}`);
   if (s.ordersSubmitted === 0) f.push('no order was accepted');
+  if (s.faults.some((x) => x.includes('breaker never seen open')))
+    f.push('the carrier circuit breaker never opened during a 100% carrier outage');
   return f;
 }
