@@ -2,7 +2,7 @@
  * Demo data for `npm start`: a small catalog with stock, two customers with money, and tokens to use them.
  * Every write is idempotent (fixed ids), so a restart changes nothing.
  */
-import { SignJWT } from 'jose';
+import { mintToken } from '../api/tokens';
 import { createPool } from '../db/pool';
 import { createInventoryService } from '../services/inventory';
 import { createPaymentsService } from '../services/payments';
@@ -55,14 +55,7 @@ export interface DemoCredential {
 }
 
 export async function demoCredentials(secret: string, ttlSeconds = 24 * 3600): Promise<DemoCredential[]> {
-  const key = new TextEncoder().encode(secret);
-  const mint = (sub: string, role: 'customer' | 'admin') =>
-    new SignJWT({ role })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-      .sign(key);
+  const mint = (sub: string, role: 'customer' | 'admin') => mintToken(secret, { sub, role, ttlSeconds });
   return [
     {
       envName: 'ADMIN_TOKEN',
