@@ -2,6 +2,7 @@
 import type { OrderLine } from '../../workflows/contracts';
 import type { EventMetadata } from '../../eventstore/types';
 import { activityMetadata, run } from '../common';
+import { KeyedLock } from '../keyed-lock';
 
 export interface InventoryPort {
   /** all lines or none; InsufficientStock when any line cannot be reserved; repeat = no-op */
@@ -14,18 +15,26 @@ export interface InventoryPort {
 
 export function createInventoryActivities(deps: { inventory: InventoryPort }) {
   const { inventory } = deps;
+  const locks = new KeyedLock();
+  const skusOf = (lines: { sku: string }[]) => lines.map((l) => l.sku);
   return {
     async reserveStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
       const lines = args.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
-      await run(() => inventory.reserve(args.orderId, lines, activityMetadata(args.key, args)));
+      await locks.withLocks(skusOf(lines), () =>
+        run(() => inventory.reserve(args.orderId, lines, activityMetadata(args.key, args))),
+      );
     },
     async releaseStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
       const skus = args.lines.map((l) => l.sku);
-      await run(() => inventory.release(args.orderId, skus, activityMetadata(args.key, args)));
+      await locks.withLocks(skus, () =>
+        run(() => inventory.release(args.orderId, skus, activityMetadata(args.key, args))),
+      );
     },
     async commitStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
       const skus = args.lines.map((l) => l.sku);
-      await run(() => inventory.commit(args.orderId, skus, activityMetadata(args.key, args)));
+      await locks.withLocks(skus, () =>
+        run(() => inventory.commit(args.orderId, skus, activityMetadata(args.key, args))),
+      );
     },
   };
 }
