@@ -24,13 +24,19 @@ async function main(): Promise<void> {
     say: (m) => console.error(m),
     childLog: path.join(resultsDir, short ? 'latest-short.log' : 'latest.log'),
   };
-  // a hard bound on the whole run, whatever happens
+  // stop the stack (no orphaned Postgres, Temporal or workers) on Ctrl-C, SIGTERM or the time cap
+  let stopStack: (() => Promise<void>) | undefined;
+  opts.onStack = (stop) => {
+    stopStack = stop;
+  };
+  const abort = (why: string, code: number) => {
+    console.error(`[chaos] ${why}; stopping the stack`);
+    void (stopStack?.() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(code));
+  };
+  process.once('SIGINT', () => abort('interrupted', 130));
+  process.once('SIGTERM', () => abort('terminated', 143));
   const limitMs = short ? 6 * 60_000 : 15 * 60_000;
-  const timer = setTimeout(() => {
-    console.error(`[chaos] exceeded ${limitMs / 60_000} minutes; giving up`);
-    process.exit(2);
-  }, limitMs);
-  timer.unref();
+  setTimeout(() => abort(`exceeded ${limitMs / 60_000} minutes`, 2), limitMs).unref();
   const summary = await runChaos(opts);
   const text = JSON.stringify(summary, null, 2);
   fs.writeFileSync(path.join(resultsDir, short ? 'latest-short.json' : 'latest.json'), text + '\n');

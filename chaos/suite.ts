@@ -47,6 +47,8 @@ export interface ChaosOptions {
   say: (msg: string) => void;
   /** where the stack's children's log lines go (a file), if anywhere */
   childLog?: string;
+  /** called once the stack runs, with a function that stops it (signal handlers, the run's time cap) */
+  onStack?: (stop: () => Promise<void>) => void;
 }
 
 export const FULL: Omit<ChaosOptions, 'say'> = {
@@ -225,6 +227,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       ? { onChildLine: (name: string, line: string) => childLog.write(`[${name}] ${line}\n`) }
       : {}),
   });
+  opts.onStack?.(async () => {
+    await stack.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
   // every child started before launchStack returned: each later start is a restart by the supervisor
   stack.supervisor.on('event', (e) => {
     if (e.type === 'started') restartsByProcess[e.name] = (restartsByProcess[e.name] ?? 0) + 1;
@@ -362,9 +368,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     // ---- scenario 1-4: ~N orders under worker kills, Temporal and Postgres restarts, carrier faults ----
     {
       const t0 = Date.now();
-      say(
-        `faults: ${opts.orders} orders over ${opts.loadSeconds}s with worker kills, restarts and carrier faults`,
-      );
+      say(`faults: ${opts.orders} orders over ${opts.loadSeconds}s with worker kills and restarts`);
       const plan = Array.from({ length: opts.orders }, (_, i) => {
         const r = random();
         const c = rich[Math.floor(random() * rich.length)]!;
@@ -466,52 +470,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         // whatever was scheduled and not yet run (a slow start) runs now, so the plan is always complete
         for (const e of events) if (!e.done) await e.run().catch(() => undefined);
       })();
-      // the shipping worker's circuit breaker, sampled from its /metrics while the carrier misbehaves
-      const shippingMetrics = `http://127.0.0.1:${Number(over.METRICS_PORT_BASE) + 3}/metrics`;
-      // carrier outage until the breaker is seen open (at most 60 s, at least a third of the span), then
-      // slow (2.5 s per call, above the 2 s client timeout), then flaky, then healthy
-      let carrierDone = !opts.faults.carrier;
-      const carrierScenario = (async () => {
-        if (!opts.faults.carrier) return;
-        const span = opts.loadSeconds * 1000 + 10_000;
-        const behave = async (b: object, label: string) => {
-          const r = await fetch(`${carrierUrl}/admin/behaviour`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(b),
-          }).catch((e: unknown) => ({ status: String(e) }));
-          faults.push(`carrier ${label} (${r.status})`);
-          say(`fault: carrier ${label}`);
-        };
-        await sleep(0.1 * span);
-        await behave({ failureRate: 1, latencyMs: 0 }, 'outage: 100% failures');
-        const outage = Date.now();
-        while (Date.now() - outage < 60_000 && (breaker.openSamples === 0 || Date.now() - outage < span / 3))
-          await sleep(500);
-        faults.push(
-          `carrier outage lasted ${Date.now() - outage} ms; breaker ${breaker.openSamples > 0 ? 'seen open' : 'never seen open'}`,
-        );
-        await behave({ failureRate: 0, latencyMs: 2500 }, 'slow: 2.5 s per call');
-        await sleep(10_000);
-        await behave({ failureRate: 0.3, latencyMs: 300 }, 'flaky: 30% failures');
-        await sleep(10_000);
-        await behave({ failureRate: 0, latencyMs: 0 }, 'healthy again');
-        carrierDone = true;
-      })();
-      const sampler = (async () => {
-        while (!loadOver || !carrierDone) {
-          const text = await fetch(shippingMetrics, { signal: AbortSignal.timeout(2000) })
-            .then((r) => r.text())
-            .catch(() => '');
-          const m = /^circuit_breaker_state\{[^}]*\} (\d+)/m.exec(text);
-          if (m) {
-            breaker.samples += 1;
-            if (m[1] === '1') breaker.openSamples += 1;
-            if (m[1] === '2') breaker.halfOpenSamples += 1;
-          }
-          await sleep(1000);
-        }
-      })();
       const perOrderMs = (opts.loadSeconds * 1000) / opts.orders;
       const lanes = Math.min(16, Math.max(2, Math.ceil(opts.orders / 20)));
       await mapLimit(plan, lanes, async (p, i) => {
@@ -545,10 +503,68 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await Promise.all(cancels);
       loadOver = true;
       await injector;
-      await carrierScenario;
-      await sampler;
-      say(`faults: circuit breaker sampled ${JSON.stringify(breaker)}`);
       await check('faults', t0, false);
+    }
+
+    // ---- scenario 4: carrier outage, slowness and flakiness against the shipping worker's breaker -------
+    if (opts.faults.carrier) {
+      const t0 = Date.now();
+      const n = Math.max(10, Math.round(opts.orders / 8));
+      const behave = async (b: object, label: string) => {
+        const r = await fetch(`${carrierUrl}/admin/behaviour`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(b),
+        }).catch((e: unknown) => ({ status: String(e) }));
+        faults.push(`carrier ${label} (${r.status})`);
+        say(`fault: carrier ${label}`);
+      };
+      // the breaker's state, sampled each second from the shipping worker's /metrics
+      const shippingMetrics = `http://127.0.0.1:${Number(over.METRICS_PORT_BASE) + 3}/metrics`;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const text = await fetch(shippingMetrics, { signal: AbortSignal.timeout(2000) })
+            .then((r) => r.text())
+            .catch(() => '');
+          const m = /^circuit_breaker_state\{[^}]*\} (\d+)/m.exec(text);
+          if (m) {
+            breaker.samples += 1;
+            if (m[1] === '1') breaker.openSamples += 1;
+            if (m[1] === '2') breaker.halfOpenSamples += 1;
+          }
+          await sleep(1000);
+        }
+      })();
+      await behave({ failureRate: 1, latencyMs: 0 }, 'outage: 100% failures');
+      say(`carrier: ${n} orders while the carrier is down, until the breaker opens (at most 60 s)`);
+      const outage = Date.now();
+      const orders = mapLimit(
+        Array.from({ length: n }, (_, i) => i),
+        4,
+        async (i) => {
+          await sleep(i * 250);
+          await submit(rich[i % rich.length]!, {
+            items: [{ sku: SKUS.a.sku, quantity: 1 }],
+            shippingAddress: { ...ADDRESS, country: 'US' },
+          });
+        },
+      );
+      while (Date.now() - outage < 60_000 && (breaker.openSamples < 3 || Date.now() - outage < 15_000))
+        await sleep(500);
+      faults.push(
+        `carrier outage lasted ${Date.now() - outage} ms; breaker ${breaker.openSamples > 0 ? 'seen open' : 'never seen open'}`,
+      );
+      await behave({ failureRate: 0, latencyMs: 2500 }, 'slow: 2.5 s per call (client timeout 2 s)');
+      await sleep(10_000);
+      await behave({ failureRate: 0.3, latencyMs: 300 }, 'flaky: 30% failures');
+      await sleep(10_000);
+      await behave({ failureRate: 0, latencyMs: 0 }, 'healthy again');
+      await orders;
+      sampling = false;
+      await sampler;
+      say(`carrier: breaker sampled ${JSON.stringify(breaker)}`);
+      await check('carrier', t0, false);
     }
 
     // ---- scenario 5: N concurrent single-unit orders for the last units of one SKU --------------------
