@@ -119,6 +119,7 @@ describe('append SQL', () => {
       explicitOutbox: false,
       publish: false,
       notify: false,
+      guardIds: false,
     });
     assert.doesNotMatch(single, /uuid\[\]|unnest/);
     assert.match(single, /version = \$3::bigint/);
@@ -127,6 +128,7 @@ describe('append SQL', () => {
       explicitOutbox: false,
       publish: false,
       notify: false,
+      guardIds: false,
     });
     assert.match(batch, /unnest\(\$4::uuid\[\]/);
     assert.match(batch, /ON CONFLICT \(stream_id\) DO NOTHING/);
@@ -138,6 +140,7 @@ describe('append SQL', () => {
       explicitOutbox: false,
       publish: false,
       notify: false,
+      guardIds: false,
     });
     assert.doesNotMatch(plain, /outbox|pg_notify/);
     const both = appendSql('orders', 'any', {
@@ -145,6 +148,7 @@ describe('append SQL', () => {
       explicitOutbox: true,
       publish: true,
       notify: true,
+      guardIds: false,
     });
     assert.match(both, /INSERT INTO "orders"\.outbox[\s\S]*INSERT INTO "orders"\.outbox/);
     assert.match(both, /pg_notify\(\$15::text/);
@@ -153,6 +157,7 @@ describe('append SQL', () => {
       explicitOutbox: false,
       publish: true,
       notify: true,
+      guardIds: false,
     });
     assert.match(published, /pg_notify\(\$10::text/);
     const later = appendSql('orders', 'any', {
@@ -160,9 +165,23 @@ describe('append SQL', () => {
       explicitOutbox: false,
       publish: true,
       notify: false,
+      guardIds: false,
     });
     assert.match(later, /INSERT INTO "orders"\.outbox/);
     assert.doesNotMatch(later, /pg_notify/);
+  });
+
+  it("checks the event ids inside the statement only when asked (appends in a caller's transaction)", () => {
+    const shape = { single: true, explicitOutbox: false, publish: false, notify: false };
+    assert.doesNotMatch(appendSql('orders', 'expected', { ...shape, guardIds: false }), /NOT EXISTS/);
+    assert.match(
+      appendSql('orders', 'expected', { ...shape, guardIds: true }),
+      /NOT EXISTS \(SELECT 1 FROM "orders"\.events WHERE event_id = \$4::uuid\)/,
+    );
+    assert.match(
+      appendSql('orders', 'no_stream', { ...shape, single: false, guardIds: true }),
+      /NOT EXISTS \(SELECT 1 FROM "orders"\.events WHERE event_id = ANY\(\$4::uuid\[\]\)\)/,
+    );
   });
 
   it('accepts only plain schema names', () => {

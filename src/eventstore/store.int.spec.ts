@@ -209,6 +209,28 @@ describe('event store (real Postgres)', () => {
     assert.equal(await store.streamVersion(stream), 2);
   });
 
+  it("in a caller's transaction, a retried append is a no-op and the transaction stays usable", async () => {
+    const stream = `tally-${randomUUID()}`;
+    const id = randomUUID();
+    await store.append(stream, 'no_stream', [{ ...added(1), id }]);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const retry = await store.append(stream, 1, [{ ...added(1), id }], { client, publish: true });
+      assert.equal(retry.appended, false);
+      await assert.rejects(store.append(stream, 5, [added(2)], { client }), ConcurrencyError);
+      const next = await store.append(stream, 1, [added(3)], { client, publish: true });
+      await client.query('COMMIT');
+      assert.equal(next.nextVersion, 2);
+    } finally {
+      client.release();
+    }
+    assert.deepEqual(
+      (await store.readStream(stream)).map((e) => (e.data as { amount: number }).amount),
+      [1, 3],
+    );
+  });
+
   it('concurrent appends of the same ids: one writes, the others become no-ops', async () => {
     const stream = `tally-${randomUUID()}`;
     const id = randomUUID();

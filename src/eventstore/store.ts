@@ -3,8 +3,10 @@
  *
  * append — one SQL statement (a CTE), so without `opts.client` it is a single autocommit round trip:
  *   1. bumps the stream's row in `streams` with an optimistic check (UPDATE ... WHERE version = expected;
- *      INSERT ... ON CONFLICT DO NOTHING for 'no_stream'; an upsert for 'any'), guarded by "none of the event
- *      ids is stored yet". Concurrent appenders to one stream serialise on that row: the loser re-checks the
+ *      INSERT ... ON CONFLICT DO NOTHING for 'no_stream'; an upsert for 'any') — in a caller's transaction
+ *      also guarded by "none of the event ids is stored yet", so that a retry raises no SQL error there (in
+ *      its own transaction a stored id fails the statement on the unique index instead, which rolls the
+ *      whole statement back and saves an index probe per append). Concurrent appenders to one stream serialise on that row: the loser re-checks the
  *      WHERE clause against the committed row, matches nothing and writes nothing. Versions are therefore
  *      1..n without gaps;
  *   2. inserts the events (versions newVersion - n + 1 .. newVersion) only if the bump returned a row, and in
@@ -20,9 +22,9 @@
  *     partial overlap cannot be a retry of it); nothing written;
  *   - otherwise → ConcurrencyError with the current version; nothing written, and a caller's transaction is
  *     still usable (no SQL error was raised).
- *   An 'any' append racing another append of the same ids loses on the unique index (SQL error): it is
- *   retried once in its own transaction and becomes the no-op, or raises ConcurrencyError inside a caller's
- *   transaction (which Postgres has then aborted).
+ *   After a unique-index error (own transaction), the same classification runs. In a caller's transaction a
+ *   unique-index error (an 'any' append racing another append of the same ids) raises ConcurrencyError:
+ *   Postgres has aborted that transaction, so the caller retries it.
  *
  * readAll — gap-safe global order. Each event stores its writer's top-level transaction id
  *   (pg_current_xact_id()). A reader returns only events with transaction_id < pg_snapshot_xmin(snapshot),
@@ -123,6 +125,12 @@ export interface AppendSqlShape {
   publish: boolean;
   /** NOTIFY the relay inside the statement (only meaningful with outbox rows) */
   notify: boolean;
+  /**
+   * check "no event id stored yet" inside the statement, so a retry writes nothing without raising an error
+   * (needed in a caller's transaction, which an error would abort); without it, a stored id fails the
+   * statement on the unique index and the whole autocommit statement rolls back (saves an index probe)
+   */
+  guardIds: boolean;
 }
 
 /**
@@ -136,9 +144,11 @@ export interface AppendSqlShape {
 export function appendSql(schema: string, mode: Mode, shape: AppendSqlShape): string {
   const s = quoteSchema(schema);
   const at = 'coalesce($9::timestamptz, statement_timestamp())';
-  const idGuard = shape.single
-    ? `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = $4::uuid)`
-    : `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`;
+  const idGuard = !shape.guardIds
+    ? 'true'
+    : shape.single
+      ? `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = $4::uuid)`
+      : `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`;
   const bump =
     mode === 'expected'
       ? `UPDATE ${s}.streams SET version = version + $2::bigint, updated_at = ${at}
@@ -244,6 +254,38 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     return r.rows.map(toStored);
   }
 
+  /**
+   * Nothing was written: tells an idempotent retry (every id stored in this stream → the no-op result), an id
+   * conflict (EventIdConflictError) and a version conflict (ConcurrencyError) apart.
+   */
+  async function classify(
+    db: Pool | PoolClient,
+    streamId: string,
+    expected: ExpectedVersion,
+    ids: string[],
+  ): Promise<AppendResult> {
+    const why = await db.query<{
+      event_id: string | null;
+      stream_id: string | null;
+      current_version: number | null;
+    }>(
+      `SELECT e.event_id, e.stream_id, (SELECT version FROM ${s}.streams WHERE stream_id = $1) AS current_version
+       FROM (SELECT 1) one LEFT JOIN ${s}.events e ON e.event_id = ANY($2::uuid[])`,
+      [streamId, ids],
+    );
+    const stored = why.rows.filter((r) => r.event_id !== null);
+    const current = why.rows[0]?.current_version ?? 0;
+    if (stored.length === ids.length && stored.every((r) => r.stream_id === streamId)) {
+      return { appended: false, nextVersion: current, events: await readByIds(db, ids) };
+    }
+    if (stored.length > 0)
+      throw new EventIdConflictError(
+        streamId,
+        stored.map((r) => r.event_id!),
+      );
+    throw new ConcurrencyError(streamId, expected, current);
+  }
+
   async function appendOnce(
     streamId: string,
     expected: ExpectedVersion,
@@ -263,6 +305,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       explicitOutbox: outbox.length > 0,
       publish: opts.publish ?? false,
       notify: notifyInside,
+      guardIds: opts.client !== undefined,
     };
     const schemaVersions = events.map((e) => e.schemaVersion ?? upcasters?.[e.type]?.currentVersion ?? 1);
     const datas = events.map((e) => JSON.stringify(e.data ?? null));
@@ -287,34 +330,12 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       );
     }
     if (shape.notify) values.push(channel);
-    const name = `es_append_${schema}_${mode}_${shape.single ? 's' : 'b'}${shape.explicitOutbox ? 'o' : ''}${shape.publish ? 'p' : ''}${shape.notify ? 'n' : ''}`;
+    const name = `es_append_${schema}_${mode}_${shape.single ? 's' : 'b'}${shape.explicitOutbox ? 'o' : ''}${shape.publish ? 'p' : ''}${shape.notify ? 'n' : ''}${shape.guardIds ? 'g' : ''}`;
     const db = opts.client ?? pool;
     let text = sqlCache.get(name);
     if (text === undefined) sqlCache.set(name, (text = appendSql(schema, mode, shape)));
     const { rows } = await db.query<AppendRow>({ name, text, values });
-    if (rows.length === 0) {
-      // nothing written: an idempotent retry, an id conflict or a version conflict (slow path, rare)
-      const why = await db.query<{
-        event_id: string | null;
-        stream_id: string | null;
-        current_version: number | null;
-      }>(
-        `SELECT e.event_id, e.stream_id, (SELECT version FROM ${s}.streams WHERE stream_id = $1) AS current_version
-         FROM (SELECT 1) one LEFT JOIN ${s}.events e ON e.event_id = ANY($2::uuid[])`,
-        [streamId, ids],
-      );
-      const stored = why.rows.filter((r) => r.event_id !== null);
-      const current = why.rows[0]?.current_version ?? 0;
-      if (stored.length === ids.length && stored.every((r) => r.stream_id === streamId)) {
-        return { appended: false, nextVersion: current, events: await readByIds(db, ids) };
-      }
-      if (stored.length > 0)
-        throw new EventIdConflictError(
-          streamId,
-          stored.map((r) => r.event_id!),
-        );
-      throw new ConcurrencyError(streamId, expected, current);
-    }
+    if (rows.length === 0) return classify(db, streamId, expected, ids);
     rows.sort((a, b) => a.version - b.version);
     if (writesOutbox && !notifyInside) notifier.poke();
     return {
@@ -349,9 +370,17 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         return await appendOnce(streamId, expected, events, opts);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        // a concurrent append stored (some of) the same ids first
+        // an id is already stored (own transaction: the statement rolled back as a whole), or a concurrent
+        // append stored it first ('any'); in a caller's transaction, which Postgres has now aborted, the
+        // caller must retry
         if (opts.client) throw new ConcurrencyError(streamId, expected, -1);
-        return appendOnce(streamId, expected, events, opts);
+        // (an event without an id had a fresh random one: it cannot be stored, so the batch is no retry)
+        return classify(
+          pool,
+          streamId,
+          expected,
+          events.map((e) => e.id ?? randomUUID()),
+        );
       }
     },
 
