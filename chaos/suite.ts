@@ -12,7 +12,6 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { mintToken } from '../src/api/tokens';
 import { createPool, type Pool } from '../src/db/pool';
-import { freePort } from '../src/platform/postgres';
 import { launchStack, type Stack } from '../src/platform/stack';
 import { hostileCases, smallBattery } from './hostile';
 import { ApiClient, mapLimit, NO_ANSWER, sleep, type ApiResponse } from './http';
@@ -162,12 +161,24 @@ async function portsFree(base: number, n: number): Promise<boolean> {
   return true;
 }
 
-async function freePortRange(n: number): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    if (await portsFree(base, n)) return base;
+/**
+ * A free loopback port below the kernel's ephemeral range (32768+), so no outgoing connection can take it
+ * while a killed process is being restarted on it. `also` are offsets that must be free too (a worker's
+ * metrics port + 1..3 for the other workers and + 1000.. for the SDK's own exporter).
+ */
+const taken = new Set<number>();
+async function pickPort(also: number[] = [0]): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const base = 10_000 + Math.floor(Math.random() * 20_000);
+    const ports = also.map((o) => base + o);
+    if (ports.some((p) => taken.has(p))) continue;
+    let ok = true;
+    for (const p of ports) if (!(await portsFree(p, 1))) ok = false;
+    if (!ok) continue;
+    ports.forEach((p) => taken.add(p));
+    return base;
   }
-  throw new Error('no free port range');
+  throw new Error('no free port below the ephemeral range');
 }
 
 const SKUS = {
@@ -199,13 +210,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   fs.chmodSync(dataDir, 0o777);
   const over: Record<string, string> = {
     DATA_DIR: dataDir,
-    PORT: String(await freePort()),
+    PORT: String(await pickPort()),
     HOST: '127.0.0.1',
-    EMBEDDED_PG_PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    CARRIER_PORT: String(await freePort()),
-    METRICS_PORT_BASE: String(await freePortRange(4)),
+    EMBEDDED_PG_PORT: String(await pickPort()),
+    TEMPORAL_PORT: String(await pickPort()),
+    TEMPORAL_UI_PORT: String(await pickPort()),
+    CARRIER_PORT: String(await pickPort()),
+    METRICS_PORT_BASE: String(await pickPort([0, 1, 2, 3, 1000, 1001, 1002, 1003])),
     ORDER_CANCELLATION_WINDOW_MS: '1500',
     LOG_LEVEL: 'warn',
     WORKERS_PER_QUEUE: '1',
