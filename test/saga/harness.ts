@@ -41,7 +41,9 @@ import type { Registry } from 'prom-client';
 export const TEST_TUNING: SagaTuning = {
   retryInitialIntervalMs: 100,
   retryMaximumIntervalMs: 500,
-  shipmentBudgetMs: 4000,
+  // generous: on a loaded machine one attempt can take seconds, and a budget that expires while a booking
+  // is landing leaves a dispatched parcel whose undo is refused (the saga then parks, visibly)
+  shipmentBudgetMs: 60_000,
   compensationMaxAttempts: 5,
 };
 

@@ -120,7 +120,11 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     const s = await seed(stack, { stock: 3, balance: 10_000 });
     stack.carrier.behaviour.failureRate = 1;
     try {
-      const handle = await startSaga(stack, orderInput(s));
+      // the carrier refuses every call, so no booking can land: a short budget is safe here
+      const handle = await startSaga(
+        stack,
+        orderInput(s, { tuning: { ...TEST_TUNING, shipmentBudgetMs: 4000 } }),
+      );
       const result = await handle.result();
       assert.equal(result.status, 'FAILED');
       assert.equal(result.failure?.type, 'CarrierUnavailable');
