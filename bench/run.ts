@@ -523,6 +523,14 @@ async function main(): Promise<void> {
       commits: round((pgAfter.commits - pgBefore.commits) / ordersStarted, 1),
       walRecords: round((pgAfter.walRecords - pgBefore.walRecords) / ordersStarted, 1),
       walKb: round((pgAfter.walBytes - pgBefore.walBytes) / 1024 / ordersStarted, 1),
+      rowWritesByTable: Object.fromEntries(
+        [...pgAfter.tables.entries()]
+          .map(
+            ([name, n]) => [name, round((n - (pgBefore.tables.get(name) ?? 0)) / ordersStarted, 1)] as const,
+          )
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
     };
     say(`  Postgres per order: ${JSON.stringify(postgresPerOrder)}`);
     const sagaClosed = closed.saga!;
@@ -917,16 +925,20 @@ async function historyBreakdown(client: Client, times: { workflowId: string; ms:
 
 async function pgCounters(
   pool: ReturnType<typeof createPool>,
-): Promise<{ commits: number; walRecords: number; walBytes: number }> {
+): Promise<{ commits: number; walRecords: number; walBytes: number; tables: Map<string, number> }> {
   const r = await pool.query<{ commits: string; wal_records: string; wal_bytes: string }>(
     `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,
             wal_records, wal_bytes FROM pg_stat_wal`,
   );
   const row = r.rows[0]!;
+  const t = await pool.query<{ name: string; writes: string }>(
+    `SELECT schemaname || '.' || relname AS name, n_tup_ins + n_tup_upd + n_tup_del AS writes FROM pg_stat_user_tables`,
+  );
   return {
     commits: Number(row.commits),
     walRecords: Number(row.wal_records),
     walBytes: Number(row.wal_bytes),
+    tables: new Map(t.rows.map((x) => [x.name, Number(x.writes)])),
   };
 }
 
@@ -996,9 +1008,9 @@ function chartOf(r: Result): string {
       title: `Completions/s, ${r.saga.closedLoop.samples ? '' : ''}closed loop (same run)`,
       unit: 'workflows completed / s',
       bars: [
-        { label: 'saga (gateway)', value: r.saga.closedLoop.perSecond, color: '#e15759' },
-        { label: 'stubbed saga', value: r.stubbedSaga.closedLoop.perSecond, color: '#f28e2b' },
-        { label: 'bare Temporal', value: r.bareTemporal.closedLoop.perSecond, color: '#4e79a7' },
+        { label: 'saga', value: r.saga.closedLoop.perSecond, color: '#e15759' },
+        { label: 'stubbed', value: r.stubbedSaga.closedLoop.perSecond, color: '#f28e2b' },
+        { label: 'bare', value: r.bareTemporal.closedLoop.perSecond, color: '#4e79a7' },
         ...r.costGrowth.workersPerQueue.points.map((p) => ({
           label: `saga ${p.workersPerQueue}w/q`,
           value: p.perSecond,
