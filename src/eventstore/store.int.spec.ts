@@ -176,6 +176,15 @@ describe('event store (real Postgres)', () => {
     }
   });
 
+  it('an outbox message id used before fails the append, and nothing is written', async () => {
+    const stream = `tally-${randomUUID()}`;
+    const msg = { id: randomUUID(), topic: 'orders.Custom', aggregateId: stream, payload: {} };
+    await store.append(stream, 'no_stream', [added(1)], { outbox: [msg] });
+    await assert.rejects(store.append(stream, 1, [added(2)], { outbox: [msg] }), { code: '23505' });
+    assert.equal(await store.streamVersion(stream), 1);
+    assert.equal((await store.readStream(stream)).length, 1);
+  });
+
   it('appending event ids that are already stored is a no-op that reports success', async () => {
     const stream = `tally-${randomUUID()}`;
     const ids = [randomUUID(), randomUUID()];

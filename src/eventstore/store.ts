@@ -370,6 +370,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         return await appendOnce(streamId, expected, events, opts);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
+        // an outbox message id stored before is the caller's mistake, not a retry of this append
+        if ((err as { constraint?: string }).constraint === 'outbox_message_id_key') throw err;
         // an id is already stored (own transaction: the statement rolled back as a whole), or a concurrent
         // append stored it first ('any'); in a caller's transaction, which Postgres has now aborted, the
         // caller must retry
