@@ -73,6 +73,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
   let cancel: CancelOrderRequest | undefined;
   let retryRequested = false;
   let trackingNumber: string | undefined;
+  let shipmentId = orderId;
   let shownStatus: OrderStatus = 'PENDING';
 
   const view = (): SagaStateView => ({
@@ -242,6 +243,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
       ),
     );
     trackingNumber = shipment.trackingNumber;
+    shipmentId = shipment.shipmentId;
     moveTo('ORDER_SHIPPED');
   } catch (err) {
     // a Temporal cancellation of the workflow is a cancellation of the order too
@@ -258,7 +260,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
   );
   await acts.ordersUndo.completeOrder.executeWithOptions(
     { summary: `Order ${orderId} shipped (${trackingNumber}) and completed` },
-    [{ orderId, shipmentId: orderId, trackingNumber, key: key('complete-order') }],
+    [{ orderId, shipmentId, trackingNumber, key: key('complete-order') }],
   );
   completedSteps.push('completeOrder');
   moveTo('COMPLETED');
