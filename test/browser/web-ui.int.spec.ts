@@ -4,8 +4,8 @@
  * the test checks what the Web UI shows for them — the workflow id, the OrderStatus/CustomerId search
  * attributes, the summary, each activity by name, the compensations of a failed saga, the list filtered by
  * CustomerId and OrderStatus, and the `sagaState` query answered from the Queries tab.
- * Screenshots: test-results/web-ui-order.png, web-ui-failed-order.png, web-ui-list-filtered.png, each copied
- * to docs/images/ for the README.
+ * Screenshots: test-results/web-ui-order.png, web-ui-failed-order.png, web-ui-list-filtered.png; with
+ * UPDATE_README_IMAGES=1 each is also copied to docs/images/ for the README.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -91,11 +91,16 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
     });
   }
 
-  /** Saves test-results/<name> and the copy the README shows, docs/images/<name>. */
+  /**
+   * Saves test-results/<name> on every run; with UPDATE_README_IMAGES=1 also refreshes the committed copy
+   * the README shows, docs/images/<name> (so an ordinary `npm test` leaves the work tree clean).
+   */
   async function screenshot(name: string): Promise<void> {
     await page.screenshot({ path: path.join(RESULTS_DIR, name) });
-    fs.mkdirSync(README_IMAGES, { recursive: true });
-    fs.copyFileSync(path.join(RESULTS_DIR, name), path.join(README_IMAGES, name));
+    if (process.env.UPDATE_README_IMAGES === '1') {
+      fs.mkdirSync(README_IMAGES, { recursive: true });
+      fs.copyFileSync(path.join(RESULTS_DIR, name), path.join(README_IMAGES, name));
+    }
   }
 
   /** Text of the page including its iframes (the UI renders summaries in sandboxed frames). */
