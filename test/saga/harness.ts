@@ -31,6 +31,7 @@ import {
 import type { orderSaga } from '../../src/workflows';
 import {
   orderSagaStartOptions,
+  sagaStateQuery,
   type OrderSagaInput,
   type SagaTuning,
   type ServiceName,
@@ -222,4 +223,42 @@ export async function balanceOf(stack: SagaStack, customerId: string): Promise<n
 export async function orderStatusAttribute(handle: WorkflowHandle): Promise<unknown> {
   const d = await handle.describe();
   return d.searchAttributes['OrderStatus']?.[0];
+}
+
+/** Fails (instead of hanging the file) when p does not settle within ms; `describe` explains what it waited for. */
+export async function within<T>(
+  p: Promise<T>,
+  ms: number,
+  describe: () => Promise<string> | string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void Promise.resolve(describe()).then(
+        (d) => reject(new Error(`not done within ${ms} ms: ${d}`)),
+        reject,
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The saga states of open handles, for timeout messages. */
+export async function statesOf(handles: WorkflowHandle<typeof orderSaga>[]): Promise<string> {
+  const states = await Promise.all(
+    handles.map((h) =>
+      h
+        .query(sagaStateQuery)
+        .then(
+          (v) =>
+            `${v.orderId}:${v.state}${v.blocked ? `(${v.blocked.compensation}: ${v.blocked.error})` : ''}`,
+        )
+        .catch(() => '?'),
+    ),
+  );
+  return states.filter((x) => !/COMPLETED|FAILED|CANCELLED/.test(x)).join(', ');
 }

@@ -13,6 +13,8 @@ import {
   startSaga,
   startSagaStack,
   stockOf,
+  statesOf,
+  within,
   type SagaStack,
 } from './harness';
 
@@ -233,7 +235,9 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     const handles = await Promise.all(
       customers.map((customerId) => startSaga(stack, orderInput({ ...s, customerId }))),
     );
-    const results = await Promise.all(handles.map((h) => h.result()));
+    const results = await within(Promise.all(handles.map((h) => h.result())), 240_000, () =>
+      statesOf(handles),
+    );
     const completed = results.filter((r) => r.status === 'COMPLETED');
     const failed = results.filter((r) => r.status === 'FAILED');
     assert.equal(completed.length, 10);

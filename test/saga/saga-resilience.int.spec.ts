@@ -6,6 +6,8 @@ import { sagaStateQuery } from '../../src/workflows/contracts';
 import {
   TEST_TUNING,
   balanceOf,
+  statesOf,
+  within,
   orderInput,
   seed,
   startSaga,
@@ -96,7 +98,9 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
 
     await sleep(500);
     child = startPaymentsWorker();
-    const results = await Promise.all(handles.map((h) => h.result()));
+    const results = await within(Promise.all(handles.map((h) => h.result())), 240_000, () =>
+      statesOf(handles),
+    );
     assert.ok(
       results.every((r) => r.status === 'COMPLETED'),
       JSON.stringify(results.map((r) => r.status)),
@@ -127,7 +131,9 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
     } finally {
       stack.carrier.behaviour.failureRate = 0;
     }
-    const results = await Promise.all(handles.map((h) => h.result()));
+    const results = await within(Promise.all(handles.map((h) => h.result())), 240_000, () =>
+      statesOf(handles),
+    );
     assert.deepEqual(
       results.map((r) => r.status),
       ['COMPLETED', 'COMPLETED', 'COMPLETED'],
