@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { format } from 'prettier';
 import { FULL, runChaos, SHORT, type ChaosOptions } from './suite';
 
 async function main(): Promise<void> {
@@ -39,7 +40,9 @@ async function main(): Promise<void> {
   setTimeout(() => abort(`exceeded ${limitMs / 60_000} minutes`, 2), limitMs).unref();
   const summary = await runChaos(opts);
   const text = JSON.stringify(summary, null, 2);
-  fs.writeFileSync(path.join(resultsDir, short ? 'latest-short.json' : 'latest.json'), text + '\n');
+  // written as prettier formats it, so `prettier --check .` stays clean with results present
+  const file = await format(text, { parser: 'json' }).catch(() => text + '\n');
+  fs.writeFileSync(path.join(resultsDir, short ? 'latest-short.json' : 'latest.json'), file);
   console.log(text);
   console.error(
     summary.ok
