@@ -5,7 +5,9 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
+  Boolean,
+);
 
 function findChromium() {
   return CANDIDATES.find((p) => fs.existsSync(p));
@@ -15,7 +17,9 @@ function ensureChromium(log = (m) => process.stderr.write(m + '\n')) {
   const found = findChromium();
   if (found) return found;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new Error('Chromium is missing: install it with `sudo apt-get install chromium` or set CHROMIUM_PATH.');
+    throw new Error(
+      'Chromium is missing: install it with `sudo apt-get install chromium` or set CHROMIUM_PATH.',
+    );
   }
   log('[chromium] not found; installing Debian package chromium (apt-get)...');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const roots = ['src', 'test', 'bench', 'scripts'];
+const roots = ['src', 'test', 'bench', 'chaos', 'scripts'];
 
 function walk(dir, out) {
   let entries;

@@ -208,7 +208,10 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     if (opts.seed !== false) await seedDemoData(databaseUrl);
 
     // 4. Carrier, workers, API
-    const childEnv = {
+    // Children inherit process.env (the supervisor's default) overlaid with the stack's own env, so a
+    // caller that configures the stack through `env` (ports, tuning) configures every child the same way.
+    const childEnv: Record<string, string | undefined> = {
+      ...opts.env,
       ...temporalEnv,
       DATABASE_URL: databaseUrl,
       AUTH_JWT_SECRET: jwtSecret,
