@@ -133,9 +133,14 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
   sagaMetrics.started();
   log.info('order saga started', { orderId, customerId, total: input.total });
 
-  /** runs one forward step; a cancellation requested meanwhile stops the saga before the next step */
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    if (cancel) throw new CancelRequested();
+  /**
+   * Runs one forward step; a cancellation requested meanwhile stops the saga before the next step.
+   * `recordEvenIfCancelled`: placing the order always runs, so an order cancelled before it was recorded
+   * still gets its OrderPlaced → OrderCancelled audit trail and read-model row (found by the chaos suite:
+   * a cancel accepted in STARTED used to leave no trace of the order in Postgres).
+   */
+  const step = async <T>(name: string, fn: () => Promise<T>, recordEvenIfCancelled = false): Promise<T> => {
+    if (cancel && !recordEvenIfCancelled) throw new CancelRequested();
     currentStep = name;
     const result = await fn();
     completedSteps.push(name);
@@ -157,23 +162,26 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
         ],
       ),
     );
-    await step('placeOrder', () =>
-      acts.orders.placeOrder.executeWithOptions(
-        { summary: `Place order ${orderId} for ${usd(input.total)}` },
-        [
-          {
-            orderId,
-            customerId,
-            lines: input.lines,
-            total: input.total,
-            currency: input.currency,
-            shippingAddress: input.shippingAddress,
-            placedAt: input.placedAt,
-            key: key('place-order'),
-            ...(input.requestId ? { requestId: input.requestId } : {}),
-          },
-        ],
-      ),
+    await step(
+      'placeOrder',
+      () =>
+        acts.orders.placeOrder.executeWithOptions(
+          { summary: `Place order ${orderId} for ${usd(input.total)}` },
+          [
+            {
+              orderId,
+              customerId,
+              lines: input.lines,
+              total: input.total,
+              currency: input.currency,
+              shippingAddress: input.shippingAddress,
+              placedAt: input.placedAt,
+              key: key('place-order'),
+              ...(input.requestId ? { requestId: input.requestId } : {}),
+            },
+          ],
+        ),
+      true,
     );
     moveTo('ORDER_PLACED');
 
