@@ -162,6 +162,10 @@ export const VARIABLES = {
     port(),
     "Port of this worker process's /metrics and /health server. Defaults to METRICS_PORT_BASE + the queue's index.",
   ),
+  WORKER_SDK_METRICS_PORT: v(
+    port(),
+    "Loopback port of the Temporal SDK's own Prometheus exporter in a worker process (merged into its /metrics). Defaults to the worker's metrics port + 1000.",
+  ),
   WORKER_METRICS_URLS: v(
     list(),
     'Comma-separated worker /metrics URLs the API gathers into its own /metrics. Defaults to the four METRICS_PORT_BASE ports on HOST.',
@@ -210,6 +214,8 @@ export interface Config {
   metricsPortBase: number;
   /** explicit /metrics port of this worker process (set by `npm start` when several run per queue) */
   workerMetricsPort: number | undefined;
+  /** explicit port of the SDK's Prometheus exporter in this worker process */
+  workerSdkMetricsPort: number | undefined;
   workerMetricsUrls: string[];
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   workersPerQueue: number;
@@ -273,6 +279,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     metricsPortBase: base,
     workerMetricsPort: r.WORKER_METRICS_PORT,
+    workerSdkMetricsPort: r.WORKER_SDK_METRICS_PORT,
     workerMetricsUrls:
       r.WORKER_METRICS_URLS ?? [0, 1, 2, 3].map((i) => `http://${r.HOST}:${base + i}/metrics`),
     worker: {

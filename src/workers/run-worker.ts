@@ -69,7 +69,7 @@ export async function runWorker(service: ServiceName): Promise<void> {
   const metricsPort = config.workerMetricsPort ?? config.metricsPortBase + SERVICE_INDEX[service];
   // The SDK's own metrics (slots, polls, latencies, sticky cache...) on a loopback Core exporter; /metrics
   // below appends them to ours so one scrape sees both.
-  const coreMetricsAddress = `127.0.0.1:${metricsPort + 1000}`;
+  const coreMetricsAddress = `127.0.0.1:${config.workerSdkMetricsPort ?? metricsPort + 1000}`;
   Runtime.install({
     logger: new DefaultLogger(
       config.logLevel === 'silent' ? 'ERROR' : (toSdkLevel(config.logLevel) as LogLevel),
