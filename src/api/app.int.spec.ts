@@ -343,18 +343,28 @@ describe('orders', () => {
       versions,
       versions.map((_: number, i: number) => i + 1),
     );
-    // the request id travels from HTTP into the order's events: the first carries it, all carry the order id
+    // the request id travels from HTTP into the saga and onto every event of the order, in every service
     const meta = await stack.pool.query<{ request_id: string | null; correlation_id: string | null }>(
       `SELECT metadata->>'requestId' AS request_id, metadata->>'correlationId' AS correlation_id
          FROM orders.events WHERE stream_id = $1 ORDER BY version`,
       [workflowId],
     );
     assert.equal(meta.rows.length, versions.length);
-    assert.equal(meta.rows[0]?.request_id, requestId);
     assert.ok(
-      meta.rows.every((r) => r.correlation_id === orderId),
+      meta.rows.every((r) => r.correlation_id === orderId && r.request_id === requestId),
       JSON.stringify(meta.rows),
     );
+    for (const schema of ['inventory', 'payments', 'shipping']) {
+      const other = await stack.pool.query<{ request_id: string | null }>(
+        `SELECT metadata->>'requestId' AS request_id FROM ${schema}.events WHERE metadata->>'correlationId' = $1`,
+        [orderId],
+      );
+      assert.ok(other.rows.length > 0, `${schema} wrote events for the order`);
+      assert.ok(
+        other.rows.every((r) => r.request_id === requestId),
+        `${schema}: ${JSON.stringify(other.rows)}`,
+      );
+    }
     const account = await request(app).get(`/accounts/${c.id}`).set(bearer(c.token)).expect(200);
     assert.equal(account.body.balance, 100_000 - 5997);
 

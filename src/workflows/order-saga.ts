@@ -62,6 +62,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
   const key = (step: string) => `${workflowId}/${step}`;
+  /** the step's idempotency key, and the gateway's request id so every event of the order carries it */
+  const stepKey = (step: string) => ({
+    key: key(step),
+    ...(input.requestId !== undefined ? { requestId: input.requestId } : {}),
+  });
   const acts = sagaActivities(input.tuning);
   const machine = new SagaStateMachine();
   const undo = new Compensations();
@@ -157,7 +162,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
             outcome: cancel ? 'CANCELLED' : 'FAILED',
             reason: failure?.message ?? 'unknown',
             step: failure?.step ?? currentStep,
-            key: key('reject-order'),
+            ...stepKey('reject-order'),
           },
         ],
       ),
@@ -176,8 +181,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
               currency: input.currency,
               shippingAddress: input.shippingAddress,
               placedAt: input.placedAt,
-              key: key('place-order'),
-              ...(input.requestId ? { requestId: input.requestId } : {}),
+              ...stepKey('place-order'),
             },
           ],
         ),
@@ -197,35 +201,35 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
     const items = input.lines.map((l) => `${l.quantity}×${l.sku}`).join(', ');
     undo.push('releaseStock', () =>
       acts.inventoryUndo.releaseStock.executeWithOptions({ summary: `Release ${items}` }, [
-        { orderId, lines: input.lines, key: key('release-stock') },
+        { orderId, lines: input.lines, ...stepKey('release-stock') },
       ]),
     );
     await step('reserveStock', () =>
       acts.inventory.reserveStock.executeWithOptions({ summary: `Reserve ${items}` }, [
-        { orderId, lines: input.lines, key: key('reserve-stock') },
+        { orderId, lines: input.lines, ...stepKey('reserve-stock') },
       ]),
     );
     await acts.orders.markOrderInventoryReserved.executeWithOptions(
       { summary: `Order ${orderId}: inventory reserved` },
-      [{ orderId, key: key('mark-reserved') }],
+      [{ orderId, ...stepKey('mark-reserved') }],
     );
     moveTo('INVENTORY_RESERVED');
 
     undo.push('refundPayment', () =>
       acts.paymentsUndo.refundPayment.executeWithOptions(
         { summary: `Refund ${usd(input.total)} to ${customerId}` },
-        [{ orderId, customerId, key: key('refund-payment') }],
+        [{ orderId, customerId, ...stepKey('refund-payment') }],
       ),
     );
     await step('chargePayment', () =>
       acts.payments.chargePayment.executeWithOptions(
         { summary: `Charge ${usd(input.total)} to ${customerId}` },
-        [{ orderId, customerId, amount: input.total, key: key('charge-payment') }],
+        [{ orderId, customerId, amount: input.total, ...stepKey('charge-payment') }],
       ),
     );
     await acts.orders.markOrderPaid.executeWithOptions(
       { summary: `Order ${orderId}: paid ${usd(input.total)}` },
-      [{ orderId, amount: input.total, key: key('mark-paid') }],
+      [{ orderId, amount: input.total, ...stepKey('mark-paid') }],
     );
     moveTo('PAYMENT_COMPLETED');
 
@@ -241,13 +245,13 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
 
     undo.push('cancelShipment', () =>
       acts.shippingUndo.cancelShipment.executeWithOptions({ summary: `Cancel the shipment of ${orderId}` }, [
-        { orderId, reason: failure?.message ?? 'saga compensation', key: key('cancel-shipment') },
+        { orderId, reason: failure?.message ?? 'saga compensation', ...stepKey('cancel-shipment') },
       ]),
     );
     const shipment = await step('createShipment', () =>
       acts.shipment.createShipment.executeWithOptions(
         { summary: `Ship ${items} to ${input.shippingAddress.city}, ${input.shippingAddress.country}` },
-        [{ orderId, address: input.shippingAddress, lines: input.lines, key: key('create-shipment') }],
+        [{ orderId, address: input.shippingAddress, lines: input.lines, ...stepKey('create-shipment') }],
       ),
     );
     trackingNumber = shipment.trackingNumber;
@@ -264,11 +268,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
   // Shipped: nothing can be undone any more; the remaining bookkeeping only retries.
   await acts.inventoryUndo.commitStock.executeWithOptions(
     { summary: `Commit the shipped stock of ${orderId}` },
-    [{ orderId, lines: input.lines, key: key('commit-stock') }],
+    [{ orderId, lines: input.lines, ...stepKey('commit-stock') }],
   );
   await acts.ordersUndo.completeOrder.executeWithOptions(
     { summary: `Order ${orderId} shipped (${trackingNumber}) and completed` },
-    [{ orderId, shipmentId, trackingNumber, key: key('complete-order') }],
+    [{ orderId, shipmentId, trackingNumber, ...stepKey('complete-order') }],
   );
   completedSteps.push('completeOrder');
   moveTo('COMPLETED');

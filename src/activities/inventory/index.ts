@@ -18,19 +18,34 @@ export function createInventoryActivities(deps: { inventory: InventoryPort }) {
   const locks = new KeyedLock();
   const skusOf = (lines: { sku: string }[]) => lines.map((l) => l.sku);
   return {
-    async reserveStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
+    async reserveStock(args: {
+      orderId: string;
+      lines: OrderLine[];
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       const lines = args.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
       await locks.withLocks(skusOf(lines), () =>
         run(() => inventory.reserve(args.orderId, lines, activityMetadata(args.key, args))),
       );
     },
-    async releaseStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
+    async releaseStock(args: {
+      orderId: string;
+      lines: OrderLine[];
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       const skus = args.lines.map((l) => l.sku);
       await locks.withLocks(skus, () =>
         run(() => inventory.release(args.orderId, skus, activityMetadata(args.key, args))),
       );
     },
-    async commitStock(args: { orderId: string; lines: OrderLine[]; key: string }): Promise<void> {
+    async commitStock(args: {
+      orderId: string;
+      lines: OrderLine[];
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       const skus = args.lines.map((l) => l.sku);
       await locks.withLocks(skus, () =>
         run(() => inventory.commit(args.orderId, skus, activityMetadata(args.key, args))),

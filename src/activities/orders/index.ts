@@ -54,10 +54,19 @@ export function createOrderActivities(deps: { orders: OrdersPort }) {
       const { key, requestId, ...order } = args;
       await run(() => orders.place(order, activityMetadata(key, { orderId: args.orderId, requestId })));
     },
-    async markOrderInventoryReserved(args: { orderId: string; key: string }): Promise<void> {
+    async markOrderInventoryReserved(args: {
+      orderId: string;
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       await run(() => orders.markInventoryReserved(args.orderId, activityMetadata(args.key, args)));
     },
-    async markOrderPaid(args: { orderId: string; amount: number; key: string }): Promise<void> {
+    async markOrderPaid(args: {
+      orderId: string;
+      amount: number;
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       await run(() => orders.markPaid(args.orderId, args.amount, activityMetadata(args.key, args)));
     },
     /** marks the order shipped and completed */
@@ -66,6 +75,7 @@ export function createOrderActivities(deps: { orders: OrdersPort }) {
       shipmentId: string;
       trackingNumber: string;
       key: string;
+      requestId?: string;
     }): Promise<void> {
       await run(async () => {
         const meta = activityMetadata(args.key, args);
@@ -80,6 +90,7 @@ export function createOrderActivities(deps: { orders: OrdersPort }) {
       reason: string;
       step: string;
       key: string;
+      requestId?: string;
     }): Promise<void> {
       await run(async () => {
         const meta = activityMetadata(args.key, args);

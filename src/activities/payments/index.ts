@@ -17,12 +17,18 @@ export function createPaymentActivities(deps: { payments: PaymentsPort }) {
       customerId: string;
       amount: number;
       key: string;
+      requestId?: string;
     }): Promise<void> {
       await run(() =>
         payments.charge(args.customerId, args.orderId, args.amount, activityMetadata(args.key, args)),
       );
     },
-    async refundPayment(args: { orderId: string; customerId: string; key: string }): Promise<void> {
+    async refundPayment(args: {
+      orderId: string;
+      customerId: string;
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       await run(() => payments.refund(args.customerId, args.orderId, activityMetadata(args.key, args)));
     },
   };

@@ -45,6 +45,7 @@ export function createShippingActivities(deps: {
       address: ShippingAddress;
       lines: OrderLine[];
       key: string;
+      requestId?: string;
     }): Promise<{ shipmentId: string; trackingNumber: string }> {
       const meta = activityMetadata(args.key, args);
       const lines = args.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
@@ -79,7 +80,12 @@ export function createShippingActivities(deps: {
       return { shipmentId: shipment.shipmentId, trackingNumber };
     },
 
-    async cancelShipment(args: { orderId: string; reason: string; key: string }): Promise<void> {
+    async cancelShipment(args: {
+      orderId: string;
+      reason: string;
+      key: string;
+      requestId?: string;
+    }): Promise<void> {
       await run(() => shipping.cancel(args.orderId, args.reason, activityMetadata(args.key, args)));
     },
   };
