@@ -30,7 +30,7 @@ import {
   type OutboxRelay,
 } from '../src/eventstore';
 import { freePort } from '../src/platform/postgres';
-import { entry, launchStack, ROOT, SERVICES, type Stack } from '../src/platform/stack';
+import { entry, isolatedStackEnv, launchStack, ROOT, SERVICES, type Stack } from '../src/platform/stack';
 import { orderSagaStartOptions, type OrderSagaInput, type OrderSagaResult } from '../src/workflows/contracts';
 import { CustomerIdKey, OrderStatusKey } from '../src/workflows/search-attributes';
 import { renderSvg, type Panel } from './chart';
@@ -347,23 +347,14 @@ async function main(): Promise<void> {
   if (!SHORT) await eventStoreRun;
 
   // ---- the stack ----
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-bench-'));
-  fs.chmodSync(dataDir, 0o777); // embedded Postgres may run initdb as another user when we are root
-  let metricsBase = await freePort();
-  if (metricsBase > 55000) metricsBase = 40000 + (metricsBase % 10000);
   const stackEnv: Record<string, string> = {
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    EMBEDDED_PG_PORT: String(await freePort()),
-    CARRIER_PORT: String(await freePort()),
-    METRICS_PORT_BASE: String(metricsBase),
+    ...(await isolatedStackEnv('bench')),
     ORDER_CANCELLATION_WINDOW_MS: '0',
     CARRIER_FAILURE_RATE: '0',
     CARRIER_LATENCY_MS: '0',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   };
+  const dataDir = stackEnv.DATA_DIR!;
   // children inherit process.env: the bench is its own process, so this is where the stack's env lives
   delete process.env.DATABASE_URL;
   delete process.env.TEMPORAL_ADDRESS;

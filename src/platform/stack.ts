@@ -11,7 +11,8 @@ import { Connection } from '@temporalio/client';
 import { type Config, loadConfig, temporalAddress } from '../config';
 import { migrate } from '../db/migrate';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
-import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import os from 'node:os';
+import { freePort, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
 import { Supervisor } from './supervisor';
 import { clientConnectionOptions } from './temporal-connection';
@@ -147,6 +148,27 @@ export function temporalDevServerArgs(config: Config, dataDir: string, extra: st
     'warn',
     ...extra,
   ];
+}
+
+/**
+ * Environment for a stack of its own beside anything else on the machine (tests, benchmarks, chaos): a
+ * fresh temporary DATA_DIR and free loopback ports. The worker metrics base stays below 55000 so that
+ * base + 1000 (the SDK exporter) and the consecutive worker ports stay clear of the ephemeral range.
+ */
+export async function isolatedStackEnv(prefix: string): Promise<Record<string, string>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `order-saga-${prefix}-`));
+  fs.chmodSync(dataDir, 0o777); // embedded Postgres runs as another user when we are root
+  let metricsBase = await freePort();
+  if (metricsBase > 55000) metricsBase = 40000 + (metricsBase % 10000);
+  return {
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    CARRIER_PORT: String(await freePort()),
+    METRICS_PORT_BASE: String(metricsBase),
+  };
 }
 
 export async function launchStack(opts: StackOptions = {}): Promise<Stack> {

@@ -22,7 +22,7 @@ import {
   startStack,
   stopStack,
   waitForOrderStatus,
-} from './stack-process';
+} from '../support/stack-process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureChromium } = require('../../scripts/ensure-chromium.js') as { ensureChromium: () => string };

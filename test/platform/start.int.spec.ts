@@ -4,21 +4,10 @@
  * on, SIGINT leaves no process behind, and a second start finds the first run's workflows and events.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../src/platform/postgres';
-
-const root = path.resolve(__dirname, '..', '..');
-
-interface Stack {
-  proc: ChildProcess;
-  output: () => string;
-  pids: Map<string, number>;
-  tokens: Map<string, string>;
-}
+import { after, describe, it } from 'node:test';
+import { startStack, stopStack, waitFor, type RunningStack } from '../support/stack-process';
 
 function alive(pid: number): boolean {
   try {
@@ -27,54 +16,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitFor(
-  check: () => boolean,
-  timeoutMs: number,
-  what: string,
-  out: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; output tail:\n${out().split('\n').slice(-40).join('\n')}`);
-}
-
-async function startStack(env: Record<string, string>): Promise<Stack> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/platform/start.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const pids = new Map<string, number>();
-  const tokens = new Map<string, string>();
-  const onData = (chunk: Buffer) => {
-    out += chunk.toString();
-    for (const m of out.matchAll(/\[start\] (\S+) running \(pid (\d+)/g)) pids.set(m[1]!, Number(m[2]));
-    for (const m of out.matchAll(/export (\w+_TOKEN)='([^']+)'/g)) tokens.set(m[1]!, m[2]!);
-  };
-  proc.stdout.on('data', onData);
-  proc.stderr.on('data', onData);
-  const stack = { proc, output: () => out, pids, tokens };
-  await waitFor(
-    () => /order-saga is (up|starting)/.test(out) || proc.exitCode !== null,
-    180_000,
-    'the start banner',
-    () => out,
-  );
-  assert.match(out, /order-saga is up/, 'the stack did not come up');
-  return stack;
-}
-
-async function stopStack(stack: Stack): Promise<void> {
-  if (stack.proc.exitCode !== null) return;
-  const exited = new Promise((r) => stack.proc.once('exit', r));
-  stack.proc.kill('SIGINT');
-  await exited;
 }
 
 async function getJson(url: string, token: string): Promise<Record<string, unknown>> {
@@ -104,36 +45,16 @@ async function pollOrder(
 }
 
 describe('npm start', { timeout: 600_000 }, () => {
-  let dataDir: string;
-  let env: Record<string, string>;
-  let stack: Stack | undefined;
-
-  before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-start-'));
-    fs.chmodSync(dataDir, 0o777);
-    let metricsBase = await freePort();
-    if (metricsBase > 60000) metricsBase = 40000 + (metricsBase % 10000);
-    env = {
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      EMBEDDED_PG_PORT: String(await freePort()),
-      CARRIER_PORT: String(await freePort()),
-      METRICS_PORT_BASE: String(metricsBase),
-      ORDER_CANCELLATION_WINDOW_MS: '0',
-      LOG_LEVEL: 'warn',
-    };
-  });
+  let stack: RunningStack | undefined;
 
   after(async () => {
     if (stack) await stopStack(stack);
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('brings up the API and the Web UI, restarts a killed worker, and stops cleanly', async () => {
-    stack = await startStack(env);
-    const api = `http://127.0.0.1:${env.PORT}`;
+    stack = await startStack();
+    const { env, dataDir } = stack;
+    const api = stack.apiUrl;
     const health = await fetch(`${api}/health`);
     assert.equal(health.status, 200, await health.text());
     const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`);
@@ -179,7 +100,7 @@ describe('npm start', { timeout: 600_000 }, () => {
 
     // Ctrl-C: everything stops, no process left behind.
     const pids = [...stack.pids.values()];
-    await stopStack(stack);
+    await stopStack(stack, { keepData: true });
     stack = undefined;
     await new Promise((r) => setTimeout(r, 500));
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still running after SIGINT`);

@@ -1,14 +1,13 @@
 /**
  * The whole stack as a user runs it (`npm start`'s src/platform/start.ts, from TypeScript through tsx) on a
- * temporary DATA_DIR and free ports, for the browser test: start it, read the demo tokens it prints, call
- * the API, stop it with Ctrl-C (SIGINT) and remove the data.
+ * temporary DATA_DIR and free ports, for the browser and `npm start` tests: start it, read the demo tokens
+ * and child pids it prints, call the API, stop it with Ctrl-C (SIGINT) and remove the data.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/platform/postgres';
+import { isolatedStackEnv } from '../../src/platform/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -19,10 +18,12 @@ export interface RunningStack {
   apiUrl: string;
   uiUrl: string;
   tokens: Map<string, string>;
-  output(): string;
+  /** child name → pid, from the "[start] <name> running (pid N)" lines (a restart updates it) */
+  pids: Map<string, number>;
+  output: () => string;
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number, what: string, out: () => string) {
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string, out: () => string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (check()) return;
@@ -31,23 +32,15 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string, ou
   throw new Error(`timed out waiting for ${what}; output tail:\n${out().split('\n').slice(-40).join('\n')}`);
 }
 
+/** Starts a stack; pass a previous stack's `env` to start again on the same data and ports. */
 export async function startStack(extraEnv: Record<string, string> = {}): Promise<RunningStack> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-webui-'));
-  fs.chmodSync(dataDir, 0o777);
-  let metricsBase = await freePort();
-  if (metricsBase > 60000) metricsBase = 40000 + (metricsBase % 10000);
   const env: Record<string, string> = {
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    EMBEDDED_PG_PORT: String(await freePort()),
-    CARRIER_PORT: String(await freePort()),
-    METRICS_PORT_BASE: String(metricsBase),
+    ...(extraEnv.DATA_DIR ? {} : await isolatedStackEnv('stack')),
     ORDER_CANCELLATION_WINDOW_MS: '0',
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
+  const dataDir = env.DATA_DIR!;
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/platform/start.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -55,9 +48,11 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   });
   let out = '';
   const tokens = new Map<string, string>();
+  const pids = new Map<string, number>();
   const onData = (chunk: Buffer) => {
     out += chunk.toString();
     for (const m of out.matchAll(/export (\w+_TOKEN)='([^']+)'/g)) tokens.set(m[1]!, m[2]!);
+    for (const m of out.matchAll(/\[start\] (\S+) running \(pid (\d+)/g)) pids.set(m[1]!, Number(m[2]));
   };
   proc.stdout.on('data', onData);
   proc.stderr.on('data', onData);
@@ -68,6 +63,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     apiUrl: `http://127.0.0.1:${env.PORT}`,
     uiUrl: `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
     tokens,
+    pids,
     output: () => out,
   };
   try {
@@ -85,13 +81,14 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   return stack;
 }
 
-export async function stopStack(stack: RunningStack): Promise<void> {
+/** Ctrl-C, then removes the data unless `keepData` (to start again on it). */
+export async function stopStack(stack: RunningStack, opts: { keepData?: boolean } = {}): Promise<void> {
   if (stack.proc.exitCode === null && stack.proc.signalCode === null) {
     const exited = new Promise((r) => stack.proc.once('exit', r));
     stack.proc.kill('SIGINT');
     await exited;
   }
-  fs.rmSync(stack.dataDir, { recursive: true, force: true });
+  if (!opts.keepData) fs.rmSync(stack.dataDir, { recursive: true, force: true });
 }
 
 export interface PlacedOrder {
