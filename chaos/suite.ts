@@ -78,31 +78,35 @@ export const SHORT: Omit<ChaosOptions, 'say'> = {
   seed: 8,
 };
 
-export interface ChaosSummary {
+/** The invariant counters of the final check, as the summary reports them. */
+type InvariantCounts = Pick<
+  InvariantReport,
+  | 'terminal'
+  | 'stuck'
+  | 'unrecorded'
+  | 'doubleCharges'
+  | 'netChargeMismatches'
+  | 'oversold'
+  | 'negativeStock'
+  | 'moneyDrift'
+  | 'stockDrift'
+  | 'reservationMismatches'
+  | 'shipmentMismatches'
+  | 'streamGaps'
+  | 'undelivered'
+  | 'projectionMismatches'
+  | 'idempotencyViolations'
+  | 'compensationBlocked'
+>;
+
+export interface ChaosSummary extends InvariantCounts {
   ok: boolean;
   mode: string;
   failures: string[];
   ordersSubmitted: number;
-  terminal: number;
-  stuck: number;
-  /** accepted (202) orders whose saga closed without the order ever reaching the orders log */
-  unrecorded: number;
   completed: number;
   failed: number;
   cancelled: number;
-  doubleCharges: number;
-  netChargeMismatches: number;
-  oversold: number;
-  negativeStock: number;
-  moneyDrift: number;
-  stockDrift: number;
-  reservationMismatches: number;
-  shipmentMismatches: number;
-  streamGaps: number;
-  undelivered: number;
-  projectionMismatches: number;
-  idempotencyViolations: number;
-  compensationBlocked: number;
   hostileRequests: number;
   hostile5xx: number;
   hostileNon4xx: number;

@@ -7,9 +7,8 @@
 import {
   orderDecider,
   orderStreamId,
-  type OrderAddress,
   type OrderCommand,
-  type OrderLineData,
+  type OrderPlaced,
   type OrderState,
 } from '../../domain/order';
 import {
@@ -21,17 +20,8 @@ import {
   type ServiceDeps,
 } from '../common';
 
-export interface PlaceOrderInput {
-  orderId: string;
-  customerId: string;
-  lines: OrderLineData[];
-  /** cents; must equal the sum of the lines */
-  total: number;
-  currency: 'USD';
-  shippingAddress: OrderAddress;
-  /** ISO 8601: when the gateway accepted the order */
-  placedAt: string;
-}
+/** What placing an order records: exactly the OrderPlaced event's data (total in cents = sum of the lines). */
+export type PlaceOrderInput = OrderPlaced['data'];
 
 export interface OrderCommandResult {
   orderId: string;
