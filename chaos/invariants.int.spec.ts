@@ -30,11 +30,6 @@ async function append(schema: string, streamId: string, type: string, data: obje
     `INSERT INTO ${schema}.events (stream_id, version, event_id, event_type, data) VALUES ($1, $2, $3, $4, $5)`,
     [streamId, v, randomUUID(), type, JSON.stringify(data)],
   );
-  await pool.query(
-    `INSERT INTO ${schema}.streams (stream_id, version) VALUES ($1, $2)
-     ON CONFLICT (stream_id) DO UPDATE SET version = greatest(${schema}.streams.version, $2)`,
-    [streamId, v],
-  );
 }
 
 /** One completed order, paid and shipped, consistent across the four logs and the gateway. */

@@ -1,8 +1,8 @@
 /**
  * Health of a service's event store: appends a health event to the dedicated stream `$health`, reads it
  * back, and reports relay lag (age of the oldest undelivered outbox row) and, where the schema has
- * projections (orders), projection lag (streams whose events a projection has not applied yet, and the age of
- * the oldest such event).
+ * projections (orders), projection lag (streams with published events a projection has not applied yet, and
+ * the age of the oldest such event, both read from the undelivered outbox rows).
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -84,12 +84,17 @@ export async function checkEventStoreHealth(
       (schema === 'orders' ? ['order_summary', 'customer_orders', 'order_analytics'] : []);
     const prefix = opts.streamPrefix ?? 'order-';
     for (const name of projections) {
+      // projections are fed by the relay, so an event a projection has not applied is a published event whose
+      // outbox row is still undelivered (a row is marked delivered once every subscriber applied it) and whose
+      // version is past the projection's checkpoint: the partial index on undelivered rows keeps this cheap
       const lag = await pool.query<{ behind: number; lag: number | null }>(
-        `SELECT count(*)::int AS behind, extract(epoch FROM now() - min(e.recorded_at))::float8 AS lag
-         FROM ${s}.streams st
-         LEFT JOIN ${s}.projection_checkpoints c ON c.projection = $1 AND c.stream_id = st.stream_id
-         LEFT JOIN ${s}.events e ON e.stream_id = st.stream_id AND e.version = coalesce(c.version, 0) + 1
-         WHERE st.stream_id LIKE $2 AND st.version > coalesce(c.version, 0)`,
+        `SELECT count(DISTINCT o.aggregate_id)::int AS behind,
+                extract(epoch FROM now() - min(o.created_at))::float8 AS lag
+         FROM ${s}.outbox o
+         LEFT JOIN ${s}.projection_checkpoints c ON c.projection = $1 AND c.stream_id = o.aggregate_id
+         WHERE o.delivered_at IS NULL AND o.aggregate_id LIKE $2
+           AND CASE WHEN jsonb_typeof(o.payload -> 'version') = 'number'
+                    THEN (o.payload ->> 'version')::numeric > coalesce(c.version, 0) END`,
         [name, `${prefix.replace(/[\\%_]/g, (m) => `\\${m}`)}%`],
       );
       result.projections[name] = {

@@ -15,7 +15,8 @@
  *   marking delivers it again: subscribers de-duplicate (processOnce below, or a projection's per-stream
  *   version checkpoint).
  * Ordering holds for messages of one aggregate written in commit order, which appends guarantee for
- * messages whose aggregate id is the stream id (appends to one stream serialise on its `streams` row).
+ * messages whose aggregate id is the stream id (an append to a stream at version v runs only after the append
+ * that wrote v committed: the unique (stream_id, version) index makes the later one wait or lose).
  */
 import pg, { type Pool, type PoolClient } from 'pg';
 import { outboxChannel, quoteSchema } from './store';

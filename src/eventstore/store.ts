@@ -1,30 +1,38 @@
 /**
  * Postgres event store (tables: migrations/0001_eventstore.sql, one set per service schema).
  *
- * append — one SQL statement (a CTE), so without `opts.client` it is a single autocommit round trip:
- *   1. bumps the stream's row in `streams` with an optimistic check (UPDATE ... WHERE version = expected;
- *      INSERT ... ON CONFLICT DO NOTHING for 'no_stream'; an upsert for 'any') — in a caller's transaction
- *      also guarded by "none of the event ids is stored yet", so that a retry raises no SQL error there (in
- *      its own transaction a stored id fails the statement on the unique index instead, which rolls the
- *      whole statement back and saves an index probe per append). Concurrent appenders to one stream serialise on that row: the loser re-checks the
- *      WHERE clause against the committed row, matches nothing and writes nothing. Versions are therefore
- *      1..n without gaps;
- *   2. inserts the events (versions newVersion - n + 1 .. newVersion) only if the bump returned a row, and in
- *      the same statement the outbox rows (explicit `opts.outbox`; with `publish`, one EventEnvelope per
- *      event) and pg_notify of the relay channel, which Postgres delivers at commit.
- *   A one-event append binds scalar parameters: with arrays Postgres re-planned the statement on every call
- *   (custom plans), which cost more than the whole execution (bench/eventstore.ts).
+ * append — one SQL statement, so without `opts.client` it is a single autocommit round trip. There is no
+ *   per-stream row to bump: the stream's version is the newest entry of the unique (stream_id, version) index,
+ *   and that index is the optimistic check.
+ *   1. The statement reads the current version (max(version), one backward index probe) and inserts the
+ *      events as current+1..current+n only if current = expected ('any': whatever it is). Two appenders with
+ *      the same expected version both pass that check in their snapshots and insert the same
+ *      (stream_id, version): the second waits on the index for the first to commit, then loses. Versions are
+ *      therefore 1..n without gaps, and an append that depends on an earlier one (expected = its version)
+ *      runs after that one committed, so per stream commit order = version order = outbox position order.
+ *   2. In its own transaction a lost race, or an event id stored before, fails the statement on a unique
+ *      index, which rolls it back as a whole; the error is then classified (below). In a caller's
+ *      transaction an error would abort the caller's work, so there a one-event append uses
+ *      INSERT ... ON CONFLICT DO NOTHING (writes nothing, raises nothing), and a batch, which DO NOTHING could
+ *      write in part, is guarded by "none of the event ids is stored yet" (a retry is a no-op; a lost race
+ *      still fails it). A one-event append binds scalar parameters (with arrays Postgres re-planned the
+ *      statement on every call).
+ *   3. In the same statement: the outbox rows (explicit `opts.outbox`; with `publish`, one EventEnvelope per
+ *      event) and, when asked, pg_notify of the relay channel, which Postgres delivers at commit.
  *   When the statement wrote nothing, a second query tells why (rare path):
  *   - every id of the batch is already stored in this stream → an idempotent retry: a no-op that returns the
  *     stored events with `appended: false`, whatever the expected version (a retry after success must not
  *     fail);
  *   - some ids are stored, or stored in another stream → EventIdConflictError (a batch is atomic, so a
  *     partial overlap cannot be a retry of it); nothing written;
- *   - otherwise → ConcurrencyError with the current version; nothing written, and a caller's transaction is
- *     still usable (no SQL error was raised).
- *   After a unique-index error (own transaction), the same classification runs. In a caller's transaction a
- *   unique-index error (an 'any' append racing another append of the same ids) raises ConcurrencyError:
+ *   - otherwise → ConcurrencyError with the current version ('any' tries again); nothing written.
+ *   After a unique-index error (a batch in its own transaction), the same classification runs. In a caller's
+ *   transaction a unique-index error (a batch racing another append to the stream) raises ConcurrencyError:
  *   Postgres has aborted that transaction, so the caller retries it.
+ *
+ * Group commit (./group-commit.ts) — one-event appends in their own transaction that arrive while earlier
+ *   ones are still in flight are written together by one multi-row statement of the same shape, one commit
+ *   (and one WAL flush) for all of them; each caller still gets its own result or error.
  *
  * readAll — gap-safe global order. Each event stores its writer's top-level transaction id
  *   (pg_current_xact_id()). A reader returns only events with transaction_id < pg_snapshot_xmin(snapshot),
@@ -40,6 +48,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { upcast } from './envelope';
+import { groupAppendSql, groupCommitter, type GroupCommitOptions } from './group-commit';
 import {
   ConcurrencyError,
   EventIdConflictError,
@@ -81,6 +90,11 @@ export interface EventStoreOptions {
    * lose group commit — bench/eventstore.ts measures both.
    */
   notify?: 'after-commit' | 'in-transaction';
+  /**
+   * Group commit of concurrent one-event appends in their own transaction (./group-commit.ts). Default
+   * { maxInFlight: 2, maxBatch: 100 }; false: every append is its own statement and commit.
+   */
+  groupCommit?: GroupCommitOptions | false;
 }
 
 export const START_POSITION: AllPosition = Object.freeze({ transactionId: '0', position: 0 });
@@ -118,6 +132,13 @@ const EVENT_COLUMNS =
 
 type Mode = 'no_stream' | 'expected' | 'any';
 
+/** the outbox payload of a published event (an EventEnvelope, see envelope.ts) built from an inserted row */
+function envelopeSql(row: string, stream: string): string {
+  return `jsonb_build_object('eventId', ${row}.event_id, 'streamId', ${stream}, 'version', ${row}.version,
+                'type', ${row}.event_type, 'schemaVersion', ${row}.schema_version, 'data', ${row}.data,
+                'metadata', ${row}.metadata, 'recordedAt', ${row}.recorded_at)`;
+}
+
 export interface AppendSqlShape {
   /** one event: scalar parameters (no arrays, so Postgres keeps its generic plan: measurably faster) */
   single: boolean;
@@ -126,9 +147,12 @@ export interface AppendSqlShape {
   /** NOTIFY the relay inside the statement (only meaningful with outbox rows) */
   notify: boolean;
   /**
-   * check "no event id stored yet" inside the statement, so a retry writes nothing without raising an error
-   * (needed in a caller's transaction, which an error would abort); without it, a stored id fails the
-   * statement on the unique index and the whole autocommit statement rolls back (saves an index probe)
+   * for a caller's transaction, which an SQL error would abort: a retry or a lost race must write nothing
+   * without raising one. One event: ON CONFLICT DO NOTHING (covers the event id and (stream_id, version)
+   * indexes). A batch: "no event id stored yet" checked inside the statement (DO NOTHING could write part of
+   * a batch), so a retry is a no-op; a lost race still fails it on the unique index. Without the guard (own
+   * transaction) a stored id or a lost race fails the statement, which rolls back as a whole; the error is
+   * then classified (this saves the speculative-insertion work on every append).
    */
   guardIds: boolean;
 }
@@ -144,35 +168,28 @@ export interface AppendSqlShape {
 export function appendSql(schema: string, mode: Mode, shape: AppendSqlShape): string {
   const s = quoteSchema(schema);
   const at = 'coalesce($9::timestamptz, statement_timestamp())';
-  const idGuard = !shape.guardIds
-    ? 'true'
-    : shape.single
-      ? `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = $4::uuid)`
-      : `NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`;
-  const bump =
-    mode === 'expected'
-      ? `UPDATE ${s}.streams SET version = version + $2::bigint, updated_at = ${at}
-           WHERE stream_id = $1 AND version = $3::bigint AND ${idGuard} RETURNING version`
-      : mode === 'no_stream'
-        ? `INSERT INTO ${s}.streams (stream_id, version, updated_at) SELECT $1, $2::bigint, ${at} WHERE ${idGuard}
-             ON CONFLICT (stream_id) DO NOTHING RETURNING version`
-        : `INSERT INTO ${s}.streams AS st (stream_id, version, updated_at) SELECT $1, $2::bigint, ${at} WHERE ${idGuard}
-             ON CONFLICT (stream_id) DO UPDATE SET version = st.version + $2::bigint, updated_at = excluded.updated_at
-             RETURNING version`;
-  const insert = `INSERT INTO ${s}.events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
+  const idGuard =
+    shape.guardIds && !shape.single
+      ? ` AND NOT EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = ANY($4::uuid[]))`
+      : '';
+  // the stream's current version: the newest entry of the (stream_id, version) index, 0 for a new stream
+  const current = `(SELECT coalesce(max(version), 0) AS v FROM ${s}.events WHERE stream_id = $1) cur`;
+  // ('any' binds $3 as well, so every statement has the same parameters)
+  const check = `${mode === 'any' ? '(cur.v = $3::bigint OR true)' : 'cur.v = $3::bigint'}${idGuard}`;
+  const insert = `INSERT INTO ${s}.events AS ev (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
        ${
          shape.single
-           ? `SELECT $1, b.version, $4::uuid, $5::text, $6::int, $7::jsonb, $8::jsonb, ${at} FROM bump b`
-           : `SELECT $1, b.version - $2::bigint + e.ord, e.id, e.type, e.sv, e.data, $8::jsonb, ${at}
-       FROM bump b, unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, sv, data, ord)`
+           ? `SELECT $1, cur.v + $2::bigint, $4::uuid, $5::text, $6::int, $7::jsonb, $8::jsonb, ${at}
+       FROM ${current} WHERE ${check}${shape.guardIds ? '\n       ON CONFLICT DO NOTHING' : ''}`
+           : `SELECT $1, cur.v + e.ord, e.id, e.type, e.sv, e.data, $8::jsonb, ${at}
+       FROM ${current}, unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, sv, data, ord)
+       WHERE ${check} AND e.ord <= $2::bigint ORDER BY e.ord`
        }`;
   if (!shape.explicitOutbox && !shape.publish) {
-    return `WITH bump AS (${bump})
-     ${insert}
-     RETURNING global_position, version, recorded_at, $3::bigint AS expected`;
+    return `${insert}
+     RETURNING global_position, version, recorded_at`;
   }
   const ctes = [
-    `bump AS (${bump})`,
     `ins AS (${insert}
        RETURNING global_position, version, recorded_at, event_id, event_type, schema_version, data, metadata)`,
   ];
@@ -183,7 +200,7 @@ export function appendSql(schema: string, mode: Mode, shape: AppendSqlShape): st
        SELECT o.id, o.topic, o.agg, o.payload, o.meta
        FROM unnest($10::uuid[], $11::text[], $12::text[], $13::jsonb[], $14::jsonb[]) WITH ORDINALITY
             AS o(id, topic, agg, payload, meta, ord)
-       WHERE EXISTS (SELECT 1 FROM bump)
+       WHERE EXISTS (SELECT 1 FROM ins)
        ORDER BY o.ord
        RETURNING 1)`);
     p = 15;
@@ -192,20 +209,18 @@ export function appendSql(schema: string, mode: Mode, shape: AppendSqlShape): st
     ctes.push(`obp AS (
        INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
        SELECT i.event_id, '${schema}.' || i.event_type, $1,
-              jsonb_build_object('eventId', i.event_id, 'streamId', $1::text, 'version', i.version,
-                'type', i.event_type, 'schemaVersion', i.schema_version, 'data', i.data,
-                'metadata', i.metadata, 'recordedAt', i.recorded_at),
+              ${envelopeSql('i', '$1::text')},
               i.metadata
        FROM ins i ORDER BY i.version
        RETURNING 1)`);
   }
   if (!shape.notify) {
     return `WITH ${ctes.join(',\n')}
-SELECT i.global_position, i.version, i.recorded_at, $3::bigint AS expected FROM ins i ORDER BY i.version`;
+SELECT i.global_position, i.version, i.recorded_at FROM ins i ORDER BY i.version`;
   }
-  ctes.push(`note AS (SELECT pg_notify($${p}::text, '') FROM bump)`);
+  ctes.push(`note AS (SELECT pg_notify($${p}::text, '') FROM (SELECT 1 FROM ins LIMIT 1) written)`);
   return `WITH ${ctes.join(',\n')}
-SELECT i.global_position, i.version, i.recorded_at, $3::bigint AS expected, (SELECT count(*) FROM note) AS notified
+SELECT i.global_position, i.version, i.recorded_at, (SELECT count(*) FROM note) AS notified
 FROM ins i ORDER BY i.version`;
 }
 
@@ -269,7 +284,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       stream_id: string | null;
       current_version: number | null;
     }>(
-      `SELECT e.event_id, e.stream_id, (SELECT version FROM ${s}.streams WHERE stream_id = $1) AS current_version
+      `SELECT e.event_id, e.stream_id,
+              (SELECT coalesce(max(version), 0) FROM ${s}.events WHERE stream_id = $1) AS current_version
        FROM (SELECT 1) one LEFT JOIN ${s}.events e ON e.event_id = ANY($2::uuid[])`,
       [streamId, ids],
     );
@@ -336,8 +352,21 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     if (text === undefined) sqlCache.set(name, (text = appendSql(schema, mode, shape)));
     const { rows } = await db.query<AppendRow>({ name, text, values });
     if (rows.length === 0) return classify(db, streamId, expected, ids);
-    rows.sort((a, b) => a.version - b.version);
     if (writesOutbox && !notifyInside) notifier.poke();
+    return written(streamId, ids, events, schemaVersions, datas, metadata, rows);
+  }
+
+  /** the result of an append whose rows were inserted */
+  function written(
+    streamId: string,
+    ids: string[],
+    events: NewEvent[],
+    schemaVersions: number[],
+    datas: string[],
+    metadata: EventMetadata,
+    rows: AppendRow[],
+  ): AppendResult {
+    rows.sort((a, b) => a.version - b.version);
     return {
       appended: true,
       nextVersion: rows[rows.length - 1]!.version,
@@ -355,6 +384,81 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     };
   }
 
+  const schemaVersionOf = (e: NewEvent): number =>
+    e.schemaVersion ?? upcasters?.[e.type]?.currentVersion ?? 1;
+
+  /** appendOnce, with a unique-index error turned into the classification (or ConcurrencyError) */
+  async function appendChecked(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: NewEvent[],
+    opts: AppendOptions & AppendOptionsExtra,
+  ): Promise<AppendResult> {
+    try {
+      return await appendOnce(streamId, expected, events, opts);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // an outbox message id stored before is the caller's mistake, not a retry of this append
+      if ((err as { constraint?: string }).constraint === 'outbox_message_id_key') throw err;
+      // a batch lost a race, or an id is already stored (own transaction: the statement rolled back as a
+      // whole); in a caller's transaction, which Postgres has now aborted, the caller must retry
+      if (opts.client) throw new ConcurrencyError(streamId, expected, -1);
+      // (an event without an id had a fresh random one: it cannot be stored, so the batch is no retry)
+      return classify(
+        pool,
+        streamId,
+        expected,
+        events.map((e) => e.id ?? randomUUID()),
+      );
+    }
+  }
+
+  interface GroupJob {
+    streamId: string;
+    expected: number;
+    event: NewEvent & { id: string };
+    opts: AppendOptions & AppendOptionsExtra;
+  }
+  const group = options.groupCommit ?? {};
+  const groupSql = groupAppendSql(schema, s, envelopeSql);
+  const grouped =
+    group === false
+      ? undefined
+      : groupCommitter<GroupJob, AppendResult>({
+          maxInFlight: group.maxInFlight ?? 2,
+          maxBatch: group.maxBatch ?? 100,
+          key: (j) => j.streamId,
+          one: (j) => appendChecked(j.streamId, j.expected, [j.event], j.opts),
+          many: async (jobs) => {
+            const datas = jobs.map((j) => JSON.stringify(j.event.data ?? null));
+            const metas = jobs.map((j) => j.opts.metadata ?? {});
+            const svs = jobs.map((j) => schemaVersionOf(j.event));
+            const { rows } = await pool.query<AppendRow & { stream_id: string }>({
+              name: `es_group_append_${schema}`,
+              text: groupSql,
+              values: [
+                jobs.map((j) => j.streamId),
+                jobs.map((j) => j.expected),
+                jobs.map((j) => j.event.id),
+                jobs.map((j) => j.event.type),
+                svs,
+                datas,
+                metas.map((m) => JSON.stringify(m)),
+                jobs.map((j) => j.opts.publish ?? false),
+                options.now ? options.now() : null,
+              ],
+            });
+            const byStream = new Map(rows.map((r) => [r.stream_id, r]));
+            if (jobs.some((j) => j.opts.publish && byStream.has(j.streamId))) notifier.poke();
+            return jobs.map((j, i) => {
+              const row = byStream.get(j.streamId);
+              return (
+                row && written(j.streamId, [j.event.id], [j.event], [svs[i]!], [datas[i]!], metas[i]!, [row])
+              );
+            });
+          },
+        });
+
   const store: EventStore = {
     schema,
 
@@ -366,23 +470,34 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         }
         return { appended: false, nextVersion: version, events: [] };
       }
-      try {
-        return await appendOnce(streamId, expected, events, opts);
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        // an outbox message id stored before is the caller's mistake, not a retry of this append
-        if ((err as { constraint?: string }).constraint === 'outbox_message_id_key') throw err;
-        // an id is already stored (own transaction: the statement rolled back as a whole), or a concurrent
-        // append stored it first ('any'); in a caller's transaction, which Postgres has now aborted, the
-        // caller must retry
-        if (opts.client) throw new ConcurrencyError(streamId, expected, -1);
-        // (an event without an id had a fresh random one: it cannot be stored, so the batch is no retry)
-        return classify(
-          pool,
+      if (
+        grouped &&
+        events.length === 1 &&
+        opts.client === undefined &&
+        !(opts.outbox?.length ?? 0) &&
+        options.notify !== 'in-transaction' &&
+        expected !== 'any'
+      ) {
+        const version = expected === 'no_stream' ? 0 : expected;
+        if (!Number.isInteger(version) || version < 0) throw new Error(`invalid expected version ${version}`);
+        const event = events[0]!;
+        return grouped({
           streamId,
-          expected,
-          events.map((e) => e.id ?? randomUUID()),
-        );
+          expected: version,
+          event: { ...event, id: event.id ?? randomUUID() },
+          opts,
+        });
+      }
+      // 'any' has no expected version to miss: an append that lost a race to the stream tries again (unless
+      // the race aborted the caller's transaction: a batch there fails on the unique index)
+      const mayRetry = expected === 'any' && !(opts.client && events.length > 1);
+      const withIds = events.map((e) => (e.id ? e : { ...e, id: randomUUID() }));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await appendChecked(streamId, expected, withIds, opts);
+        } catch (err) {
+          if (!mayRetry || !(err instanceof ConcurrencyError) || attempt >= 10) throw err;
+        }
       }
     },
 
@@ -468,10 +583,10 @@ export function createEventStore(options: EventStoreOptions): EventStore {
 
     async streamVersion(streamId) {
       const r = await pool.query<{ version: number }>(
-        `SELECT version FROM ${s}.streams WHERE stream_id = $1`,
+        `SELECT coalesce(max(version), 0) AS version FROM ${s}.events WHERE stream_id = $1`,
         [streamId],
       );
-      return r.rows[0]?.version ?? 0;
+      return r.rows[0]!.version;
     },
   };
   return store;
