@@ -1,16 +1,18 @@
 /**
  * `npm run bench:short` end to end: the whole bench in its tiny mode (own stack on free ports and a temp
  * DATA_DIR) must finish and write a result file with every section, each holding numbers. No timing
- * assertions: the figures of a short run on a shared machine are only a smoke test.
+ * assertions: the figures of a short run on a shared machine are only a smoke test. It writes into a fresh
+ * temp directory (BENCH_OUT_DIR), never into bench/results, whose latest.svg is the committed full run.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 const root = path.resolve(__dirname, '..');
-const resultFile = path.join(__dirname, 'results', 'latest.json');
+const committedSvg = path.join(__dirname, 'results', 'latest.svg');
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
@@ -19,13 +21,18 @@ function assertNumbers(obj: Record<string, unknown>, keys: string[], where: stri
 }
 
 describe('npm run bench:short', () => {
-  it('runs every part and writes a result file with every section in numbers', async () => {
+  it('runs every part and writes a result file with every section in numbers', async (t) => {
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-short-'));
+    t.after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+    const resultFile = path.join(outDir, 'latest.json');
+    const svgFile = path.join(outDir, 'latest.svg');
+    const committedSvgBefore = fs.existsSync(committedSvg) ? fs.statSync(committedSvg).mtimeMs : 0;
     const before = fs.existsSync(resultFile) ? fs.statSync(resultFile).mtimeMs : 0;
     let out = '';
     const code = await new Promise<number | null>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'run.ts'), '--short'], {
         cwd: root,
-        env: { ...process.env, LOG_LEVEL: 'warn' },
+        env: { ...process.env, LOG_LEVEL: 'warn', BENCH_OUT_DIR: outDir },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -33,8 +40,19 @@ describe('npm run bench:short', () => {
       child.on('exit', resolve);
     });
     assert.equal(code, 0, `bench:short failed:\n${out.split('\n').slice(-40).join('\n')}`);
+    assert.ok(fs.existsSync(resultFile), `latest.json was not written to ${outDir}`);
     assert.ok(fs.statSync(resultFile).mtimeMs > before, 'latest.json was not rewritten');
-    assert.ok(fs.readFileSync(path.join(__dirname, 'results', 'latest.svg'), 'utf8').startsWith('<svg'));
+    assert.ok(fs.readFileSync(svgFile, 'utf8').startsWith('<svg'));
+    assert.ok(
+      fs.existsSync(path.join(outDir, 'eventstore.json')),
+      'the event store child wrote into BENCH_OUT_DIR',
+    );
+    assert.ok(out.includes(`wrote ${resultFile}`), 'the paths written are printed');
+    assert.equal(
+      fs.existsSync(committedSvg) ? fs.statSync(committedSvg).mtimeMs : 0,
+      committedSvgBefore,
+      'a short run must not touch bench/results/latest.svg',
+    );
     assert.match(out, /sagaOverhead/);
 
     const r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Record<string, Record<string, unknown>>;

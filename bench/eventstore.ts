@@ -7,7 +7,8 @@
  * unlike the test instances. BENCH_FSYNC=off adds a second pass with them off, reported separately.
  * BENCH_SECONDS (default 5) is the measured time per workload and level; the workloads alternate in
  * 0.5 s slices so that load from other processes on a shared machine hits them alike.
- * Writes bench/results/eventstore.json.
+ * Writes bench/results/eventstore.json, or the file BENCH_EVENTSTORE_OUT names (absolute or relative to the
+ * working directory; bench/run.ts points it into its own output directory).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -84,6 +85,8 @@ async function pass(label: string, durable: boolean) {
     const db = pool;
     await db.query('CREATE TABLE public.plain_events (LIKE orders.events INCLUDING ALL)');
     const store = createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0 });
+    // the same statements without group commit: every append its own statement and commit
+    const storeSolo = createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, groupCommit: false });
     const storeTx = createEventStore({
       pool: db,
       schema: 'orders',
@@ -101,14 +104,19 @@ async function pass(label: string, durable: boolean) {
       const tag = randomUUID().slice(0, 8);
       const versions = new Map<string, number>();
       const append =
-        (publish: boolean, notifyInTx = false) =>
+        (publish: boolean, notifyInTx = false, solo = false) =>
         async (w: number) => {
-          const stream = `bench-${tag}-${publish ? 'p' : 'a'}${notifyInTx ? 't' : ''}-${w}`;
+          const stream = `bench-${tag}-${publish ? 'p' : 'a'}${notifyInTx ? 't' : ''}${solo ? 's' : ''}-${w}`;
           const v = versions.get(stream) ?? 0;
-          const r = await (notifyInTx ? storeTx : store).append(stream, v, [{ type: 'BenchEvent', data }], {
-            metadata,
-            ...(publish ? { publish } : {}),
-          });
+          const r = await (notifyInTx ? storeTx : solo ? storeSolo : store).append(
+            stream,
+            v,
+            [{ type: 'BenchEvent', data }],
+            {
+              metadata,
+              ...(publish ? { publish } : {}),
+            },
+          );
           versions.set(stream, r.nextVersion);
         };
       const plainSeq = new Map<number, number>();
@@ -133,6 +141,7 @@ async function pass(label: string, durable: boolean) {
       // warm-up: connections, prepared statements
       await run(writers, 0.3, plain);
       await run(writers, 0.3, append(false));
+      await run(writers, 0.3, append(false, false, true));
       await run(writers, 0.3, append(true));
       await run(writers, 0.3, append(true, true));
       // the workloads alternate in short slices, so load from other processes hits them alike
@@ -140,17 +149,25 @@ async function pass(label: string, durable: boolean) {
       const samples = {
         plain: [] as Sample[],
         append: [] as Sample[],
+        appendSolo: [] as Sample[],
         published: [] as Sample[],
         publishedTx: [] as Sample[],
       };
-      const ops = { plain, append: append(false), published: append(true), publishedTx: append(true, true) };
-      const keys = ['plain', 'append', 'published', 'publishedTx'] as const;
+      const ops = {
+        plain,
+        append: append(false),
+        appendSolo: append(false, false, true),
+        published: append(true),
+        publishedTx: append(true, true),
+      };
+      const keys = ['plain', 'append', 'appendSolo', 'published', 'publishedTx'] as const;
       for (let i = 0; i < slices; i++) {
         for (const k of i % 2 === 0 ? keys : [...keys].reverse()) {
           samples[k].push(await run(writers, SECONDS / slices, ops[k]));
         }
       }
       const appendR = summarize(samples.append);
+      const soloR = summarize(samples.appendSolo);
       const plainR = summarize(samples.plain);
       const published = summarize(samples.published);
       const publishedTx = summarize(samples.publishedTx);
@@ -158,6 +175,7 @@ async function pass(label: string, durable: boolean) {
       console.log(
         `[bench] ${label} writers=${String(writers).padStart(2)}  append ${appendR.perSecond.toFixed(0)}/s p99 ${appendR.p99Ms} ms` +
           `  | plain INSERT ${plainR.perSecond.toFixed(0)}/s p99 ${plainR.p99Ms} ms  | ratio ${ratio}` +
+          `  | no group commit ${soloR.perSecond.toFixed(0)}/s p99 ${soloR.p99Ms} ms (ratio ${round(soloR.perSecond / plainR.perSecond, 3)})` +
           `  | +outbox, NOTIFY after commit ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms` +
           `  | +outbox, NOTIFY in transaction ${publishedTx.perSecond.toFixed(0)}/s p99 ${publishedTx.p99Ms} ms`,
       );
@@ -166,6 +184,8 @@ async function pass(label: string, durable: boolean) {
         append: appendR,
         plainInsert: plainR,
         ratio,
+        appendWithoutGroupCommit: soloR,
+        ratioWithoutGroupCommit: round(soloR.perSecond / plainR.perSecond, 3),
         appendWithOutboxNotifyAfterCommit: published,
         appendWithOutboxNotifyInTransaction: publishedTx,
         load1: round(os.loadavg()[0] ?? 0),
@@ -198,10 +218,12 @@ async function main(): Promise<void> {
     plainShape: 'one autocommit INSERT into a table LIKE orders.events INCLUDING ALL',
     passes,
   };
-  const out = path.resolve(__dirname, 'results', 'eventstore.json');
+  const out = process.env.BENCH_EVENTSTORE_OUT
+    ? path.resolve(process.cwd(), process.env.BENCH_EVENTSTORE_OUT)
+    : path.resolve(__dirname, 'results', 'eventstore.json');
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`[bench] wrote ${path.relative(process.cwd(), out)}`);
+  console.log(`[bench] wrote ${out}`);
 }
 
 main().catch((err: unknown) => {

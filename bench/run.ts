@@ -9,9 +9,12 @@
  *   - the real orderSaga workflow code with no-op activities registered under the real names (stubbed).
  * Sections (see bench/README.md): saga (closed loop + open-loop ladder), bareTemporal, stubbedSaga, ratios,
  * eventStore (bench/eventstore.ts as a child), projectionLag, costGrowth, versions and settings.
- * Writes bench/results/latest.json and bench/results/latest.svg and prints a table.
+ * Writes latest.json, latest.svg and eventstore.json (the child's result) into the output directory and prints
+ * a table. The output directory is BENCH_OUT_DIR (absolute or relative to the working directory); by default
+ * bench/results for the full bench and test-results/bench-short (gitignored) for --short, so a short run
+ * never overwrites the committed bench/results/latest.svg.
  *
- * Env: BENCH_CONCURRENCY (orders in flight, default 16 / short 4), BENCH_SECONDS (seconds per measured
+ * Env: BENCH_OUT_DIR, BENCH_CONCURRENCY (orders in flight, default 16 / short 4), BENCH_SECONDS (seconds per measured
  * closed-loop half, default 10 / short 2), BENCH_TEMPORAL_ARGS (extra dev-server flags, space-separated),
  * BENCH_PG_SETTINGS (reloadable Postgres settings for an experiment, `name=value;...`), and every
  * WORKER_* / PG_POOL_MAX / RELAY_* variable of src/config.ts (the stack's processes inherit them).
@@ -72,7 +75,11 @@ const PROFILE = SHORT
 const BENCH_NAMESPACE = 'bench';
 const SAGA_ACTIVITIES = 9; // activities of a completed saga (see bench/workflows/bare.ts)
 const CUSTOMERS = 64;
-const OUT_DIR = path.join(__dirname, 'results');
+const OUT_DIR = process.env.BENCH_OUT_DIR
+  ? path.resolve(process.cwd(), process.env.BENCH_OUT_DIR)
+  : SHORT
+    ? path.join(ROOT, 'test-results', 'bench-short')
+    : path.join(__dirname, 'results');
 
 const t0 = performance.now();
 const say = (msg: string) => console.log(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
@@ -257,20 +264,31 @@ interface EventStoreLevel {
   plainInsertsPerSecond: number;
   plainP99Ms: number;
   ratio: number;
+  /** the same appends with the store's group commit off (every append its own statement and commit) */
+  withoutGroupCommitPerSecond: number | null;
+  withoutGroupCommitRatio: number | null;
   /** appends that also write an outbox row (what every saga activity does) */
   appendWithOutboxPerSecond: number | null;
   appendWithOutboxP99Ms: number | null;
   withOutboxRatio: number | null;
 }
 
-/** Runs bench/eventstore.ts (the event store engineer's bench) as a child and reads its result file. */
-async function runEventStoreBench(seconds: number): Promise<{ levels: EventStoreLevel[]; raw: unknown }> {
-  const out = path.join(OUT_DIR, 'eventstore.json');
-  const before = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
+/**
+ * Runs bench/eventstore.ts (the event store engineer's bench) as a child, telling it to write its result to
+ * `out` (BENCH_EVENTSTORE_OUT, inside this run's output directory), and reads that file: never a shared
+ * file another run may have written.
+ */
+async function runEventStoreBench(
+  seconds: number,
+  out: string,
+): Promise<{ levels: EventStoreLevel[]; raw: unknown }> {
+  fs.rmSync(out, { force: true }); // a file left by an earlier run must not pass for this run's
+  // whole seconds: the check below must hold on file systems with coarse timestamps too
+  const childStart = Math.floor(Date.now() / 1000) * 1000;
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'eventstore.ts')], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_SECONDS: String(seconds), BENCH_FSYNC: '' },
+      env: { ...process.env, BENCH_SECONDS: String(seconds), BENCH_FSYNC: '', BENCH_EVENTSTORE_OUT: out },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const forward = (chunk: Buffer) =>
@@ -286,8 +304,15 @@ async function runEventStoreBench(seconds: number): Promise<{ levels: EventStore
       code === 0 ? resolve() : reject(new Error(`bench/eventstore.ts exited with ${code}`)),
     );
   });
-  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs <= before) {
-    throw new Error('bench/eventstore.ts did not write bench/results/eventstore.json');
+  if (!fs.existsSync(out)) {
+    throw new Error(`bench/eventstore.ts exited with 0 but did not write ${out} (BENCH_EVENTSTORE_OUT)`);
+  }
+  const mtime = fs.statSync(out).mtimeMs;
+  if (mtime < childStart) {
+    throw new Error(
+      `bench/eventstore.ts did not rewrite ${out} (BENCH_EVENTSTORE_OUT): it is from ` +
+        `${new Date(mtime).toISOString()}, before the child started at ${new Date(childStart).toISOString()}`,
+    );
   }
   const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as {
     passes: {
@@ -296,6 +321,7 @@ async function runEventStoreBench(seconds: number): Promise<{ levels: EventStore
         append: { perSecond: number; p99Ms: number };
         plainInsert: { perSecond: number; p99Ms: number };
         ratio: number;
+        appendWithoutGroupCommit?: { perSecond: number; p99Ms: number };
         appendWithOutbox?: { perSecond: number; p99Ms: number };
         appendWithOutboxNotifyAfterCommit?: { perSecond: number; p99Ms: number };
       }[];
@@ -313,6 +339,10 @@ async function runEventStoreBench(seconds: number): Promise<{ levels: EventStore
       plainInsertsPerSecond: l.plainInsert.perSecond,
       plainP99Ms: l.plainInsert.p99Ms,
       ratio: l.ratio,
+      withoutGroupCommitPerSecond: l.appendWithoutGroupCommit?.perSecond ?? null,
+      withoutGroupCommitRatio: l.appendWithoutGroupCommit
+        ? round(l.appendWithoutGroupCommit.perSecond / l.plainInsert.perSecond, 3)
+        : null,
       appendWithOutboxPerSecond: l.appendWithOutbox?.perSecond ?? null,
       appendWithOutboxP99Ms: l.appendWithOutbox?.p99Ms ?? null,
       withOutboxRatio: l.appendWithOutbox
@@ -338,11 +368,13 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   fs.mkdirSync(OUT_DIR, { recursive: true });
   say(`mode ${SHORT ? 'short' : 'full'}: ${JSON.stringify(PROFILE)}`);
+  say(`output directory ${OUT_DIR}${process.env.BENCH_OUT_DIR ? ' (BENCH_OUT_DIR)' : ''}`);
 
   // ---- 3. event store first, before the stack loads the CPU (its own throwaway Postgres) ----
   // (short mode: alongside the stack's start-up, to save time; its figures are then only a smoke test)
   say('event store: bench/eventstore.ts (append vs plain INSERT, 1/8/32 writers)');
-  const eventStoreRun = runEventStoreBench(PROFILE.eventStoreSeconds);
+  const eventStoreOut = path.join(OUT_DIR, 'eventstore.json');
+  const eventStoreRun = runEventStoreBench(PROFILE.eventStoreSeconds, eventStoreOut);
   eventStoreRun.catch(() => undefined); // awaited below
   if (!SHORT) await eventStoreRun;
 
@@ -745,12 +777,16 @@ async function main(): Promise<void> {
           eventStore.levels.map((l) => [l.writers, l.withOutboxRatio]),
         ),
         eventStoreEfficiencyByWriters: Object.fromEntries(eventStore.levels.map((l) => [l.writers, l.ratio])),
+        eventStoreWithoutGroupCommitEfficiencyByWriters: Object.fromEntries(
+          eventStore.levels.map((l) => [l.writers, l.withoutGroupCommitRatio]),
+        ),
         targets: { sagaOverhead: 0.8, eventStoreEfficiency: 0.7 },
       },
       eventStore: {
         method:
           'bench/eventstore.ts as a child (its own durable throwaway Postgres, before the stack starts): one-event ' +
-          'appends with expected version on distinct streams vs a plain INSERT of the same row shape, alternated',
+          'appends with expected version on distinct streams vs a plain INSERT of the same row shape, alternated; ' +
+          "the store's defaults (concurrent one-event appends group-committed), and the same with group commit off",
         secondsPerWorkload: PROFILE.eventStoreSeconds,
         levels: eventStore.levels,
       },
@@ -776,10 +812,13 @@ async function main(): Promise<void> {
       },
     };
     const jsonPath = path.join(OUT_DIR, 'latest.json');
+    const svgPath = path.join(OUT_DIR, 'latest.svg');
     fs.writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
-    fs.writeFileSync(path.join(OUT_DIR, 'latest.svg'), chartOf(result));
+    fs.writeFileSync(svgPath, chartOf(result));
     printTable(result);
-    say(`wrote ${path.relative(process.cwd(), jsonPath)} and latest.svg`);
+    say(`wrote ${jsonPath}`);
+    say(`wrote ${svgPath}`);
+    say(`wrote ${eventStoreOut} (bench/eventstore.ts)`);
   } finally {
     say('stopping');
     await relay?.stop().catch(() => undefined);
@@ -937,7 +976,7 @@ async function measureProjectionLag(
   pool: ReturnType<typeof createPool>,
   orderIds: string[],
 ): Promise<Record<string, unknown>> {
-  const streams = orderIds.map((id) => `order-${id}`);
+  const streams = [...new Set(orderIds.map((id) => `order-${id}`))];
   const method =
     'per completed order: orders.projection_checkpoints.updated_at (now() of the projection transaction that ' +
     "applied the stream's last event to order_summary) − orders.events.recorded_at of that event (now() of the " +
@@ -946,14 +985,17 @@ async function measureProjectionLag(
   let lags: number[] = [];
   let pending = streams.length;
   while (Date.now() < deadline) {
+    // a stream's current version is its highest event version (index (stream_id, version));
+    // streams with no event yet are left out, as they were when they had no row of their own
     const r = await pool.query<{ lag_ms: number | null; caught_up: boolean }>(
       `SELECT extract(epoch FROM (c.updated_at - e.recorded_at)) * 1000 AS lag_ms,
-              c.version = s.version AS caught_up
-         FROM orders.streams s
+              c.version = cur.version AS caught_up
+         FROM unnest($1::text[]) AS s(stream_id)
+        CROSS JOIN LATERAL (SELECT max(version) AS version FROM orders.events WHERE stream_id = s.stream_id) cur
          LEFT JOIN orders.projection_checkpoints c
            ON c.stream_id = s.stream_id AND c.projection = 'order_summary'
          LEFT JOIN orders.events e ON e.stream_id = c.stream_id AND e.version = c.version
-        WHERE s.stream_id = ANY($1)`,
+        WHERE cur.version IS NOT NULL`,
       [streams],
     );
     pending = r.rows.filter((x) => !x.caught_up).length;
