@@ -28,7 +28,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../src/db/pool';
 import {
   ORDER_PROJECTIONS,
-  projectionSubscriber,
+  projectionsSubscriber,
   startOutboxRelay,
   type OutboxRelay,
 } from '../src/eventstore';
@@ -444,7 +444,7 @@ async function main(): Promise<void> {
     relay = startOutboxRelay({
       pool,
       schema: 'orders',
-      subscribers: ORDER_PROJECTIONS.map((p) => projectionSubscriber(pool, 'orders', p)),
+      subscribers: [projectionsSubscriber(pool, 'orders', ORDER_PROJECTIONS)],
     });
 
     const tag = randomUUID().slice(0, 8);

@@ -28,6 +28,7 @@ export {
   ProjectionGapError,
   applyInOrder,
   projectionSubscriber,
+  projectionsSubscriber,
   rebuildProjection,
   type Projection,
   type RebuildResult,

@@ -400,8 +400,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       if (!isUniqueViolation(err)) throw err;
       // an outbox message id stored before is the caller's mistake, not a retry of this append
       if ((err as { constraint?: string }).constraint === 'outbox_message_id_key') throw err;
-      // a batch lost a race, or an id is already stored (own transaction: the statement rolled back as a
-      // whole); in a caller's transaction, which Postgres has now aborted, the caller must retry
+      // a lost race, or an id already stored (own transaction: the statement rolled back as a whole); in a
+      // caller's transaction (only a batch raises this there), which Postgres has now aborted, the caller
+      // must retry
       if (opts.client) throw new ConcurrencyError(streamId, expected, -1);
       // (an event without an id had a fresh random one: it cannot be stored, so the batch is no retry)
       return classify(

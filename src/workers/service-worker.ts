@@ -13,7 +13,7 @@ import { createPaymentActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
 import { createCarrierClient, type CarrierClient } from '../carrier/client';
 import type { Config } from '../config';
-import { ORDER_PROJECTIONS, ORDERS_SCHEMA, projectionSubscriber, startOutboxRelay } from '../eventstore';
+import { ORDER_PROJECTIONS, ORDERS_SCHEMA, projectionsSubscriber, startOutboxRelay } from '../eventstore';
 import { BREAKER_STATE_VALUES, sagaMetricsSinks, type SagaMetrics } from '../metrics/saga-metrics';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
@@ -124,9 +124,7 @@ export async function createServiceWorker(
           pool: deps.pool,
           schema: name,
           subscribers:
-            name === 'orders'
-              ? ORDER_PROJECTIONS.map((p) => projectionSubscriber(deps.pool, ORDERS_SCHEMA, p))
-              : [],
+            name === 'orders' ? [projectionsSubscriber(deps.pool, ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });

@@ -17,7 +17,13 @@ import {
   listOrders,
   orderSummaryProjection,
 } from './orders';
-import { ProjectionGapError, applyInOrder, projectionSubscriber, rebuildProjection } from './projection';
+import {
+  ProjectionGapError,
+  applyInOrder,
+  projectionsSubscriber,
+  rebuildProjection,
+  type Projection,
+} from './projection';
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -113,7 +119,7 @@ describe('order read models (real Postgres)', () => {
       pollIntervalMs: 200,
       backoffMs: 20,
       maxBackoffMs: 200,
-      subscribers: ORDER_PROJECTIONS.map((p) => projectionSubscriber(pool, 'orders', p)),
+      subscribers: [projectionsSubscriber(pool, 'orders', ORDER_PROJECTIONS)],
     });
   });
   after(async () => {
@@ -338,5 +344,66 @@ describe('order read models (real Postgres)', () => {
     const all = await listOrders(pool, { limit: 2 });
     assert.equal(all.items.length, 2);
     assert.ok(all.nextCursor);
+  });
+
+  it('the combined subscriber applies a message to every projection in one transaction, or to none', async () => {
+    const orderId = randomUUID();
+    const streamId = orderStreamId(orderId);
+    const placed = {
+      eventId: randomUUID(),
+      streamId,
+      version: 1,
+      type: 'OrderPlaced',
+      schemaVersion: 1,
+      data: {
+        orderId,
+        customerId: 'c-combined',
+        lines: [{ sku: 'S', quantity: 1, unitPrice: 100 }],
+        total: 100,
+        currency: 'USD',
+        shippingAddress: address,
+        placedAt: '2026-03-01T10:00:00.000Z',
+      },
+      metadata: {},
+      recordedAt: '2026-03-01T10:00:00.000Z',
+    };
+    const delivery = {
+      id: placed.eventId,
+      topic: 'orders.OrderPlaced',
+      aggregateId: streamId,
+      payload: placed,
+      metadata: {},
+      position: 1,
+      attempts: 0,
+      createdAt: new Date(),
+    };
+    const failing: Projection = {
+      name: 'failing',
+      tables: [],
+      handles: () => true,
+      apply: () => Promise.reject(new Error('read model down')),
+    };
+    // a failure in the last projection rolls back what the others applied
+    await assert.rejects(
+      projectionsSubscriber(pool, 'orders', [...ORDER_PROJECTIONS, failing]).handle(delivery),
+      /read model down/,
+    );
+    assert.equal(await getOrderSummary(pool, orderId), null);
+    const none = await pool.query('SELECT 1 FROM orders.projection_checkpoints WHERE stream_id = $1', [
+      streamId,
+    ]);
+    assert.equal(none.rowCount, 0);
+    // delivered again without it: every projection applies it, in one transaction; a redelivery is a no-op
+    const combined = projectionsSubscriber(pool, 'orders', ORDER_PROJECTIONS);
+    await combined.handle(delivery);
+    await combined.handle(delivery);
+    const cp = await pool.query<{ projection: string; version: number; tx: string }>(
+      'SELECT projection, version, xmin::text AS tx FROM orders.projection_checkpoints WHERE stream_id = $1',
+      [streamId],
+    );
+    assert.deepEqual(cp.rows.map((r) => r.projection).sort(), ORDER_PROJECTIONS.map((p) => p.name).sort());
+    assert.ok(cp.rows.every((r) => r.version === 1));
+    assert.equal(new Set(cp.rows.map((r) => r.tx)).size, 1, 'one transaction for all projections');
+    assert.equal((await getOrderSummary(pool, orderId))!.lastVersion, 1);
   });
 });

@@ -67,24 +67,40 @@ export async function applyInOrder(
   return 'applied';
 }
 
-/** The relay subscriber of a projection: one transaction per message. */
+/** The relay subscriber of one projection: one transaction per message. */
 export function projectionSubscriber(
   pool: Pool,
   schema: string,
   projection: Projection,
   upcasters?: UpcasterRegistry,
 ): OutboxSubscriber {
+  return { ...projectionsSubscriber(pool, schema, [projection], upcasters), name: projection.name };
+}
+
+/**
+ * One relay subscriber for several projections of a schema: each message is applied to every projection
+ * that handles it in one transaction (one commit per message, not one per projection and message). Each
+ * projection keeps its own checkpoint, so a redelivery after a partial failure skips what was applied; a
+ * failure in one projection rolls the message back for all of them and the relay retries it.
+ */
+export function projectionsSubscriber(
+  pool: Pool,
+  schema: string,
+  projections: Projection[],
+  upcasters?: UpcasterRegistry,
+): OutboxSubscriber {
   return {
-    name: projection.name,
+    name: projections.map((p) => p.name).join('+'),
     accepts: (topic) => topic.startsWith(`${schema}.`),
     handle: async (msg) => {
       if (!isEnvelope(msg.payload)) return;
       const env = upcastEnvelope(upcasters, msg.payload);
-      if (!projection.handles(env)) return;
+      const mine = projections.filter((p) => p.handles(env));
+      if (mine.length === 0) return;
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await applyInOrder(client, schema, projection, env);
+        for (const projection of mine) await applyInOrder(client, schema, projection, env);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
