@@ -70,7 +70,7 @@ const PROFILE = SHORT
       growthSamples: 8,
       workersPerQueue: [1, 2, 4],
       workersSeconds: 10,
-      eventStoreSeconds: 3,
+      eventStoreSeconds: 5,
     };
 const BENCH_NAMESPACE = 'bench';
 const SAGA_ACTIVITIES = 9; // activities of a completed saga (see bench/workflows/bare.ts)

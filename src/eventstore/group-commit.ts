@@ -110,10 +110,12 @@ export function groupCommitter<J, R>(o: {
 }
 
 /**
- * The batch statement: one event per row, rows of distinct streams. Parameters (arrays, one entry per row):
- * $1 streams, $2 expected versions, $3 ids, $4 types, $5 schema versions, $6 data, $7 metadata,
- * $8 publish flags; $9 recorded_at (null: statement_timestamp()). `quoted` is the schema as an identifier,
- * `envelope` the outbox payload expression (store.ts). Returns the written rows.
+ * The batch statement: one event per row, rows of distinct streams, all in $1, a JSON array of
+ * { stream_id, expected, id, type, sv, data, meta, publish } (one parameter read by jsonb_to_recordset: its row
+ * estimate does not depend on the batch size, so Postgres settles on one generic plan instead of planning every
+ * batch anew, as it does for unnest of array parameters); $2 recorded_at (null: statement_timestamp()).
+ * `quoted` is the schema as an identifier, `envelope` the outbox payload expression (store.ts). Returns the
+ * written rows.
  */
 export function groupAppendSql(
   schema: string,
@@ -122,12 +124,12 @@ export function groupAppendSql(
 ): string {
   const s = quoted;
   return `WITH u AS MATERIALIZED (
-  SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::bool[])
-    AS u(stream_id, expected, id, type, sv, data, meta, publish)
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS u(stream_id text, expected bigint, id uuid, type text, sv int, data jsonb, meta jsonb, publish boolean)
 ),
 ins AS (
   INSERT INTO ${s}.events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
-  SELECT u.stream_id, u.expected + 1, u.id, u.type, u.sv, u.data, u.meta, coalesce($9::timestamptz, statement_timestamp())
+  SELECT u.stream_id, u.expected + 1, u.id, u.type, u.sv, u.data, u.meta, coalesce($2::timestamptz, statement_timestamp())
   FROM u
   WHERE u.expected = (SELECT coalesce(max(version), 0) FROM ${s}.events e WHERE e.stream_id = u.stream_id)
   ORDER BY u.stream_id

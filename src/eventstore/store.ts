@@ -438,14 +438,14 @@ export function createEventStore(options: EventStoreOptions): EventStore {
               name: `es_group_append_${schema}`,
               text: groupSql,
               values: [
-                jobs.map((j) => j.streamId),
-                jobs.map((j) => j.expected),
-                jobs.map((j) => j.event.id),
-                jobs.map((j) => j.event.type),
-                svs,
-                datas,
-                metas.map((m) => JSON.stringify(m)),
-                jobs.map((j) => j.opts.publish ?? false),
+                `[${jobs
+                  .map(
+                    (j, i) =>
+                      `{"stream_id":${JSON.stringify(j.streamId)},"expected":${j.expected},"id":${JSON.stringify(j.event.id)},` +
+                      `"type":${JSON.stringify(j.event.type)},"sv":${svs[i]!},"data":${datas[i]!},` +
+                      `"meta":${JSON.stringify(metas[i])},"publish":${j.opts.publish === true}}`,
+                  )
+                  .join(',')}]`,
                 options.now ? options.now() : null,
               ],
             });
