@@ -634,6 +634,8 @@ async function main(): Promise<void> {
               DATABASE_URL: stack.databaseUrl,
               AUTH_JWT_SECRET: stack.jwtSecret,
               WORKER_METRICS_PORT: String(port),
+              // its own free port too: metrics port + 1000 (the default) can be an ephemeral port in use
+              WORKER_SDK_METRICS_PORT: String(await freePort()),
             },
           });
           extraWorkers.push(name);
