@@ -2,7 +2,7 @@
  * `npm run bench:short` end to end: the whole bench in its tiny mode (own stack on free ports and a temp
  * DATA_DIR) must finish and write a result file with every section, each holding numbers. No timing
  * assertions: the figures of a short run on a shared machine are only a smoke test. It writes into a fresh
- * temp directory (BENCH_OUT_DIR), never into bench/results, whose latest.svg is the committed full run.
+ * temp directory (BENCH_OUT_DIR), never into bench/results, which holds the last full run's results.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -12,7 +12,7 @@
  * Writes latest.json, latest.svg and eventstore.json (the child's result) into the output directory and prints
  * a table. The output directory is BENCH_OUT_DIR (absolute or relative to the working directory); by default
  * bench/results for the full bench and test-results/bench-short (gitignored) for --short, so a short run
- * never overwrites the committed bench/results/latest.svg.
+ * never overwrites the last full run's results in bench/results.
  *
  * Env: BENCH_OUT_DIR, BENCH_CONCURRENCY (orders in flight, default 16 / short 4), BENCH_SECONDS (seconds per measured
  * closed-loop half, default 10 / short 2), BENCH_TEMPORAL_ARGS (extra dev-server flags, space-separated),
