@@ -176,6 +176,8 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
     'a completed order shows its workflow id, summary, OrderStatus and every activity by name',
     async () => {
       await openWorkflow(completed.workflowId);
+      // the timeline renders its rows after the page: wait for the last one before reading the page
+      for (const step of FORWARD_STEPS) await waitForText(step);
       const history = await page.locator('main').innerText();
       assert.match(history, /orderSaga/);
       for (const step of FORWARD_STEPS) assert.ok(history.includes(step), `activity ${step} not on the page`);
@@ -199,6 +201,7 @@ describe('the Temporal Web UI shows the order sagas', { timeout: 600_000 }, () =
 
   uiTest('a failed saga shows its compensation activities by name, newest step first', async () => {
     await openWorkflow(failed.workflowId);
+    for (const undo of COMPENSATIONS_AFTER_CHARGE_FAILED) await waitForText(undo);
     const history = await page.locator('main').innerText();
     for (const undo of COMPENSATIONS_AFTER_CHARGE_FAILED)
       assert.ok(history.includes(undo), `compensation ${undo} not on the page`);
