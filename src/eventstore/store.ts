@@ -558,18 +558,36 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       const codec = (opts.snapshot ?? JSON_SNAPSHOT) as SnapshotCodec<S>;
       let state = decider.initialState();
       let from = 0;
+      let events: StoredEvent[];
       if (snapshotEvery > 0) {
-        const snap = await pool.query<{ version: number; state: unknown }>(
-          `SELECT version, state FROM ${s}.snapshots WHERE stream_id = $1 AND snapshot_version = $2
-           ORDER BY version DESC LIMIT 1`,
-          [streamId, codec.version],
-        );
-        if (snap.rows[0]) {
-          state = codec.deserialize(snap.rows[0].state);
-          from = snap.rows[0].version;
+        // the newest snapshot and the events after it in one round trip: the snapshot (if any) is the row
+        // flagged is_snapshot, its state in `data` and its version in `version`
+        const r = await pool.query<EventRow & { is_snapshot: boolean }>({
+          name: `es_aggregate_${schema}`,
+          text: `WITH snap AS MATERIALIZED (
+              SELECT version, state FROM ${s}.snapshots WHERE stream_id = $1 AND snapshot_version = $2
+              ORDER BY version DESC LIMIT 1)
+            (SELECT true AS is_snapshot, NULL::bigint AS global_position, NULL::text AS txid, $1::text AS stream_id,
+                    version, NULL::uuid AS event_id, NULL::text AS event_type, NULL::int AS schema_version,
+                    state AS data, NULL::jsonb AS metadata, NULL::timestamptz AS recorded_at
+             FROM snap)
+            UNION ALL
+            (SELECT false, ${EVENT_COLUMNS} FROM ${s}.events
+             WHERE stream_id = $1 AND version > coalesce((SELECT version FROM snap), 0))`,
+          values: [streamId, codec.version],
+        });
+        const snap = r.rows.find((x) => x.is_snapshot);
+        if (snap) {
+          state = codec.deserialize(snap.data);
+          from = snap.version;
         }
+        events = r.rows
+          .filter((x) => !x.is_snapshot)
+          .sort((a, b) => a.version - b.version)
+          .map(toStored);
+      } else {
+        events = await store.readStream(streamId, { fromVersion: 1 });
       }
-      const events = await store.readStream(streamId, { fromVersion: from + 1 });
       state = fold(state, events);
       const version = events.length ? events[events.length - 1]!.version : from;
       if (snapshotEvery > 0 && version - from >= snapshotEvery) {
