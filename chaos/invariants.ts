@@ -28,6 +28,24 @@ export interface OrderFold {
   terminalEvents: number;
 }
 
+/** The counters of an InvariantReport that a run may not raise: each counts a broken invariant. */
+export const BROKEN_INVARIANT_COUNTERS = [
+  'stuck',
+  'unrecorded',
+  'doubleCharges',
+  'netChargeMismatches',
+  'oversold',
+  'negativeStock',
+  'moneyDrift',
+  'stockDrift',
+  'reservationMismatches',
+  'shipmentMismatches',
+  'streamGaps',
+  'undelivered',
+  'projectionMismatches',
+  'idempotencyViolations',
+] as const satisfies readonly (keyof InvariantReport)[];
+
 export interface InvariantReport {
   /** orders known to the check (submitted through the API and/or present in the orders log) */
   orders: number;

@@ -16,6 +16,7 @@ import { launchStack, type Stack } from '../src/platform/stack';
 import { hostileCases, smallBattery } from './hostile';
 import { ApiClient, mapLimit, NO_ANSWER, sleep, type ApiResponse } from './http';
 import {
+  BROKEN_INVARIANT_COUNTERS,
   checkInvariants,
   countCompensationBlocked,
   waitForNoRunning,
@@ -81,22 +82,7 @@ export const SHORT: Omit<ChaosOptions, 'say'> = {
 /** The invariant counters of the final check, as the summary reports them. */
 type InvariantCounts = Pick<
   InvariantReport,
-  | 'terminal'
-  | 'stuck'
-  | 'unrecorded'
-  | 'doubleCharges'
-  | 'netChargeMismatches'
-  | 'oversold'
-  | 'negativeStock'
-  | 'moneyDrift'
-  | 'stockDrift'
-  | 'reservationMismatches'
-  | 'shipmentMismatches'
-  | 'streamGaps'
-  | 'undelivered'
-  | 'projectionMismatches'
-  | 'idempotencyViolations'
-  | 'compensationBlocked'
+  'terminal' | 'compensationBlocked' | (typeof BROKEN_INVARIANT_COUNTERS)[number]
 >;
 
 export interface ChaosSummary extends InvariantCounts {
@@ -843,20 +829,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 export function failuresOf(s: ChaosSummary): string[] {
   const f: string[] = [];
   const zero = [
-    'stuck',
-    'unrecorded',
-    'doubleCharges',
-    'netChargeMismatches',
-    'oversold',
-    'negativeStock',
-    'moneyDrift',
-    'stockDrift',
-    'reservationMismatches',
-    'shipmentMismatches',
-    'streamGaps',
-    'undelivered',
-    'projectionMismatches',
-    'idempotencyViolations',
+    ...BROKEN_INVARIANT_COUNTERS,
     'hostile5xx',
     'hostileNon4xx',
     'hostileWrites',

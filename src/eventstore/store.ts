@@ -479,8 +479,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         options.notify !== 'in-transaction' &&
         expected !== 'any'
       ) {
-        const version = expected === 'no_stream' ? 0 : expected;
-        if (!Number.isInteger(version) || version < 0) throw new Error(`invalid expected version ${version}`);
+        const version = modeOf(expected) === 'no_stream' ? 0 : (expected as number);
         const event = events[0]!;
         return grouped({
           streamId,

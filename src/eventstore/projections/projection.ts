@@ -40,38 +40,24 @@ const PROJECTION_LOCK_CLASS = 7_294_200;
 
 export type ApplyOutcome = 'applied' | 'duplicate';
 
+/** One projection's applyAllInOrder (below): the rebuild's path and the single-projection subscriber's. */
 export async function applyInOrder(
   client: PoolClient,
   schema: string,
   projection: Projection,
   env: EventEnvelope,
 ): Promise<ApplyOutcome> {
-  const s = quoteSchema(schema);
-  // the shared lock lets live deliveries run in parallel and makes a rebuild (exclusive) wait for them
-  const cp = await client.query<{ version: number }>(
-    `WITH l AS (SELECT pg_advisory_xact_lock_shared(${PROJECTION_LOCK_CLASS}, hashtext($1)))
-     INSERT INTO ${s}.projection_checkpoints AS c (projection, stream_id, version) SELECT $1, $2, 0 FROM l
-     ON CONFLICT (projection, stream_id) DO UPDATE SET version = c.version
-     RETURNING version`,
-    [projection.name, env.streamId],
-  );
-  const applied = cp.rows[0]!.version;
-  if (env.version <= applied) return 'duplicate';
-  if (env.version > applied + 1)
-    throw new ProjectionGapError(projection.name, env.streamId, applied, env.version);
-  await projection.apply(client, env);
-  await client.query(
-    `UPDATE ${s}.projection_checkpoints SET version = $3, updated_at = now() WHERE projection = $1 AND stream_id = $2`,
-    [projection.name, env.streamId, env.version],
-  );
-  return 'applied';
+  const [outcome] = await applyAllInOrder(client, schema, [projection], env);
+  return outcome!;
 }
 
 /**
- * applyInOrder for several projections at once, in the caller's transaction, with one query that locks (and
- * creates) the stream's checkpoints of all of them and one that advances those it applied: per message two
- * round trips of bookkeeping instead of two per projection. Same rules per projection: a version at or below
- * its checkpoint is skipped, one beyond checkpoint + 1 raises ProjectionGapError (the caller rolls back).
+ * Applies an event to several projections in the caller's transaction, in each projection's stream order: one
+ * query locks (and creates) the stream's checkpoints of all of them, one advances those it applied (two round
+ * trips of bookkeeping per message, whatever the number of projections). Per projection, a version at or
+ * below its checkpoint is skipped ('duplicate'), one beyond checkpoint + 1 raises ProjectionGapError (the
+ * caller rolls back). The checkpoint locks are shared advisory locks per projection: live deliveries run in
+ * parallel, a rebuild (exclusive) waits for them.
  */
 export async function applyAllInOrder(
   client: PoolClient,
