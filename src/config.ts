@@ -80,7 +80,7 @@ export const VARIABLES = {
   ),
   DATABASE_URL: v(
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
-    'Postgres connection URL. Unset under `npm start`: an embedded Postgres is started with its data under DATA_DIR. Required for a process run on its own.',
+    "Postgres connection URL (`?host=/dir` for a Unix socket). Unset under `npm start`: an embedded Postgres is started with its data under DATA_DIR; the stack's processes connect through its Unix socket in that directory, people and tools through 127.0.0.1:EMBEDDED_PG_PORT. Required for a process run on its own.",
   ),
   EMBEDDED_PG_PORT: v(
     port(),

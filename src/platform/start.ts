@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     ` order-saga is ${s.apiUp ? 'up' : 'starting (API not answering yet)'} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     `   API          ${s.apiUrl}        (OpenAPI: ${s.apiUrl}/openapi.json)`,
     `   Temporal UI  ${s.uiUrl ?? '(external cluster)'}${s.uiUp ? '' : '  (not answering yet)'}`,
-    `   Postgres     ${s.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+    `   Postgres     ${(s.postgres?.tcpUrl ?? s.databaseUrl).replace(/:[^:@/]+@/, ':***@')}`,
     '',
     ' Demo credentials (valid 24 h):',
     ...creds.map((c) => `   export ${c.envName}='${c.token}'   # ${c.description}`),

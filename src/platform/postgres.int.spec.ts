@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { freePort, socketDirFor, startEmbeddedPostgres, startThrowawayPostgres } from './postgres';
+
+async function connection(url: string): Promise<{ unix: boolean; socketDirs: string }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // inet_server_addr() is NULL on a Unix-domain socket connection
+    const r = await client.query<{ unix: boolean; dirs: string }>(
+      `SELECT inet_server_addr() IS NULL AS unix, current_setting('unix_socket_directories') AS dirs`,
+    );
+    return { unix: r.rows[0]!.unix, socketDirs: r.rows[0]!.dirs };
+  } finally {
+    await client.end();
+  }
+}
+
+describe('embedded Postgres connections', () => {
+  it('url goes through the Unix socket in the data directory, tcpUrl through 127.0.0.1', async () => {
+    const db = await startThrowawayPostgres();
+    try {
+      assert.match(db.url, /\?host=/);
+      const viaUrl = await connection(db.url);
+      assert.equal(viaUrl.unix, true, 'url uses the socket');
+      const dir = decodeURIComponent(new URL(db.url).searchParams.get('host')!);
+      assert.equal(viaUrl.socketDirs, dir);
+      await fs.access(path.join(dir, `.s.PGSQL.${db.port}`));
+      assert.equal((await connection(db.tcpUrl)).unix, false, 'tcpUrl uses TCP');
+    } finally {
+      await db.stop();
+    }
+  });
+
+  it('listens on TCP only when asked, or when the socket path would not fit', async () => {
+    assert.equal(socketDirFor('/tmp/x/data', 5432), '/tmp/x/data');
+    assert.equal(socketDirFor(`/tmp/${'d'.repeat(90)}`, 5432), undefined);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'order-saga-pg-'));
+    await fs.chmod(dir, 0o777);
+    const db = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'data'),
+      port: await freePort(),
+      persistent: false,
+      unixSocket: false,
+      settings: { fsync: 'off' },
+    });
+    try {
+      assert.equal(db.url, db.tcpUrl);
+      const c = await connection(db.url);
+      assert.deepEqual(c, { unix: false, socketDirs: '' });
+    } finally {
+      await db.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
