@@ -435,7 +435,7 @@ async function main(): Promise<void> {
     relay = startOutboxRelay({
       pool,
       schema: 'orders',
-      subscribers: [projectionsSubscriber(pool, 'orders', ORDER_PROJECTIONS)],
+      subscribers: [projectionsSubscriber('orders', ORDER_PROJECTIONS)],
     });
 
     const tag = randomUUID().slice(0, 8);
@@ -709,7 +709,12 @@ async function main(): Promise<void> {
             stack.temporalArgs[i - 1] === '--sqlite-pragma' ? [a] : [],
           ),
         },
-        postgres: pgSettings,
+        postgres: {
+          ...pgSettings,
+          connection: new URL(stack.databaseUrl).searchParams.has('host')
+            ? 'Unix-domain socket in the data directory'
+            : 'TCP',
+        },
         worker: {
           ...stack.config.worker,
           reuseV8Context: 'SDK default',

@@ -204,6 +204,66 @@ describe('outbox relay (real Postgres)', () => {
     await relayB.stop();
   });
 
+  it('handleInTransaction: the writes and the delivered mark commit together; a failure rolls both back and is retried when due, without NOTIFY or polling', async () => {
+    const stream = `item-${randomUUID()}`;
+    let failed = false;
+    const relay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 120_000, // only the retry's due time (read with each batch) can wake it for the retry
+      backoffMs: 300,
+      subscribers: [
+        {
+          name: 'read-model',
+          handleInTransaction: async (client, m) => {
+            if (m.aggregateId !== stream) return;
+            const env = m.payload as EventEnvelope;
+            await client.query(`INSERT INTO ${SCHEMA}.relay_test_applied VALUES ($1, $2, $3)`, [
+              m.id,
+              stream,
+              env.version,
+            ]);
+            if (env.version === 2 && !failed) {
+              failed = true;
+              throw new Error('read model constraint');
+            }
+          },
+        },
+      ],
+    });
+    await waitFor('leadership', () => relay.stats().leader);
+    await store.append(
+      stream,
+      'no_stream',
+      [1, 2, 3].map((i) => ({ type: 'Restocked', data: { i } })),
+      { publish: true },
+    );
+    await waitFor('all delivered', async () => (await undelivered([stream])) === 0, 10_000);
+    assert.ok(failed);
+    const rows = await pool.query<{
+      version: number;
+      applied_tx: string;
+      marked_tx: string;
+      attempts: number;
+    }>(
+      `SELECT a.version, a.xmin::text AS applied_tx, o.xmin::text AS marked_tx, o.attempts
+       FROM ${SCHEMA}.relay_test_applied a JOIN ${SCHEMA}.outbox o ON o.message_id = a.message_id
+       WHERE a.stream = $1 ORDER BY a.version`,
+      [stream],
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.version, r.attempts]),
+      [
+        [1, 0],
+        [2, 1],
+        [3, 0],
+      ],
+      'each message applied once; the failed attempt left nothing but its count',
+    );
+    for (const r of rows.rows) assert.equal(r.marked_tx, r.applied_tx, 'mark and writes in one transaction');
+    await relay.stop();
+  });
+
   it('the active relay deletes delivered rows past the retention, and keeps the rest', async () => {
     const old = randomUUID();
     const recent = randomUUID();

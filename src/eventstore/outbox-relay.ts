@@ -5,15 +5,19 @@
  * - Election: each relay holds a dedicated connection and tries `pg_try_advisory_lock` on a key per schema.
  *   The holder is the one active relay; the others retry every `standbyRetryMs` and take over when the
  *   holder's connection ends (Postgres releases a session lock when its connection dies).
- * - Wake-up: the leader LISTENs on `<schema>_outbox` (append NOTIFYs it in the writing transaction) and
- *   also polls every `pollIntervalMs`, and wakes for the earliest retry that falls due.
+ * - Wake-up: the leader LISTENs on `<schema>_outbox` (appends NOTIFY it at or after their commit) and also
+ *   polls every `pollIntervalMs`, and wakes for the earliest retry that falls due (read by the batch query
+ *   itself). After a batch that held every due message (not full, no failure) it sleeps at once: a message
+ *   committed since then NOTIFYs after its commit, and a NOTIFY that arrives while a batch runs is kept for
+ *   the next sleep; so an idle relay costs no query per wake-up beyond the batch it fetched.
  * - Order and isolation: a batch takes the oldest undelivered message (the head) of each aggregate whose head
  *   is due, then that aggregate's following messages. An aggregate's messages are delivered one after the
  *   other; the first failure stops that aggregate (its head gets attempts+1, next_attempt_at with
  *   exponential backoff, last_error) while other aggregates carry on.
- * - A message is marked delivered only after every subscriber accepted it. A crash between delivery and
- *   marking delivers it again: subscribers de-duplicate (processOnce below, or a projection's per-stream
- *   version checkpoint).
+ * - A message is marked delivered only after every subscriber accepted it. `handle` subscribers run first
+ *   (at least once: a crash before the mark delivers the message again, so they de-duplicate, e.g. with
+ *   processOnce below); `handleInTransaction` subscribers then run in one transaction with the mark (a
+ *   projection's read-model writes commit with it; its per-stream checkpoint still guards redeliveries).
  * Ordering holds for messages of one aggregate written in commit order, which appends guarantee for
  * messages whose aggregate id is the stream id (an append to a stream at version v runs only after the append
  * that wrote v committed: the unique (stream_id, version) index makes the later one wait or lose).
@@ -34,13 +38,26 @@ export interface OutboxDelivery {
   createdAt: Date;
 }
 
-export interface OutboxSubscriber {
+/**
+ * A subscriber has one of two handlers:
+ * - `handle`: at least once (e.g. a call to another system); runs before the message is marked delivered, so
+ *   a crash in between delivers it again;
+ * - `handleInTransaction`: for writes to this database (read models): runs in one transaction with the
+ *   relay's "delivered" mark of that message, so its writes and the mark commit together (no redelivery of a
+ *   message whose writes committed, one commit per message).
+ */
+export type OutboxSubscriber = {
   /** stable name: de-duplication records are keyed by it */
   name: string;
   /** default: every topic */
   accepts?: (topic: string) => boolean;
-  handle: (message: OutboxDelivery) => Promise<void>;
-}
+} & (
+  | { handle: (message: OutboxDelivery) => Promise<void>; handleInTransaction?: undefined }
+  | {
+      handleInTransaction: (client: PoolClient, message: OutboxDelivery) => Promise<void>;
+      handle?: undefined;
+    }
+);
 
 export interface RelayLog {
   info: (obj: object, msg?: string) => void;
@@ -195,38 +212,44 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  async function fetchBatch(): Promise<OutboxRow[]> {
-    const r = await opts.pool.query<OutboxRow>({
+  /**
+   * The due heads' aggregates (up to batchSize) with up to perAggregate messages each, and, in the same round
+   * trip, how long until the earliest head that is not due yet (a retry waiting out its backoff).
+   */
+  async function fetchBatch(): Promise<{ rows: OutboxRow[]; nextDueMs: number | undefined }> {
+    const r = await opts.pool.query<OutboxRow & { next_due_ms: number | null }>({
       name: `outbox_batch_${opts.schema}`,
       text: `WITH heads AS (
           SELECT DISTINCT ON (aggregate_id) aggregate_id, position, next_attempt_at
           FROM ${s}.outbox WHERE delivered_at IS NULL ORDER BY aggregate_id, position
         ), due AS (
           SELECT aggregate_id FROM heads WHERE next_attempt_at <= now() ORDER BY position LIMIT $1
+        ), later AS (
+          SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
+          FROM heads WHERE next_attempt_at > now()
         )
-        SELECT o.position, o.message_id, o.topic, o.aggregate_id, o.payload, o.metadata, o.attempts, o.created_at
-        FROM due d CROSS JOIN LATERAL (
-          SELECT * FROM ${s}.outbox x
-          WHERE x.aggregate_id = d.aggregate_id AND x.delivered_at IS NULL
-          ORDER BY x.position LIMIT $2
-        ) o
+        SELECT l.ms AS next_due_ms, o.*
+        FROM later l LEFT JOIN (
+          SELECT x.position, x.message_id, x.topic, x.aggregate_id, x.payload, x.metadata, x.attempts,
+                 x.created_at
+          FROM due d CROSS JOIN LATERAL (
+            SELECT * FROM ${s}.outbox x
+            WHERE x.aggregate_id = d.aggregate_id AND x.delivered_at IS NULL
+            ORDER BY x.position LIMIT $2
+          ) x
+        ) o ON true
         ORDER BY o.position`,
       values: [batchSize, perAggregate],
     });
-    return r.rows;
+    const ms = r.rows[0]?.next_due_ms;
+    return {
+      rows: r.rows.filter((x) => x.message_id !== null),
+      nextDueMs: ms === null || ms === undefined ? undefined : Math.max(0, ms),
+    };
   }
 
-  /** ms until the earliest pending retry (or undefined) */
-  async function nextDueInMs(): Promise<number | undefined> {
-    const r = await opts.pool.query<{ ms: number | null }>(
-      `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
-       FROM ${s}.outbox WHERE delivered_at IS NULL`,
-    );
-    const ms = r.rows[0]?.ms;
-    return ms === null || ms === undefined ? undefined : Math.max(0, ms);
-  }
-
-  async function deliverAggregate(rows: OutboxRow[]): Promise<void> {
+  /** every message delivered (or the batch stopped); false when a delivery failed */
+  async function deliverAggregate(rows: OutboxRow[]): Promise<boolean> {
     const done: number[] = [];
     let failure: { row: OutboxRow; error: string } | undefined;
     for (const row of rows) {
@@ -242,17 +265,28 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         createdAt: row.created_at,
       };
       try {
-        for (const sub of opts.subscribers) {
-          if (sub.accepts && !sub.accepts(msg.topic)) continue;
-          await sub.handle(msg);
+        const subs = opts.subscribers.filter((sub) => !sub.accepts || sub.accepts(msg.topic));
+        for (const sub of subs) if (sub.handle) await sub.handle(msg);
+        const inTx = subs.filter((sub) => sub.handleInTransaction);
+        if (inTx.length === 0) done.push(row.position);
+        else {
+          await inTransaction(async (client) => {
+            for (const sub of inTx) await sub.handleInTransaction!(client, msg);
+            await client.query({
+              name: `outbox_mark_${opts.schema}`,
+              text: `UPDATE ${s}.outbox SET delivered_at = now() WHERE position = $1 AND delivered_at IS NULL`,
+              values: [row.position],
+            });
+          });
+          stats.delivered += 1;
+          stats.lastDeliveredAt = new Date();
         }
-        done.push(row.position);
       } catch (err) {
         failure = { row, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
         break;
       }
     }
-    if (aborted) return; // crashed: nothing is marked
+    if (aborted) return true; // crashed: nothing more is marked
     if (done.length > 0) {
       await opts.pool.query(
         `UPDATE ${s}.outbox SET delivered_at = now() WHERE position = ANY($1::bigint[]) AND delivered_at IS NULL`,
@@ -261,31 +295,50 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       stats.delivered += done.length;
       stats.lastDeliveredAt = new Date();
     }
-    if (failure) {
-      const delay = backoffDelayMs(failure.row.attempts + 1, baseMs, maxMs);
-      await opts.pool.query(
-        `UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2,
-           next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
-         WHERE position = $1`,
-        [failure.row.position, failure.error.slice(0, 2000), delay],
-      );
-      stats.failedAttempts += 1;
-      stats.lastError = failure.error;
-      log.warn(
-        {
-          topic: failure.row.topic,
-          aggregateId: failure.row.aggregate_id,
-          attempts: failure.row.attempts + 1,
-          err: failure.error,
-        },
-        'outbox relay: delivery failed, will retry',
-      );
+    if (!failure) return true;
+    const delay = backoffDelayMs(failure.row.attempts + 1, baseMs, maxMs);
+    await opts.pool.query(
+      `UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2,
+         next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+       WHERE position = $1`,
+      [failure.row.position, failure.error.slice(0, 2000), delay],
+    );
+    stats.failedAttempts += 1;
+    stats.lastError = failure.error;
+    log.warn(
+      {
+        topic: failure.row.topic,
+        aggregateId: failure.row.aggregate_id,
+        attempts: failure.row.attempts + 1,
+        err: failure.error,
+      },
+      'outbox relay: delivery failed, will retry',
+    );
+    return false;
+  }
+
+  async function inTransaction(fn: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await opts.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await fn(client);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
   }
 
-  async function processBatch(): Promise<number> {
-    const rows = await fetchBatch();
-    if (rows.length === 0) return 0;
+  /**
+   * One batch. `more`: fetch again at once (the batch was full, or a delivery failed and the next due time
+   * changed); otherwise every message due at the fetch was handled, and the relay sleeps until a NOTIFY, the
+   * poll interval or the earliest retry (`nextDueMs`, read by the same query).
+   */
+  async function processBatch(): Promise<{ fetched: number; more: boolean; nextDueMs: number | undefined }> {
+    const { rows, nextDueMs } = await fetchBatch();
+    if (rows.length === 0) return { fetched: 0, more: false, nextDueMs };
     stats.batches += 1;
     const groups = new Map<string, OutboxRow[]>();
     for (const r of rows) {
@@ -293,13 +346,15 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       if (g) g.push(r);
       else groups.set(r.aggregate_id, [r]);
     }
+    const full = groups.size >= batchSize || [...groups.values()].some((g) => g.length >= perAggregate);
     const queue = [...groups.values()];
+    let failed = false;
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        for (let g = queue.shift(); g; g = queue.shift()) await deliverAggregate(g);
+        for (let g = queue.shift(); g; g = queue.shift()) if (!(await deliverAggregate(g))) failed = true;
       }),
     );
-    return rows.length;
+    return { fetched: rows.length, more: full || failed, nextDueMs };
   }
 
   const loop = (async () => {
@@ -316,9 +371,13 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
             continue;
           }
         }
-        const n = await processBatch();
-        if (n > 0 || stopping || aborted) continue;
-        if (retentionMs > 0 && Date.now() - lastCleanup > Math.min(retentionMs, 600_000)) {
+        const batch = await processBatch();
+        if (batch.more || stopping || aborted) continue;
+        if (
+          batch.fetched === 0 &&
+          retentionMs > 0 &&
+          Date.now() - lastCleanup > Math.min(retentionMs, 600_000)
+        ) {
           lastCleanup = Date.now();
           await opts.pool.query(
             `DELETE FROM ${s}.outbox WHERE position IN (
@@ -327,7 +386,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
             [retentionMs],
           );
         }
-        const due = await nextDueInMs();
+        const due = batch.nextDueMs;
         await sleep(due === undefined ? pollMs : Math.min(pollMs, due + 5));
       } catch (err) {
         if (aborted) break;

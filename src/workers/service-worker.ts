@@ -123,8 +123,7 @@ export async function createServiceWorker(
       : startOutboxRelay({
           pool: deps.pool,
           schema: name,
-          subscribers:
-            name === 'orders' ? [projectionsSubscriber(deps.pool, ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
+          subscribers: name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });

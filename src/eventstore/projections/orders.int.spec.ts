@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createPool } from '../../db/pool';
+import { createPool, withTransaction } from '../../db/pool';
 import { orderDecider, orderStreamId, type OrderCommand } from '../../domain/order';
 import type { RunningPostgres } from '../../platform/postgres';
 import { startTestPostgres } from '../../../test/support/stack';
 import { checkEventStoreHealth } from '../health';
-import { startOutboxRelay, type OutboxRelay } from '../outbox-relay';
+import { startOutboxRelay, type OutboxRelay, type OutboxSubscriber } from '../outbox-relay';
 import { createEventStore, handleCommand } from '../store';
 import type { EventStore } from '../types';
 import {
@@ -119,7 +119,7 @@ describe('order read models (real Postgres)', () => {
       pollIntervalMs: 200,
       backoffMs: 20,
       maxBackoffMs: 200,
-      subscribers: [projectionsSubscriber(pool, 'orders', ORDER_PROJECTIONS)],
+      subscribers: [projectionsSubscriber('orders', ORDER_PROJECTIONS)],
     });
   });
   after(async () => {
@@ -383,9 +383,12 @@ describe('order read models (real Postgres)', () => {
       handles: () => true,
       apply: () => Promise.reject(new Error('read model down')),
     };
+    // the relay runs the subscriber in its transaction for the message (here: withTransaction)
+    const deliver = (sub: OutboxSubscriber) =>
+      withTransaction(pool, (client) => sub.handleInTransaction!(client, delivery));
     // a failure in the last projection rolls back what the others applied
     await assert.rejects(
-      projectionsSubscriber(pool, 'orders', [...ORDER_PROJECTIONS, failing]).handle(delivery),
+      deliver(projectionsSubscriber('orders', [...ORDER_PROJECTIONS, failing])),
       /read model down/,
     );
     assert.equal(await getOrderSummary(pool, orderId), null);
@@ -394,9 +397,9 @@ describe('order read models (real Postgres)', () => {
     ]);
     assert.equal(none.rowCount, 0);
     // delivered again without it: every projection applies it, in one transaction; a redelivery is a no-op
-    const combined = projectionsSubscriber(pool, 'orders', ORDER_PROJECTIONS);
-    await combined.handle(delivery);
-    await combined.handle(delivery);
+    const combined = projectionsSubscriber('orders', ORDER_PROJECTIONS);
+    await deliver(combined);
+    await deliver(combined);
     const cp = await pool.query<{ projection: string; version: number; tx: string }>(
       'SELECT projection, version, xmin::text AS tx FROM orders.projection_checkpoints WHERE stream_id = $1',
       [streamId],

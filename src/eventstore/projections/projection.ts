@@ -102,24 +102,23 @@ export async function applyAllInOrder(
   return outcomes;
 }
 
-/** The relay subscriber of one projection: one transaction per message. */
+/** The relay subscriber of one projection (see projectionsSubscriber). */
 export function projectionSubscriber(
-  pool: Pool,
   schema: string,
   projection: Projection,
   upcasters?: UpcasterRegistry,
 ): OutboxSubscriber {
-  return { ...projectionsSubscriber(pool, schema, [projection], upcasters), name: projection.name };
+  return { ...projectionsSubscriber(schema, [projection], upcasters), name: projection.name };
 }
 
 /**
  * One relay subscriber for several projections of a schema: each message is applied to every projection
- * that handles it in one transaction (one commit per message, not one per projection and message). Each
- * projection keeps its own checkpoint, so a redelivery after a partial failure skips what was applied; a
- * failure in one projection rolls the message back for all of them and the relay retries it.
+ * that handles it in the relay's transaction for that message, which also marks it delivered (one commit per
+ * message, not one per projection and message, and none for the mark). Each projection keeps its own
+ * checkpoint, so a redelivery after a partial failure skips what was applied; a failure in one projection
+ * rolls the message back for all of them and the relay retries it.
  */
 export function projectionsSubscriber(
-  pool: Pool,
   schema: string,
   projections: Projection[],
   upcasters?: UpcasterRegistry,
@@ -127,22 +126,11 @@ export function projectionsSubscriber(
   return {
     name: projections.map((p) => p.name).join('+'),
     accepts: (topic) => topic.startsWith(`${schema}.`),
-    handle: async (msg) => {
+    handleInTransaction: async (client, msg) => {
       if (!isEnvelope(msg.payload)) return;
       const env = upcastEnvelope(upcasters, msg.payload);
       const mine = projections.filter((p) => p.handles(env));
-      if (mine.length === 0) return;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await applyAllInOrder(client, schema, mine, env);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      if (mine.length > 0) await applyAllInOrder(client, schema, mine, env);
     },
   };
 }
