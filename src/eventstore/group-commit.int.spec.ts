@@ -94,7 +94,7 @@ describe('group commit (real Postgres)', () => {
     assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1);
     assert.ok(race.some((r) => r.status === 'rejected' && r.reason instanceof ConcurrencyError));
     assert.ok(rest.every((r) => r.status === 'fulfilled' && r.value.appended));
-    assert.ok((await transactionsOf(fresh)) < fresh.length);
+    // (a stored id or a lost race fails the batch statement as a whole, so here everything ran alone)
     // nothing else was written: no gaps, nothing in the other stream
     const gaps = await pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT stream_id FROM inventory.events WHERE stream_id = ANY($1)
@@ -105,6 +105,25 @@ describe('group commit (real Postgres)', () => {
     assert.equal(await store.streamVersion(other), 0);
     assert.equal(await store.streamVersion(base[0]!), 1);
     assert.equal(await store.streamVersion(base[5]!), 2);
+  });
+
+  it('a batch writes the rows whose expected version matches in one commit; the others run alone', async () => {
+    const behind = `gc-${randomUUID()}`;
+    await store.append(behind, 'no_stream', [added(1)]);
+    await store.append(behind, 1, [added(1)]);
+    const fresh = Array.from({ length: 20 }, () => `gc-${randomUUID()}`);
+    const outcomes = await Promise.allSettled([
+      store.append(`gc-${randomUUID()}`, 'no_stream', [added(0)]), // holds the single slot
+      store.append(behind, 1, [added(2)]), // stale expected version: not written by the batch
+      ...fresh.map((s) => store.append(s, 'no_stream', [added(4)])),
+    ]);
+    const [first, stale, ...rest] = outcomes;
+    assert.equal(first.status, 'fulfilled');
+    assert.ok(stale.status === 'rejected' && stale.reason instanceof ConcurrencyError);
+    assert.equal(stale.reason.actual, 2);
+    assert.ok(rest.every((r) => r.status === 'fulfilled' && r.value.appended && r.value.nextVersion === 1));
+    assert.ok((await transactionsOf(fresh)) < fresh.length, 'the fresh appends shared commits');
+    assert.equal(await store.streamVersion(behind), 2);
   });
 
   it('a batch that fails as a whole runs its appends alone: the error reaches only its cause', async () => {
