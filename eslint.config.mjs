@@ -40,6 +40,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       '.data/**',
+      '.tmp/**',
       'coverage/**',
       'bench/results/**',
       'test/replay/histories/**',

@@ -32,11 +32,12 @@ import {
   startOutboxRelay,
   type OutboxRelay,
 } from '../src/eventstore';
-import { freePort } from '../src/platform/postgres';
+import { freePort, postmasterPid } from '../src/platform/postgres';
 import { entry, isolatedStackEnv, launchStack, ROOT, SERVICES, type Stack } from '../src/platform/stack';
 import { orderSagaStartOptions, type OrderSagaInput, type OrderSagaResult } from '../src/workflows/contracts';
 import { CustomerIdKey, OrderStatusKey } from '../src/workflows/search-attributes';
 import { renderSvg, type Panel } from './chart';
+import { cpuSnapshot, perOrder, type CpuSnapshot } from './cpu';
 import { closedLoop, openLoop, type LoadResult, type Op, type OpenLoopResult } from './load';
 import { kneeOf, leastSquares, round, summarize } from './stats';
 
@@ -70,7 +71,7 @@ const PROFILE = SHORT
       growthSamples: 8,
       workersPerQueue: [1, 2, 4],
       workersSeconds: 10,
-      eventStoreSeconds: 5,
+      eventStoreSeconds: 8,
     };
 const BENCH_NAMESPACE = 'bench';
 const SAGA_ACTIVITIES = 9; // activities of a completed saga (see bench/workflows/bare.ts)
@@ -211,28 +212,71 @@ async function ensureSearchAttributes(connection: Connection, namespace: string)
   await new Promise((r) => setTimeout(r, 1500));
 }
 
+interface Interleaved {
+  results: Record<string, LoadResult>;
+  /** CPU ms per order by process group, per kind (undefined without /proc) */
+  cpu: Record<string, Record<string, number>> | undefined;
+}
+
 function interleaved(
   kinds: { name: string; op: Op }[],
   concurrency: number,
   halfSeconds: number,
-): Promise<Record<string, LoadResult>> {
+  cpu: () => CpuSnapshot | undefined,
+): Promise<Interleaved> {
   // A B C C B A: drift on a shared machine hits every kind alike
   return (async () => {
     const halves: Record<string, LoadResult[]> = {};
+    const cpuSum: Record<string, { before: CpuSnapshot; after: CpuSnapshot; units: number }[]> = {};
     const order = [...kinds, ...[...kinds].reverse()];
     for (const k of order) {
-      const r = await closedLoop(k.op, {
+      // every unit that completed in the half (ramp and drain too), as the CPU is read around the whole half
+      let units = 0;
+      const counted: Op = async (slot, seq) => {
+        const ok = await k.op(slot, seq);
+        if (ok !== false) units++;
+        return ok;
+      };
+      const before = cpu();
+      const r = await closedLoop(counted, {
         concurrency,
         seconds: halfSeconds,
         rampSeconds: PROFILE.rampSeconds,
         progress: (n) => say(`  ${k.name}: ${n} completed`),
       });
+      const after = cpu();
+      if (before && after) (cpuSum[k.name] ??= []).push({ before, after, units });
       say(
         `  ${k.name.padEnd(8)} ${r.perSecond.toFixed(1)}/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.completed} done, ${r.failed} failed)`,
       );
       (halves[k.name] ??= []).push(r);
     }
-    return Object.fromEntries(Object.entries(halves).map(([name, rs]) => [name, merge(rs)]));
+    const cpuPerKind =
+      Object.keys(cpuSum).length === kinds.length
+        ? Object.fromEntries(
+            Object.entries(cpuSum).map(([name, hs]) => {
+              const sum = (pick: (h: (typeof hs)[number]) => CpuSnapshot) =>
+                Object.fromEntries(
+                  Object.keys(hs[0]!.before).map((g) => [
+                    g,
+                    hs.reduce((t, h) => t + pick(h)[g as keyof CpuSnapshot], 0),
+                  ]),
+                ) as CpuSnapshot;
+              return [
+                name,
+                perOrder(
+                  sum((h) => h.before),
+                  sum((h) => h.after),
+                  hs.reduce((t, h) => t + h.units, 0),
+                ),
+              ];
+            }),
+          )
+        : undefined;
+    return {
+      results: Object.fromEntries(Object.entries(halves).map(([name, rs]) => [name, merge(rs)])),
+      cpu: cpuPerKind,
+    };
   })();
 }
 
@@ -520,7 +564,13 @@ async function main(): Promise<void> {
     );
     const pgBefore = await pgCounters(pool);
     const ordersBefore = orderSeq;
-    const closed = await interleaved(
+    const postmaster = stack.postgres ? await postmasterPid(stack.postgres.dataDir) : undefined;
+    const cpuNow = () =>
+      cpuSnapshot(
+        stack.supervisor.names().map((name) => ({ name, pid: stack.supervisor.pid(name) })),
+        postmaster,
+      );
+    const { results: closed, cpu: cpuByKind } = await interleaved(
       [
         { name: 'saga', op: sagaOp },
         { name: 'bare', op: bareOp(SAGA_ACTIVITIES) },
@@ -528,7 +578,9 @@ async function main(): Promise<void> {
       ],
       PROFILE.concurrency,
       PROFILE.halfSeconds,
+      cpuNow,
     );
+    if (cpuByKind) say(`  CPU ms per order: ${JSON.stringify(cpuByKind)}`);
     const pgAfter = await pgCounters(pool);
     const ordersStarted = Math.max(1, orderSeq - ordersBefore);
     const postgresPerOrder = {
@@ -780,6 +832,16 @@ async function main(): Promise<void> {
         ),
         targets: { sagaOverhead: 0.8, eventStoreEfficiency: 0.7 },
       },
+      cpuPerOrder: cpuByKind
+        ? {
+            method:
+              'user + system CPU of each process group (Linux /proc) around every closed-loop half, ÷ the units ' +
+              'completed in it (ramp and drain included); milliseconds per order. serviceWorkers: the four ' +
+              'production worker processes (saga, activities, outbox relays, projections); benchWorkers: the ' +
+              'bench-only workers (bare and stubbed); postgres: the postmaster and all its backends',
+            ...cpuByKind,
+          }
+        : 'unavailable (no /proc)',
       eventStore: {
         method:
           'bench/eventstore.ts as a child (its own durable throwaway Postgres, before the stack starts): one-event ' +
@@ -1016,6 +1078,8 @@ type Result = {
   };
   eventStore: { levels: EventStoreLevel[] };
   projectionLag: Record<string, unknown>;
+  /** per kind: CPU ms per order by process group (see bench/cpu.ts), or why it is missing */
+  cpuPerOrder: Record<string, unknown> | string;
   costGrowth: {
     bare: {
       points: { activities: number; p50Ms: number }[];
@@ -1157,6 +1221,20 @@ function printTable(r: Result): void {
     `ratios: sagaOverhead (saga ÷ bare) ${r.ratios.sagaOverhead} · stubbed ÷ bare ${r.ratios.stubbedOverBare} · ` +
       `full ÷ stubbed ${r.ratios.fullOverStubbed} · eventStoreEfficiency ${r.ratios.eventStoreEfficiency}`,
   );
+  if (typeof r.cpuPerOrder === 'object') {
+    const c = r.cpuPerOrder as Record<string, Record<string, number>>;
+    const line = (k: string) =>
+      `${k} ${c[k]!.total} (${Object.entries(c[k]!)
+        .filter(([g, v]) => g !== 'total' && v >= 0.5)
+        .map(([g, v]) => `${g} ${v}`)
+        .join(', ')})`;
+    console.log(
+      `CPU ms per order: ${['saga', 'stubbed', 'bare']
+        .filter((k) => c[k])
+        .map(line)
+        .join(' · ')}`,
+    );
+  }
   console.log(
     `knee of the open-loop ladder: ${r.saga.openLoop.kneePerSecond ?? 'below the lowest rung'}/s · bare cost ` +
       `${r.costGrowth.bare.msPerActivity} ms per added activity (r² ${r.costGrowth.bare.r2})`,

@@ -19,6 +19,8 @@ export interface RunningPostgres {
   /** TCP on 127.0.0.1: for people and tools (psql, GUI clients) */
   tcpUrl: string;
   port: number;
+  /** the server's data directory (its postmaster.pid names the running server) */
+  dataDir: string;
   stop(): Promise<void>;
   /**
    * Restarts the server on the same data directory and port. `immediate` is a crash-like stop (SIGQUIT:
@@ -145,6 +147,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       : tcpUrl,
     tcpUrl,
     port: opts.port,
+    dataDir: opts.dataDir,
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -167,7 +170,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
 }
 
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
+/** The running server's pid, from postmaster.pid in its data directory. */
+export async function postmasterPid(dataDir: string): Promise<number | undefined> {
   try {
     const pid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
