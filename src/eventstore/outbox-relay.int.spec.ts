@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Pool } from 'pg';
+import pgLib, { type Pool } from 'pg';
 import { createPool } from '../db/pool';
 import type { RunningPostgres } from '../platform/postgres';
 import { startTestPostgres } from '../../test/support/stack';
@@ -77,11 +77,14 @@ describe('outbox relay (real Postgres)', () => {
     });
     await waitFor('leadership', () => relay.stats().leader);
     await new Promise((r) => setTimeout(r, 100)); // the relay is idle, waiting
-    // both ways of notifying: after the commit (default) and inside the transaction
+    // both ways of notifying: after the commit (default) and inside the transaction; the after-commit store
+    // is on a pool of its own, as in another process (on the relay's pool it would wake it directly, below)
+    const otherPool = createPool(pg.url, { max: 10 });
+    const afterCommit = createEventStore({ pool: otherPool, schema: SCHEMA });
     const inTx = createEventStore({ pool, schema: SCHEMA, notify: 'in-transaction' });
     await Promise.all(
       streams.map(async (s, i) => {
-        const st = i % 2 === 0 ? store : inTx;
+        const st = i % 2 === 0 ? afterCommit : inTx;
         for (let v = 0; v < 8; v++)
           await st.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true });
       }),
@@ -89,6 +92,39 @@ describe('outbox relay (real Postgres)', () => {
     await waitFor('delivery', async () => (await undelivered(streams)) === 0, 20_000);
     for (const s of streams) assert.deepEqual(got.get(s), [1, 2, 3, 4, 5, 6, 7, 8]);
     await relay.stop();
+    await otherPool.end();
+  });
+
+  it("a store on the leading relay's pool wakes it in-process: delivered at once, no NOTIFY sent", async () => {
+    const streams = Array.from({ length: 6 }, () => `item-${randomUUID()}`);
+    const listener = new pgLib.Client({ connectionString: pg.url });
+    await listener.connect();
+    let notifications = 0;
+    listener.on('notification', () => notifications++);
+    await listener.query(`LISTEN "${SCHEMA}_outbox"`);
+    const relay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 120_000, // neither polling nor a NOTIFY can deliver within the wait below
+      subscribers: [{ name: 'sink', handle: () => Promise.resolve() }],
+    });
+    try {
+      await waitFor('leadership', () => relay.stats().leader);
+      await new Promise((r) => setTimeout(r, 100)); // idle, waiting
+      for (let v = 0; v < 3; v++)
+        await Promise.all(
+          streams.map((s) => store.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true })),
+        );
+      await waitFor('delivery', async () => (await undelivered(streams)) === 0, 10_000);
+      await new Promise((r) => setTimeout(r, 100)); // a NOTIFY would have arrived by now
+      assert.equal(notifications, 0, 'no NOTIFY while the relay of this pool leads in this process');
+      await relay.stop();
+      // without a leading relay here the store NOTIFYs (a relay in another process may lead)
+      await store.append(streams[0]!, 3, [{ type: 'Restocked', data: {} }], { publish: true });
+      await waitFor('a NOTIFY', () => notifications > 0, 5_000);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('a subscriber failing for one aggregate does not block the others; it is retried with backoff, in order', async () => {

@@ -5,7 +5,8 @@
  * - Election: each relay holds a dedicated connection and tries `pg_try_advisory_lock` on a key per schema.
  *   The holder is the one active relay; the others retry every `standbyRetryMs` and take over when the
  *   holder's connection ends (Postgres releases a session lock when its connection dies).
- * - Wake-up: the leader LISTENs on `<schema>_outbox` (appends NOTIFY it at or after their commit) and also
+ * - Wake-up: the leader LISTENs on `<schema>_outbox` (appends NOTIFY it at or after their commit; a store on
+ *   the same pool in the same process wakes it directly instead, see local-wake.ts) and also
  *   polls every `pollIntervalMs`, and wakes for the earliest retry that falls due (read by the batch query
  *   itself). After a batch that held every due message (not full, no failure) it sleeps at once: a message
  *   committed since then NOTIFYs after its commit, and a NOTIFY that arrives while a batch runs is kept for
@@ -23,6 +24,7 @@
  * that wrote v committed: the unique (stream_id, version) index makes the later one wait or lose).
  */
 import pg, { type Pool, type PoolClient } from 'pg';
+import { registerLocalRelay } from './local-wake';
 import { outboxChannel, quoteSchema } from './store';
 import type { EventMetadata } from './types';
 
@@ -357,6 +359,12 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     return { fetched: rows.length, more: full || failed, nextDueMs };
   }
 
+  // appends of a store on this pool and schema wake this relay directly while it leads (local-wake.ts)
+  const unregister = registerLocalRelay(opts.pool, opts.schema, {
+    isLeader: () => stats.leader && !stopping && !aborted,
+    wake: wakeUp,
+  });
+
   const loop = (async () => {
     while (!stopping && !aborted) {
       try {
@@ -400,6 +408,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   return {
     async stop() {
       stopping = true;
+      unregister();
       wakeUp();
       await loop;
       stats.leader = false;
@@ -408,6 +417,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     },
     abort() {
       aborted = true;
+      unregister();
       stats.leader = false;
       wakeUp();
       const c = leaderClient;

@@ -49,6 +49,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { upcast } from './envelope';
 import { groupAppendSql, groupCommitter, type GroupCommitOptions } from './group-commit';
+import { wakeLocalRelay } from './local-wake';
 import {
   ConcurrencyError,
   EventIdConflictError,
@@ -242,7 +243,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const s = quoteSchema(schema);
   const snapshotEvery = options.snapshotEvery ?? 100;
   const channel = outboxChannel(schema);
-  const notifier = coalescedNotifier(pool, channel);
+  const notifier = coalescedNotifier(pool, schema, channel);
   const sqlCache = new Map<string, string>();
 
   const toStored = (r: EventRow): StoredEvent & { transactionId: string } => {
@@ -614,10 +615,15 @@ export function createEventStore(options: EventStoreOptions): EventStore {
  * Sends pg_notify(channel) after commits: one NOTIFY in flight at most; pokes that arrive meanwhile cause
  * exactly one more, which starts after them, so every poke is followed by a NOTIFY sent after it.
  */
-function coalescedNotifier(pool: Pool, channel: string): { poke: () => void } {
+/**
+ * After-commit wake-up of the relay: directly when this process's relay of the pool and schema leads
+ * (local-wake.ts), else one coalesced NOTIFY (at most one in flight; a poke meanwhile sends one more after it).
+ */
+function coalescedNotifier(pool: Pool, schema: string, channel: string): { poke: () => void } {
   let inFlight = false;
   let again = false;
   const poke = (): void => {
+    if (wakeLocalRelay(pool, schema)) return;
     if (inFlight) {
       again = true;
       return;
