@@ -14,6 +14,16 @@ export type CpuGroup =
 
 export type CpuSnapshot = Record<CpuGroup, number>;
 
+export const emptySnapshot = (): CpuSnapshot => ({
+  temporalServer: 0,
+  serviceWorkers: 0,
+  benchWorkers: 0,
+  api: 0,
+  carrier: 0,
+  postgres: 0,
+  benchProcess: 0,
+});
+
 let ticksPerSecond: number | undefined;
 function clockTicks(): number {
   if (ticksPerSecond === undefined) {
@@ -65,15 +75,7 @@ export function cpuSnapshot(
   postmasterPid: number | undefined,
 ): CpuSnapshot | undefined {
   if (!fs.existsSync('/proc/self/stat')) return undefined;
-  const snap: CpuSnapshot = {
-    temporalServer: 0,
-    serviceWorkers: 0,
-    benchWorkers: 0,
-    api: 0,
-    carrier: 0,
-    postgres: 0,
-    benchProcess: 0,
-  };
+  const snap = emptySnapshot();
   for (const p of processes) {
     const s = p.pid === undefined ? undefined : procStat(p.pid);
     if (s) snap[groupOf(p.name)] += s.cpuSeconds;

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cpuSnapshot, groupOf, perOrder, type CpuSnapshot } from './cpu';
+import { cpuSnapshot, emptySnapshot, groupOf, perOrder } from './cpu';
 
-const zero: CpuSnapshot = {
-  temporalServer: 0,
-  serviceWorkers: 0,
-  benchWorkers: 0,
-  api: 0,
-  carrier: 0,
-  postgres: 0,
-  benchProcess: 0,
-};
+const zero = emptySnapshot();
 
 describe('bench CPU attribution', () => {
   it('groups the supervised processes', () => {
