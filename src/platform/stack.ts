@@ -144,17 +144,13 @@ export function temporalDevServerArgs(config: Config, dataDir: string, extra: st
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
-    // The history service reads its transfer, timer and visibility task queues at most 20 times a second per
-    // shard by default, and the dev server has one shard: every step of every workflow (activity scheduled,
-    // workflow task scheduled) waited for the next read. A 9-activity workflow run right after another took
-    // ~950 ms (~100 ms per step); with these ~170 ms (measured, bench/README.md). Production configurations
-    // raise them the same way.
+    // The history service reads its transfer task queue (activity and workflow tasks on their way to matching)
+    // at most 20 times a second per shard by default, and the dev server has one shard: every workflow step
+    // waited for the next read. A 9-activity workflow run right after another took ~950 ms; with 50 reads a
+    // second 180–420 ms, with 200 ~200 ms but ~20 % less throughput at saturation (more, smaller reads of the
+    // SQLite file). Measured in bench/README.md.
     '--dynamic-config-value',
-    'history.transferProcessorMaxPollRPS=200',
-    '--dynamic-config-value',
-    'history.timerProcessorMaxPollRPS=200',
-    '--dynamic-config-value',
-    'history.visibilityProcessorMaxPollRPS=100',
+    'history.transferProcessorMaxPollRPS=50',
     '--log-level',
     'warn',
     ...extra,
