@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,6 +22,24 @@ async function connection(url: string): Promise<{ unix: boolean; socketDirs: str
 }
 
 describe('embedded Postgres connections', () => {
+  it("freePort gives a bindable port below the kernel's ephemeral range (outgoing connections cannot take it)", async () => {
+    const low = Number(
+      (await fs.readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768')).split(
+        /\s+/,
+      )[0],
+    );
+    for (let i = 0; i < 5; i++) {
+      const port = await freePort();
+      assert.ok(port >= 10_000 && port < low, `${port} below ${low}`);
+      const srv = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(port, '127.0.0.1', resolve);
+      });
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
+  });
+
   it('url goes through the Unix socket in the data directory, tcpUrl through 127.0.0.1', async () => {
     const db = await startThrowawayPostgres();
     try {

