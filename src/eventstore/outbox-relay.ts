@@ -24,6 +24,7 @@
  * that wrote v committed: the unique (stream_id, version) index makes the later one wait or lose).
  */
 import pg, { type Pool, type PoolClient } from 'pg';
+import { withTransaction } from '../db/pool';
 import { registerLocalRelay } from './local-wake';
 import { outboxChannel, quoteSchema } from './store';
 import type { EventMetadata } from './types';
@@ -272,7 +273,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         const inTx = subs.filter((sub) => sub.handleInTransaction);
         if (inTx.length === 0) done.push(row.position);
         else {
-          await inTransaction(async (client) => {
+          await withTransaction(opts.pool, async (client) => {
             for (const sub of inTx) await sub.handleInTransaction!(client, msg);
             await client.query({
               name: `outbox_mark_${opts.schema}`,
@@ -317,20 +318,6 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       'outbox relay: delivery failed, will retry',
     );
     return false;
-  }
-
-  async function inTransaction(fn: (client: PoolClient) => Promise<void>): Promise<void> {
-    const client = await opts.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await fn(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 
   /**

@@ -69,10 +69,13 @@ export function socketDirFor(dataDir: string, port: number): string | undefined 
 export async function freePort(): Promise<number> {
   const low = ephemeralLow();
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
-    if (await canListen(port)) return port;
+    const port = await tryListen(10_000 + Math.floor(Math.random() * (low - 10_000)));
+    if (port !== undefined) return port;
   }
-  return kernelPort(); // every try was taken: fall back to one the kernel picks
+  // every try was taken: fall back to one the kernel picks
+  const port = await tryListen(0);
+  if (port === undefined) throw new Error('no free port');
+  return port;
 }
 
 function ephemeralLow(): number {
@@ -84,23 +87,15 @@ function ephemeralLow(): number {
   }
 }
 
-function canListen(port: number): Promise<boolean> {
+/** Binds 127.0.0.1:port (0: any) and releases it: the port bound, or undefined when it was taken. */
+function tryListen(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-function kernelPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once('error', () => resolve(undefined));
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : undefined));
     });
   });
 }
