@@ -300,6 +300,78 @@ describe('outbox relay (real Postgres)', () => {
     await relay.stop();
   });
 
+  it('statementFor: the statement and the delivered mark are one statement; a failure rolls both back; null only marks', async () => {
+    const stream = `item-${randomUUID()}`;
+    const other = `item-${randomUUID()}`;
+    // a statement subscriber's writes live in SQL: this one fails version 2 once (a sequence survives rollback)
+    await pool.query(`CREATE SEQUENCE IF NOT EXISTS ${SCHEMA}.relay_test_fail_seq`);
+    await pool.query(`CREATE OR REPLACE FUNCTION ${SCHEMA}.relay_test_apply(p_id uuid, p_stream text, p_version int)
+      RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO ${SCHEMA}.relay_test_applied VALUES (p_id, p_stream, p_version);
+        IF p_version = 2 AND nextval('${SCHEMA}.relay_test_fail_seq') = 1 THEN
+          RAISE EXCEPTION 'read model constraint';
+        END IF;
+      END $$`);
+    const relay = start({
+      pool,
+      schema: SCHEMA,
+      pollIntervalMs: 120_000,
+      backoffMs: 300,
+      subscribers: [
+        {
+          name: 'sql-read-model',
+          handleInTransaction: () => Promise.reject(new Error('the relay should have used statementFor')),
+          statementFor: (m) => {
+            if (m.aggregateId !== stream) return null;
+            const env = m.payload as EventEnvelope;
+            return {
+              name: 'relay_test_apply',
+              text: `SELECT ${SCHEMA}.relay_test_apply($1, $2, $3)`,
+              values: [m.id, stream, env.version],
+            };
+          },
+        },
+      ],
+    });
+    await waitFor('leadership', () => relay.stats().leader);
+    await store.append(
+      stream,
+      'no_stream',
+      [1, 2, 3].map((i) => ({ type: 'Restocked', data: { i } })),
+      { publish: true },
+    );
+    await store.append(other, 'no_stream', [{ type: 'Restocked', data: {} }], { publish: true });
+    await waitFor('all delivered', async () => (await undelivered([stream, other])) === 0, 10_000);
+    const rows = await pool.query<{
+      version: number;
+      applied_tx: string;
+      marked_tx: string;
+      attempts: number;
+    }>(
+      `SELECT a.version, a.xmin::text AS applied_tx, o.xmin::text AS marked_tx, o.attempts
+       FROM ${SCHEMA}.relay_test_applied a JOIN ${SCHEMA}.outbox o ON o.message_id = a.message_id
+       WHERE a.stream = $1 ORDER BY a.version`,
+      [stream],
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.version, r.attempts]),
+      [
+        [1, 0],
+        [2, 1],
+        [3, 0],
+      ],
+      'each message applied once; the failed attempt left nothing but its count',
+    );
+    for (const r of rows.rows) assert.equal(r.marked_tx, r.applied_tx, 'mark and writes in one statement');
+    const otherRows = await pool.query('SELECT 1 FROM inventory.relay_test_applied WHERE stream = $1', [
+      other,
+    ]);
+    assert.equal(otherRows.rowCount, 0, 'null: marked delivered, nothing written');
+    assert.equal(relay.stats().failedAttempts, 1);
+    await relay.stop();
+  });
+
   it('the active relay deletes delivered rows past the retention, and keeps the rest', async () => {
     const old = randomUUID();
     const recent = randomUUID();

@@ -47,7 +47,9 @@ export interface OutboxDelivery {
  *   a crash in between delivers it again;
  * - `handleInTransaction`: for writes to this database (read models): runs in one transaction with the
  *   relay's "delivered" mark of that message, so its writes and the mark commit together (no redelivery of a
- *   message whose writes committed, one commit per message).
+ *   message whose writes committed, one commit per message). Such a subscriber may also offer
+ *   `statementFor`: the same writes as one SQL statement, which the relay then runs together with the mark
+ *   as one statement (one round trip, no BEGIN/COMMIT) when it is the message's only transactional work.
  */
 export type OutboxSubscriber = {
   /** stable name: de-duplication records are keyed by it */
@@ -55,12 +57,28 @@ export type OutboxSubscriber = {
   /** default: every topic */
   accepts?: (topic: string) => boolean;
 } & (
-  | { handle: (message: OutboxDelivery) => Promise<void>; handleInTransaction?: undefined }
+  | {
+      handle: (message: OutboxDelivery) => Promise<void>;
+      handleInTransaction?: undefined;
+      statementFor?: undefined;
+    }
   | {
       handleInTransaction: (client: PoolClient, message: OutboxDelivery) => Promise<void>;
+      /**
+       * the effect of handleInTransaction as one statement: a query that returns rows (e.g. `SELECT f($1)`,
+       * its result is ignored); null when the message needs no writes; undefined to use handleInTransaction
+       */
+      statementFor?: (message: OutboxDelivery) => SqlStatement | null | undefined;
       handle?: undefined;
     }
 );
+
+/** A parameterised statement; `name` makes it a prepared statement (its text must then never change). */
+export interface SqlStatement {
+  name?: string;
+  text: string;
+  values: unknown[];
+}
 
 export interface RelayLog {
   info: (obj: object, msg?: string) => void;
@@ -251,6 +269,22 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     };
   }
 
+  /**
+   * A subscriber's statement and the delivered mark as one statement (atomic without BEGIN/COMMIT): the mark
+   * is a data-modifying WITH, which runs to completion whether or not its rows are read; the statement's rows
+   * are selected, so it runs too. Its parameters keep their numbers; the position is the one after them.
+   */
+  async function deliverWithStatement(row: OutboxRow, st: SqlStatement): Promise<void> {
+    const n = st.values.length + 1;
+    await opts.pool.query({
+      ...(st.name ? { name: `outbox_deliver_${opts.schema}_${st.name}` } : {}),
+      text: `WITH delivered AS (
+          UPDATE ${s}.outbox SET delivered_at = now() WHERE position = $${n} AND delivered_at IS NULL RETURNING 1)
+        SELECT (SELECT count(*) FROM delivered) AS delivered, sub.* FROM (${st.text}) AS sub`,
+      values: [...st.values, row.position],
+    });
+  }
+
   /** every message delivered (or the batch stopped); false when a delivery failed */
   async function deliverAggregate(rows: OutboxRow[]): Promise<boolean> {
     const done: number[] = [];
@@ -270,17 +304,30 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       try {
         const subs = opts.subscribers.filter((sub) => !sub.accepts || sub.accepts(msg.topic));
         for (const sub of subs) if (sub.handle) await sub.handle(msg);
-        const inTx = subs.filter((sub) => sub.handleInTransaction);
-        if (inTx.length === 0) done.push(row.position);
+        // transactional work: each subscriber's statement (null: nothing to write), else its handler
+        const work = subs.flatMap((sub) => {
+          if (!sub.handleInTransaction) return [];
+          const statement = sub.statementFor?.(msg);
+          if (statement === null) return [];
+          return [statement ?? sub.handleInTransaction];
+        });
+        const [only] = work;
+        if (only === undefined) done.push(row.position);
+        else if (work.length === 1 && typeof only !== 'function') await deliverWithStatement(row, only);
         else {
           await withTransaction(opts.pool, async (client) => {
-            for (const sub of inTx) await sub.handleInTransaction!(client, msg);
+            for (const w of work) {
+              if (typeof w === 'function') await w(client, msg);
+              else await client.query(w);
+            }
             await client.query({
               name: `outbox_mark_${opts.schema}`,
               text: `UPDATE ${s}.outbox SET delivered_at = now() WHERE position = $1 AND delivered_at IS NULL`,
               values: [row.position],
             });
           });
+        }
+        if (only !== undefined) {
           stats.delivered += 1;
           stats.lastDeliveredAt = new Date();
         }

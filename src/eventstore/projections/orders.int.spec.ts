@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import { createPool, withTransaction } from '../../db/pool';
-import { orderDecider, orderStreamId, type OrderCommand } from '../../domain/order';
+import { orderDecider, orderStreamId, type OrderCommand, type OrderPlaced } from '../../domain/order';
 import type { RunningPostgres } from '../../platform/postgres';
 import { startTestPostgres } from '../../../test/support/stack';
 import { checkEventStoreHealth } from '../health';
@@ -14,7 +14,10 @@ import {
   ORDER_PROJECTIONS,
   getAnalytics,
   getOrderSummary,
+  itemsOf,
   listOrders,
+  orderEventTime,
+  orderProgress,
   orderSummaryProjection,
 } from './orders';
 import {
@@ -101,6 +104,81 @@ function nextCommand(
 
 async function dump(pool: Pool, table: string, orderBy: string): Promise<unknown[]> {
   return (await pool.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${orderBy}`)).rows;
+}
+
+/**
+ * The read models as the TypeScript reference mapping defines them: a fold of orderProgress, itemsOf and
+ * orderEventTime over each order's events, in the row shapes (and orders) of dump().
+ */
+async function foldOrderModels(store: EventStore, orderIds: string[]) {
+  const summaries: Record<string, unknown>[] = [];
+  const customerOrders: Record<string, unknown>[] = [];
+  const daily = new Map<string, { day: string; status: string; orders: number; revenue: number }>();
+  const skus = new Map<string, { sku: string; quantity: number; revenue: number; orders: number }>();
+  for (const orderId of [...orderIds].sort()) {
+    const [first, ...rest] = await store.readStream(orderStreamId(orderId));
+    assert.equal(first?.type, 'OrderPlaced');
+    const d = first.data as OrderPlaced['data'];
+    const row = {
+      order_id: orderId,
+      customer_id: d.customerId,
+      status: 'PENDING',
+      saga_state: 'ORDER_PLACED',
+      items: itemsOf(d),
+      total: d.total,
+      currency: d.currency,
+      shipping_address: d.shippingAddress,
+      failure_reason: null as string | null,
+      created_at: new Date(d.placedAt),
+      updated_at: new Date(d.placedAt),
+      last_version: 1,
+    };
+    for (const e of rest) {
+      row.last_version = e.version;
+      const p = orderProgress(e);
+      if (!p) continue;
+      row.status = p.status;
+      row.saga_state = p.sagaState;
+      row.failure_reason = p.failureReason ?? row.failure_reason;
+      row.updated_at = new Date(orderEventTime({ data: e.data, recordedAt: e.recordedAt.toISOString() }));
+    }
+    summaries.push(row);
+    customerOrders.push({
+      customer_id: row.customer_id,
+      order_id: orderId,
+      status: row.status,
+      saga_state: row.saga_state,
+      total: row.total,
+      currency: row.currency,
+      item_count: d.lines.length,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    });
+    const day = new Date(d.placedAt).toISOString().slice(0, 10);
+    const k = `${day} ${row.status}`;
+    const dd = daily.get(k) ?? { day, status: row.status, orders: 0, revenue: 0 };
+    dd.orders += 1;
+    dd.revenue += d.total;
+    daily.set(k, dd);
+    if (row.status === 'FAILED' || row.status === 'CANCELLED') continue;
+    for (const i of row.items) {
+      const x = skus.get(i.sku) ?? { sku: i.sku, quantity: 0, revenue: 0, orders: 0 };
+      x.quantity += i.quantity;
+      x.revenue += i.lineTotal;
+      x.orders += 1;
+      skus.set(i.sku, x);
+    }
+  }
+  const byKey = <T>(m: Map<string, T>) =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+  customerOrders.sort((a, b) => (String(a.order_id) < String(b.order_id) ? -1 : 1));
+  return {
+    summaries,
+    customerOrders,
+    // dump() reads `day` as a Date (local midnight of the date column): compare in that form
+    daily: byKey(daily).map((x) => ({ ...x, day: new Date(`${x.day}T00:00:00`) })),
+    skus: byKey(skus),
+  };
 }
 
 describe('order read models (real Postgres)', () => {
@@ -274,6 +352,23 @@ describe('order read models (real Postgres)', () => {
       );
     }
     assert.ok(analytics.topSkus.length > 0 && analytics.topSkus.length <= 10);
+
+    // and every model equals a fold of the TypeScript reference (orderProgress, itemsOf, orderEventTime) over
+    // the log: the SQL projections implement the same mapping
+    const expected = await foldOrderModels(
+      store,
+      orders.map((o) => o.orderId),
+    );
+    assert.deepEqual(await dump(pool, 'orders.order_summary', 'order_id'), expected.summaries);
+    assert.deepEqual(await dump(pool, 'orders.customer_orders', 'order_id'), expected.customerOrders);
+    assert.deepEqual(
+      await dump(pool, '(SELECT * FROM orders.order_analytics_daily WHERE orders <> 0) d', 'day, status'),
+      expected.daily,
+    );
+    assert.deepEqual(
+      await dump(pool, '(SELECT * FROM orders.order_analytics_skus WHERE orders <> 0) s', 'sku'),
+      expected.skus,
+    );
 
     const health = await checkEventStoreHealth(pool, 'orders');
     assert.equal(health.ok, true, health.error);

@@ -6,7 +6,7 @@
  * - order_analytics  orders and revenue per (day placed, status); quantity and revenue per SKU
  * plus the query functions the API uses.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { OrderEvent, OrderPlaced } from '../../domain/order';
 import type { OrderStatus, SagaStateName } from '../../workflows/contracts';
 import type { EventEnvelope } from '../envelope';
@@ -59,154 +59,44 @@ export function itemsOf(placed: OrderPlaced['data']): OrderItemView[] {
   }));
 }
 
-/** The time an event happened: its `at` (or `placedAt`), else when it was recorded. */
-function eventTime(env: EventEnvelope): string {
-  const d = env.data as { at?: unknown; placedAt?: unknown };
+/** The time an event happened: its `at` (or `placedAt`), else when it was recorded. Pure. */
+export function orderEventTime(event: { data: unknown; recordedAt: string }): string {
+  const d = event.data as { at?: unknown; placedAt?: unknown };
   if (typeof d.at === 'string') return d.at;
   if (typeof d.placedAt === 'string') return d.placedAt;
-  return env.recordedAt;
+  return event.recordedAt;
 }
 
-const orderIdOf = (env: EventEnvelope) => env.streamId.slice('order-'.length);
+// ---- the read models -----------------------------------------------------------------------------
+// Each is a SQL function (migrations/0005_projection_functions.sql) that applies one Order event: one round
+// trip per event for all three. orderProgress, itemsOf and orderEventTime above are the same mapping in
+// TypeScript (the reference), and orders.int.spec.ts checks the models against a fold of them over the log.
 
-// ---- order_summary ---------------------------------------------------------------------------------
-
+/** order_summary: one row per order (status, saga state, items, totals, failure reason) */
 export const orderSummaryProjection: Projection = {
   name: 'order_summary',
   tables: ['orders.order_summary'],
   handles: isOrderStream,
-  apply: async (client, env) => {
-    if (env.type === 'OrderPlaced') {
-      const d = env.data as OrderPlaced['data'];
-      await client.query(
-        `INSERT INTO orders.order_summary (order_id, customer_id, status, saga_state, items, total, currency,
-           shipping_address, failure_reason, created_at, updated_at, last_version)
-         VALUES ($1, $2, 'PENDING', 'ORDER_PLACED', $3, $4, $5, $6, NULL, $7, $7, $8)
-         ON CONFLICT (order_id) DO NOTHING`,
-        [
-          orderIdOf(env),
-          d.customerId,
-          JSON.stringify(itemsOf(d)),
-          d.total,
-          d.currency,
-          JSON.stringify(d.shippingAddress),
-          d.placedAt,
-          env.version,
-        ],
-      );
-      return;
-    }
-    const p = orderProgress(env);
-    if (!p) {
-      await client.query(`UPDATE orders.order_summary SET last_version = $2 WHERE order_id = $1`, [
-        orderIdOf(env),
-        env.version,
-      ]);
-      return;
-    }
-    await client.query(
-      `UPDATE orders.order_summary
-       SET status = $2, saga_state = $3, failure_reason = coalesce($4, failure_reason), updated_at = $5,
-           last_version = $6
-       WHERE order_id = $1`,
-      [orderIdOf(env), p.status, p.sagaState, p.failureReason ?? null, eventTime(env), env.version],
-    );
-  },
+  sqlFunction: 'orders.project_order_summary',
 };
 
-// ---- customer_orders -------------------------------------------------------------------------------
-
+/** customer_orders: a customer's orders, for keyset pages newest first */
 export const customerOrdersProjection: Projection = {
   name: 'customer_orders',
   tables: ['orders.customer_orders'],
   handles: isOrderStream,
-  apply: async (client, env) => {
-    if (env.type === 'OrderPlaced') {
-      const d = env.data as OrderPlaced['data'];
-      await client.query(
-        `INSERT INTO orders.customer_orders (customer_id, order_id, status, saga_state, total, currency,
-           item_count, created_at, updated_at)
-         VALUES ($1, $2, 'PENDING', 'ORDER_PLACED', $3, $4, $5, $6, $6)
-         ON CONFLICT (customer_id, order_id) DO NOTHING`,
-        [d.customerId, orderIdOf(env), d.total, d.currency, d.lines.length, d.placedAt],
-      );
-      return;
-    }
-    const p = orderProgress(env);
-    if (!p) return;
-    await client.query(
-      `UPDATE orders.customer_orders SET status = $2, saga_state = $3, updated_at = $4 WHERE order_id = $1`,
-      [orderIdOf(env), p.status, p.sagaState, eventTime(env)],
-    );
-  },
+  sqlFunction: 'orders.project_customer_orders',
 };
 
-// ---- order_analytics -------------------------------------------------------------------------------
-
-const LOST: OrderStatus[] = ['FAILED', 'CANCELLED'];
-
-async function bumpDaily(client: PoolClient, day: string, status: string, orders: number, revenue: number) {
-  await client.query(
-    `INSERT INTO orders.order_analytics_daily AS d (day, status, orders, revenue) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (day, status) DO UPDATE SET orders = d.orders + $3, revenue = d.revenue + $4`,
-    [day, status, orders, revenue],
-  );
-}
-
-async function bumpSkus(client: PoolClient, items: OrderItemView[], sign: 1 | -1) {
-  await client.query(
-    `INSERT INTO orders.order_analytics_skus AS s (sku, quantity, revenue, orders)
-     SELECT x.sku, $4 * x.quantity, $4 * x.revenue, $4 FROM unnest($1::text[], $2::bigint[], $3::bigint[])
-       AS x(sku, quantity, revenue)
-     ON CONFLICT (sku) DO UPDATE SET quantity = s.quantity + excluded.quantity,
-       revenue = s.revenue + excluded.revenue, orders = s.orders + excluded.orders`,
-    [items.map((i) => i.sku), items.map((i) => i.quantity), items.map((i) => i.lineTotal), sign],
-  );
-}
-
+/**
+ * order_analytics: orders and revenue per (day placed, status), and quantity, revenue and orders per SKU over
+ * orders that are not failed or cancelled; order_analytics_orders is its own per-order state.
+ */
 export const orderAnalyticsProjection: Projection = {
   name: 'order_analytics',
   tables: ['orders.order_analytics_daily', 'orders.order_analytics_skus', 'orders.order_analytics_orders'],
   handles: isOrderStream,
-  apply: async (client, env) => {
-    if (env.type === 'OrderPlaced') {
-      const d = env.data as OrderPlaced['data'];
-      const items = itemsOf(d);
-      const ins = await client.query<{ day: string }>(
-        `INSERT INTO orders.order_analytics_orders (order_id, day, status, total, lines)
-         VALUES ($1, ($2::timestamptz AT TIME ZONE 'UTC')::date, 'PENDING', $3, $4)
-         ON CONFLICT (order_id) DO NOTHING RETURNING day::text AS day`,
-        [orderIdOf(env), d.placedAt, d.total, JSON.stringify(items)],
-      );
-      if (!ins.rows[0]) return;
-      await bumpDaily(client, ins.rows[0].day, 'PENDING', 1, d.total);
-      await bumpSkus(client, items, 1);
-      return;
-    }
-    const p = orderProgress(env);
-    if (!p) return;
-    const cur = await client.query<{
-      day: string;
-      status: OrderStatus;
-      total: number;
-      lines: OrderItemView[];
-    }>(
-      `SELECT day::text AS day, status, total, lines FROM orders.order_analytics_orders WHERE order_id = $1 FOR UPDATE`,
-      [orderIdOf(env)],
-    );
-    const o = cur.rows[0];
-    if (!o || o.status === p.status) return;
-    await bumpDaily(client, o.day, o.status, -1, -o.total);
-    await bumpDaily(client, o.day, p.status, 1, o.total);
-    const wasLost = LOST.includes(o.status);
-    const isLost = LOST.includes(p.status);
-    if (!wasLost && isLost) await bumpSkus(client, o.lines, -1);
-    if (wasLost && !isLost) await bumpSkus(client, o.lines, 1);
-    await client.query(`UPDATE orders.order_analytics_orders SET status = $2 WHERE order_id = $1`, [
-      orderIdOf(env),
-      p.status,
-    ]);
-  },
+  sqlFunction: 'orders.project_order_analytics',
 };
 
 export const ORDER_PROJECTIONS: Projection[] = [

@@ -2,27 +2,46 @@
  * Projections: read models fed by the outbox relay (live) or by readAll (rebuild), with a durable
  * per-stream checkpoint each (`<schema>.projection_checkpoints`: the last version applied per stream).
  *
- * applyInOrder locks the stream's checkpoint row, then
- * - ignores an event whose version is at or below the checkpoint (already applied: idempotent redelivery),
+ * Applying an event (applyAllInOrder, in the caller's transaction) takes each projection's shared lock and
+ * - skips an event whose version is at or below the checkpoint (already applied: idempotent redelivery),
  * - refuses an event beyond checkpoint + 1 with ProjectionGapError (the missing version is waited for, never
  *   skipped: the relay retries the message with backoff; a rebuild holds it back until the gap is filled),
  * - otherwise applies it and advances the checkpoint, in the same transaction.
+ * That bookkeeping is the SQL function `<schema>.advance_projections` (migrations/0005), so it is one round
+ * trip, and the same for both kinds of projection:
+ * - a TypeScript projection (`apply`) runs its own statements with the caller's client;
+ * - a SQL projection (`sqlFunction`) is a Postgres function that applies one event. All of them run in the
+ *   statement that advances the checkpoints (`<schema>.apply_projections`), so applying an event to any
+ *   number of SQL projections is one statement, which the relay also runs together with its "delivered"
+ *   mark (see projectionsSubscriber).
  */
 import type { Pool, PoolClient } from 'pg';
 import { isEnvelope, toEnvelope, upcastEnvelope, type EventEnvelope } from '../envelope';
-import type { OutboxSubscriber } from '../outbox-relay';
+import type { OutboxDelivery, OutboxSubscriber, SqlStatement } from '../outbox-relay';
 import { createEventStore, quoteSchema, START_POSITION } from '../store';
 import type { AllPosition, UpcasterRegistry } from '../types';
 
-export interface Projection {
+interface ProjectionBase {
   /** checkpoint key and subscriber name */
   name: string;
   /** the read model's tables (schema-qualified, trusted identifiers): emptied by a rebuild */
   tables: string[];
   /** events of the streams this projection reads, e.g. stream ids starting with 'order-' */
   handles: (env: EventEnvelope) => boolean;
-  apply: (client: PoolClient, env: EventEnvelope) => Promise<void>;
 }
+
+export type Projection = ProjectionBase &
+  (
+    | { apply: (client: PoolClient, env: EventEnvelope) => Promise<void>; sqlFunction?: undefined }
+    | {
+        /**
+         * a schema-qualified Postgres function `(stream_id text, version bigint, type text, data jsonb,
+         * recorded_at timestamptz) RETURNS void` that applies one event (trusted identifier, from a migration)
+         */
+        sqlFunction: string;
+        apply?: undefined;
+      }
+  );
 
 export class ProjectionGapError extends Error {
   override name = 'ProjectionGapError';
@@ -36,6 +55,8 @@ export class ProjectionGapError extends Error {
   }
 }
 
+/** the SQLSTATE that advance_projections raises for a gap (migrations/0005) */
+const GAP_SQLSTATE = 'OSG01';
 const PROJECTION_LOCK_CLASS = 7_294_200;
 
 export type ApplyOutcome = 'applied' | 'duplicate';
@@ -51,13 +72,47 @@ export async function applyInOrder(
   return outcome!;
 }
 
+/** The one statement that advances the checkpoints of `projections` and runs the SQL ones. */
+function applyStatement(schema: string, projections: Projection[], env: EventEnvelope): SqlStatement {
+  return {
+    name: `projections_apply_${schema}`,
+    text: `SELECT ${quoteSchema(schema)}.apply_projections($1::text[], $2::text[], $3, $4, $5, $6::jsonb, $7) AS applied`,
+    values: [
+      projections.map((p) => p.name),
+      projections.map((p) => p.sqlFunction ?? null),
+      env.streamId,
+      env.version,
+      env.type,
+      JSON.stringify(env.data ?? null),
+      env.recordedAt,
+    ],
+  };
+}
+
+/** A gap raised in SQL (SQLSTATE OSG01) as a ProjectionGapError; anything else unchanged. */
+export function asProjectionError(err: unknown): unknown {
+  const e = err as { code?: string; detail?: string };
+  if (e?.code !== GAP_SQLSTATE || typeof e.detail !== 'string') return err;
+  try {
+    const d = JSON.parse(e.detail) as {
+      projection: string;
+      streamId: string;
+      applied: number;
+      received: number;
+    };
+    return new ProjectionGapError(d.projection, d.streamId, Number(d.applied), Number(d.received));
+  } catch {
+    return err;
+  }
+}
+
 /**
- * Applies an event to several projections in the caller's transaction, in each projection's stream order: one
- * query locks (and creates) the stream's checkpoints of all of them, one advances those it applied (two round
- * trips of bookkeeping per message, whatever the number of projections). Per projection, a version at or
- * below its checkpoint is skipped ('duplicate'), one beyond checkpoint + 1 raises ProjectionGapError (the
- * caller rolls back). The checkpoint locks are shared advisory locks per projection: live deliveries run in
- * parallel, a rebuild (exclusive) waits for them.
+ * Applies an event to several projections in the caller's transaction, in each projection's stream order:
+ * one statement advances the checkpoints of all of them (and runs the SQL projections that apply it), then
+ * the TypeScript projections that apply it run. Per projection, a version at or below its checkpoint is
+ * skipped ('duplicate'), one beyond checkpoint + 1 raises ProjectionGapError (the caller rolls back). The
+ * checkpoint locks are shared advisory locks per projection: live deliveries run in parallel, a rebuild
+ * (exclusive) waits for them.
  */
 export async function applyAllInOrder(
   client: PoolClient,
@@ -65,41 +120,15 @@ export async function applyAllInOrder(
   projections: Projection[],
   env: EventEnvelope,
 ): Promise<ApplyOutcome[]> {
-  const s = quoteSchema(schema);
-  const names = projections.map((p) => p.name);
-  // in name order, so that two transactions take the checkpoint rows in the same order
-  const cp = await client.query<{ projection: string; version: number }>(
-    `INSERT INTO ${s}.projection_checkpoints AS c (projection, stream_id, version)
-     SELECT n, $2, 0
-     FROM unnest($1::text[]) n, LATERAL (SELECT pg_advisory_xact_lock_shared(${PROJECTION_LOCK_CLASS}, hashtext(n))) l
-     ORDER BY n
-     ON CONFLICT (projection, stream_id) DO UPDATE SET version = c.version
-     RETURNING projection, version`,
-    [names, env.streamId],
-  );
-  const at = new Map(cp.rows.map((r) => [r.projection, r.version]));
-  const outcomes: ApplyOutcome[] = [];
-  const applied: string[] = [];
-  for (const projection of projections) {
-    const version = at.get(projection.name) ?? 0;
-    if (env.version <= version) {
-      outcomes.push('duplicate');
-      continue;
-    }
-    if (env.version > version + 1)
-      throw new ProjectionGapError(projection.name, env.streamId, version, env.version);
-    await projection.apply(client, env);
-    applied.push(projection.name);
-    outcomes.push('applied');
+  let applied: Set<string>;
+  try {
+    const r = await client.query<{ applied: string[] }>(applyStatement(schema, projections, env));
+    applied = new Set(r.rows[0]!.applied);
+  } catch (err) {
+    throw asProjectionError(err);
   }
-  if (applied.length > 0) {
-    await client.query(
-      `UPDATE ${s}.projection_checkpoints SET version = $3, updated_at = now()
-       WHERE projection = ANY($1::text[]) AND stream_id = $2`,
-      [applied, env.streamId, env.version],
-    );
-  }
-  return outcomes;
+  for (const p of projections) if (p.apply && applied.has(p.name)) await p.apply(client, env);
+  return projections.map((p) => (applied.has(p.name) ? 'applied' : 'duplicate'));
 }
 
 /** The relay subscriber of one projection (see projectionsSubscriber). */
@@ -114,7 +143,9 @@ export function projectionSubscriber(
 /**
  * One relay subscriber for several projections of a schema: each message is applied to every projection
  * that handles it in the relay's transaction for that message, which also marks it delivered (one commit per
- * message, not one per projection and message, and none for the mark). Each projection keeps its own
+ * message, not one per projection and message, and none for the mark). When every projection that handles a
+ * message is a SQL projection, the subscriber hands the relay that work as one statement (`statementFor`),
+ * which the relay runs together with the mark: one round trip per message. Each projection keeps its own
  * checkpoint, so a redelivery after a partial failure skips what was applied; a failure in one projection
  * rolls the message back for all of them and the relay retries it.
  */
@@ -123,14 +154,24 @@ export function projectionsSubscriber(
   projections: Projection[],
   upcasters?: UpcasterRegistry,
 ): OutboxSubscriber {
+  const mine = (msg: OutboxDelivery): { env: EventEnvelope; handling: Projection[] } | undefined => {
+    if (!isEnvelope(msg.payload)) return undefined;
+    const env = upcastEnvelope(upcasters, msg.payload);
+    const handling = projections.filter((p) => p.handles(env));
+    return handling.length > 0 ? { env, handling } : undefined;
+  };
   return {
     name: projections.map((p) => p.name).join('+'),
     accepts: (topic) => topic.startsWith(`${schema}.`),
     handleInTransaction: async (client, msg) => {
-      if (!isEnvelope(msg.payload)) return;
-      const env = upcastEnvelope(upcasters, msg.payload);
-      const mine = projections.filter((p) => p.handles(env));
-      if (mine.length > 0) await applyAllInOrder(client, schema, mine, env);
+      const m = mine(msg);
+      if (m) await applyAllInOrder(client, schema, m.handling, m.env);
+    },
+    statementFor: (msg) => {
+      const m = mine(msg);
+      if (!m) return null;
+      if (m.handling.some((p) => p.apply)) return undefined; // TypeScript projections: handleInTransaction
+      return applyStatement(schema, m.handling, m.env);
     },
   };
 }
