@@ -107,7 +107,7 @@ export interface StreamCommand<C, E extends { type: string }, S> {
 
 /**
  * Decides commands on several streams of one store and appends all their events in one transaction: all
- * or nothing. Every command is decided before anything is written, so a refusal (e.g. InsufficientStock
+ * or nothing (when only one stream has events to write, its append alone, which is atomic by itself). Every command is decided before anything is written, so a refusal (e.g. InsufficientStock
  * on the second SKU) writes nothing at all. Streams are appended in the given order (callers sort them,
  * so concurrent multi-stream writers cannot deadlock); a version conflict rolls everything back and the
  * whole decision is retried on fresh state.
@@ -141,20 +141,27 @@ export async function executeAtomically<
         appended: d.events.length > 0,
       }));
     if (writes.length === 0) return result();
+    const eventsOf = (w: (typeof writes)[number]): NewEvent[] => {
+      const k = eventKey(key, w.streamId, w.command.type);
+      return w.events.map((e, i) => ({ id: deterministicEventId(k, i), type: e.type, data: e.data }));
+    };
+    const expectedOf = (w: (typeof writes)[number]) => (w.version === 0 ? 'no_stream' : w.version);
     try {
+      const [only] = writes;
+      if (writes.length === 1 && only) {
+        // one stream to write: its append is atomic on its own (and may share a group commit)
+        const r = await store.append(only.streamId, expectedOf(only), eventsOf(only), {
+          metadata,
+          publish: true,
+        });
+        // already stored by an earlier try of this command: decide again on fresh state (as the
+        // transaction below does when its append meets a stored id)
+        if (!r.appended) throw new ConcurrencyError(only.streamId, expectedOf(only), -1);
+        return result();
+      }
       await withTransaction(pool, async (client) => {
         for (const w of writes) {
-          const k = eventKey(key, w.streamId, w.command.type);
-          const events: NewEvent[] = w.events.map((e, i) => ({
-            id: deterministicEventId(k, i),
-            type: e.type,
-            data: e.data,
-          }));
-          await store.append(w.streamId, w.version === 0 ? 'no_stream' : w.version, events, {
-            client,
-            metadata,
-            publish: true,
-          });
+          await store.append(w.streamId, expectedOf(w), eventsOf(w), { client, metadata, publish: true });
         }
       });
       return result();
