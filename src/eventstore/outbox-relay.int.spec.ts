@@ -42,6 +42,34 @@ describe('outbox relay (real Postgres)', () => {
       )
     ).rows[0]!.n;
 
+  /**
+   * versions 1..3 of `stream` were each applied once, version 2 after one failed attempt, and every row of
+   * relay_test_applied committed with its message's delivered mark (same xmin)
+   */
+  const assertAppliedOnceWithTheMark = async (stream: string, together: string) => {
+    const rows = await pool.query<{
+      version: number;
+      applied_tx: string;
+      marked_tx: string;
+      attempts: number;
+    }>(
+      `SELECT a.version, a.xmin::text AS applied_tx, o.xmin::text AS marked_tx, o.attempts
+       FROM ${SCHEMA}.relay_test_applied a JOIN ${SCHEMA}.outbox o ON o.message_id = a.message_id
+       WHERE a.stream = $1 ORDER BY a.version`,
+      [stream],
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.version, r.attempts]),
+      [
+        [1, 0],
+        [2, 1],
+        [3, 0],
+      ],
+      'each message applied once; the failed attempt left nothing but its count',
+    );
+    for (const r of rows.rows) assert.equal(r.marked_tx, r.applied_tx, together);
+  };
+
   before(async () => {
     pg = await startTestPostgres();
     pool = createPool(pg.url, { max: 20 });
@@ -276,27 +304,7 @@ describe('outbox relay (real Postgres)', () => {
     );
     await waitFor('all delivered', async () => (await undelivered([stream])) === 0, 10_000);
     assert.ok(failed);
-    const rows = await pool.query<{
-      version: number;
-      applied_tx: string;
-      marked_tx: string;
-      attempts: number;
-    }>(
-      `SELECT a.version, a.xmin::text AS applied_tx, o.xmin::text AS marked_tx, o.attempts
-       FROM ${SCHEMA}.relay_test_applied a JOIN ${SCHEMA}.outbox o ON o.message_id = a.message_id
-       WHERE a.stream = $1 ORDER BY a.version`,
-      [stream],
-    );
-    assert.deepEqual(
-      rows.rows.map((r) => [r.version, r.attempts]),
-      [
-        [1, 0],
-        [2, 1],
-        [3, 0],
-      ],
-      'each message applied once; the failed attempt left nothing but its count',
-    );
-    for (const r of rows.rows) assert.equal(r.marked_tx, r.applied_tx, 'mark and writes in one transaction');
+    await assertAppliedOnceWithTheMark(stream, 'mark and writes in one transaction');
     await relay.stop();
   });
 
@@ -343,28 +351,8 @@ describe('outbox relay (real Postgres)', () => {
     );
     await store.append(other, 'no_stream', [{ type: 'Restocked', data: {} }], { publish: true });
     await waitFor('all delivered', async () => (await undelivered([stream, other])) === 0, 10_000);
-    const rows = await pool.query<{
-      version: number;
-      applied_tx: string;
-      marked_tx: string;
-      attempts: number;
-    }>(
-      `SELECT a.version, a.xmin::text AS applied_tx, o.xmin::text AS marked_tx, o.attempts
-       FROM ${SCHEMA}.relay_test_applied a JOIN ${SCHEMA}.outbox o ON o.message_id = a.message_id
-       WHERE a.stream = $1 ORDER BY a.version`,
-      [stream],
-    );
-    assert.deepEqual(
-      rows.rows.map((r) => [r.version, r.attempts]),
-      [
-        [1, 0],
-        [2, 1],
-        [3, 0],
-      ],
-      'each message applied once; the failed attempt left nothing but its count',
-    );
-    for (const r of rows.rows) assert.equal(r.marked_tx, r.applied_tx, 'mark and writes in one statement');
-    const otherRows = await pool.query('SELECT 1 FROM inventory.relay_test_applied WHERE stream = $1', [
+    await assertAppliedOnceWithTheMark(stream, 'mark and writes in one statement');
+    const otherRows = await pool.query(`SELECT 1 FROM ${SCHEMA}.relay_test_applied WHERE stream = $1`, [
       other,
     ]);
     assert.equal(otherRows.rowCount, 0, 'null: marked delivered, nothing written');

@@ -90,7 +90,7 @@ function applyStatement(schema: string, projections: Projection[], env: EventEnv
 }
 
 /** A gap raised in SQL (SQLSTATE OSG01) as a ProjectionGapError; anything else unchanged. */
-export function asProjectionError(err: unknown): unknown {
+function asProjectionError(err: unknown): unknown {
   const e = err as { code?: string; detail?: string };
   if (e?.code !== GAP_SQLSTATE || typeof e.detail !== 'string') return err;
   try {
