@@ -45,7 +45,8 @@ describe('simulated carrier and its circuit-broken client', () => {
     carrier.behaviour.latencyMs = 0;
   });
 
-  it('opens the breaker after consecutive failures, fails fast while open, and closes after recovery', async () => {
+  it('opens the breaker after consecutive failures, fails fast while open, and closes after recovery (Date mocked: the test moves the clock past halfOpenAfter)', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const states: BreakerStateName[] = [];
     const client = createCarrierClient({
       url: carrier.url,
@@ -62,11 +63,50 @@ describe('simulated carrier and its circuit-broken client', () => {
     assert.equal(carrier.stats.requests, before, 'an open breaker does not call the carrier');
 
     carrier.behaviour.failureRate = 0;
-    await new Promise((r) => setTimeout(r, 250));
+    t.mock.timers.tick(200);
     const ok = await client.book(booking('after'));
     assert.match(ok.trackingNumber, /^TRK-/);
     assert.equal(client.state, 'closed');
     assert.deepEqual(states, ['open', 'halfOpen', 'closed']);
+  });
+
+  it('a failed half-open trial re-opens the breaker: one trial call reaches the carrier, then calls fail fast again until the next trial (Date mocked)', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const states: BreakerStateName[] = [];
+    const client = createCarrierClient({
+      url: carrier.url,
+      timeoutMs: 5000,
+      failureThreshold: 2,
+      halfOpenAfterMs: 1000,
+      onStateChange: (s) => states.push(s),
+    });
+    carrier.behaviour.failureRate = 1;
+    try {
+      for (let i = 0; i < 2; i++) await assert.rejects(client.book(booking(`h-${i}`)), CarrierFailed);
+      assert.equal(client.state, 'open');
+      const requests = carrier.stats.requests;
+
+      t.mock.timers.tick(999);
+      await assert.rejects(client.book(booking('h-early')), BrokenCircuitError);
+      assert.equal(carrier.stats.requests, requests, 'no trial before halfOpenAfter');
+
+      t.mock.timers.tick(1);
+      await assert.rejects(client.book(booking('h-trial')), CarrierFailed);
+      assert.equal(carrier.stats.requests, requests + 1, 'the trial reached the carrier');
+      assert.equal(client.state, 'open');
+      assert.deepEqual(states, ['open', 'halfOpen', 'open']);
+
+      await assert.rejects(client.book(booking('h-after')), BrokenCircuitError);
+      assert.equal(carrier.stats.requests, requests + 1, 'open again: no call reaches the carrier');
+
+      carrier.behaviour.failureRate = 0;
+      t.mock.timers.tick(1000);
+      assert.match((await client.book(booking('h-recovered'))).trackingNumber, /^TRK-/);
+      assert.equal(client.state, 'closed');
+      assert.deepEqual(states, ['open', 'halfOpen', 'open', 'halfOpen', 'closed']);
+    } finally {
+      carrier.behaviour.failureRate = 0;
+    }
   });
 
   it('times out a slow carrier and counts it as a failure', async () => {
