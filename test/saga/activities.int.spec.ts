@@ -43,7 +43,18 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   assert.fail('expected a failure');
 }
 
-describe('saga activities over the services (real Postgres)', () => {
+/** Rows in a service schema's event log and outbox: what a write would add to. */
+async function written(
+  pool: Pool,
+  schema: 'orders' | 'shipping',
+): Promise<{ events: number; outbox: number }> {
+  const { rows } = await pool.query<{ events: number; outbox: number }>(
+    `SELECT (SELECT count(*) FROM ${schema}.events)::int AS events, (SELECT count(*) FROM ${schema}.outbox)::int AS outbox`,
+  );
+  return rows[0]!;
+}
+
+describe('saga activities over the services (real Postgres and carrier; each activity runs in MockActivityEnvironment, not on a worker)', () => {
   let pg: RunningPostgres;
   let pool: Pool;
   let carrier: CarrierServer;
@@ -57,7 +68,7 @@ describe('saga activities over the services (real Postgres)', () => {
     await pg?.stop();
   });
 
-  it('a retried charge or refund with the same key moves money once; refusals are non-retryable and typed', async () => {
+  it('a retried charge or refund with the same key moves money once; refusals are non-retryable and typed (MockActivityEnvironment)', async () => {
     const payments = createPaymentsService({ pool });
     const acts = createPaymentActivities({ payments });
     const customerId = fresh('cust');
@@ -88,7 +99,7 @@ describe('saga activities over the services (real Postgres)', () => {
     assert.equal(rows[0]!.metadata['idempotencyKey'], charge.key);
   });
 
-  it('reserve and release are idempotent; releasing nothing is a no-op; short stock is InsufficientStock', async () => {
+  it('reserve and release are idempotent; releasing nothing is a no-op; short stock is InsufficientStock (MockActivityEnvironment)', async () => {
     const inventory = createInventoryService({ pool });
     const acts = createInventoryActivities({ inventory });
     const sku = fresh('SKU');
@@ -114,25 +125,34 @@ describe('saga activities over the services (real Postgres)', () => {
     assert.equal((await inventory.getItem(sku))?.available, 5);
   });
 
-  it('rejecting an order that was never placed is a safe no-op', async () => {
-    const acts = createOrderActivities({ orders: createOrdersService({ pool }) });
+  it('rejecting an order that was never placed is a safe no-op: nothing is written (MockActivityEnvironment)', async () => {
+    const orders = createOrdersService({ pool });
+    const acts = createOrderActivities({ orders });
+    const before = await written(pool, 'orders');
+    const failed = fresh('ord');
+    const cancelled = fresh('ord');
     await inActivity(acts.rejectOrder, {
-      orderId: fresh('ord'),
+      orderId: failed,
       outcome: 'FAILED',
       reason: 'x',
       step: 'placeOrder',
       key: 'k',
     });
     await inActivity(acts.rejectOrder, {
-      orderId: fresh('ord'),
+      orderId: cancelled,
       outcome: 'CANCELLED',
       reason: 'x',
       step: 'placeOrder',
       key: 'k',
     });
+    for (const orderId of [failed, cancelled]) {
+      assert.deepEqual(await orders.getOrderEvents(orderId), []);
+      assert.equal(await orders.getOrder(orderId), undefined);
+    }
+    assert.deepEqual(await written(pool, 'orders'), before, 'no event and no outbox row');
   });
 
-  it('createShipment books once per key, refuses unsupported countries, and fails fast with CarrierUnavailable while the breaker is open', async () => {
+  it('createShipment books once per key, refuses unsupported countries, and fails fast with CarrierUnavailable while the breaker is open (MockActivityEnvironment)', async () => {
     const shipping = createShippingService({ pool, supportedCountries: COUNTRIES });
     const client = createCarrierClient({
       url: carrier.url,
@@ -182,7 +202,12 @@ describe('saga activities over the services (real Postgres)', () => {
     } finally {
       carrier.behaviour.failureRate = 0;
     }
-    // cancelling a shipment that never existed is a no-op
-    await inActivity(acts.cancelShipment, { orderId: fresh('ord'), reason: 'x', key: 'k' });
+    // cancelling a shipment that never existed is a no-op: nothing is written
+    const before = await written(pool, 'shipping');
+    const never = fresh('ord');
+    await inActivity(acts.cancelShipment, { orderId: never, reason: 'x', key: 'k' });
+    assert.deepEqual(await shipping.getShipmentEvents(never), []);
+    assert.equal(await shipping.getShipment(never), undefined);
+    assert.deepEqual(await written(pool, 'shipping'), before, 'no event and no outbox row');
   });
 });

@@ -6,13 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  DefaultLogger,
-  Runtime,
-  bundleWorkflowCode,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
 import { startCarrierServer, type CarrierServer } from '../../src/carrier/app';
 import type { CarrierClient } from '../../src/carrier/client';
 import { loadConfig } from '../../src/config';
@@ -37,6 +32,7 @@ import {
   type ServiceName,
 } from '../../src/workflows/contracts';
 import { startTestPostgres, startTestTemporal } from '../support/stack';
+import { quietSdkRuntime, workflowBundle } from './bundle';
 import type { Registry } from 'prom-client';
 
 export const TEST_TUNING: SagaTuning = {
@@ -49,15 +45,6 @@ export const TEST_TUNING: SagaTuning = {
 };
 
 export const UNDO_ACTIVITIES = ['cancelShipment', 'refundPayment', 'releaseStock', 'rejectOrder'];
-
-let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  cachedBundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-  });
-  return cachedBundle;
-}
 
 export interface SagaStack {
   env: TestWorkflowEnvironment;
@@ -80,12 +67,7 @@ export interface SagaStack {
 }
 
 export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): Promise<SagaStack> {
-  try {
-    // keep the SDK quiet unless something is really wrong (LOG_LEVEL=debug to see everything)
-    Runtime.install({ logger: new DefaultLogger(process.env.SDK_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
-  } catch {
-    // already installed by an earlier stack in this process
-  }
+  quietSdkRuntime();
   const [env, pg, carrier, bundle] = await Promise.all([
     startTestTemporal(),
     startTestPostgres(),
@@ -261,4 +243,79 @@ export async function statesOf(handles: WorkflowHandle<typeof orderSaga>[]): Pro
     ),
   );
   return states.filter((x) => !/COMPLETED|FAILED|CANCELLED/.test(x)).join(', ');
+}
+
+export interface WriteHold {
+  /** statements waiting on the held table right now (a positive marker that a writer reached it) */
+  waiters(): Promise<number>;
+  /** lets the waiting writes go on (idempotent) */
+  release(): Promise<void>;
+}
+
+/**
+ * A barrier in Postgres: holds every write to `table` (LOCK TABLE … IN EXCLUSIVE MODE in an open transaction;
+ * reads go on) until `release()`. A service step that writes there stops at its INSERT, so the saga stays in
+ * the state it is in, and `waiters()` shows that the step has really started.
+ */
+export async function holdWrites(pool: Pool, table: `${ServiceName}.events`): Promise<WriteHold> {
+  const client = await pool.connect();
+  let released = false;
+  try {
+    await client.query('BEGIN');
+    await client.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  } catch (err) {
+    client.release();
+    throw err;
+  }
+  return {
+    async waiters() {
+      const { rows } = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_locks WHERE relation = $1::regclass AND NOT granted',
+        [table],
+      );
+      return rows[0]?.n ?? 0;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+/** The pending attempt of activity `name` as the server sees it (undefined when none is pending). */
+export async function pendingActivity(
+  handle: WorkflowHandle,
+  name: string,
+): Promise<{ started: boolean; attempt: number; workerIdentity: string } | undefined> {
+  const { raw } = await handle.describe();
+  const p = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === name);
+  if (!p) return undefined;
+  return {
+    started: p.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    attempt: p.attempt ?? 0,
+    workerIdentity: p.lastWorkerIdentity ?? '',
+  };
+}
+
+/** How activity `name` ended in the history: the attempt that ran last, on which worker, and the outcome. */
+export async function activityOutcome(
+  handle: WorkflowHandle,
+  name: string,
+): Promise<{ attempt: number; workerIdentity: string; completed: boolean } | undefined> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+  if (!scheduled?.eventId) return undefined;
+  const id = String(scheduled.eventId);
+  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
+  if (!started) return undefined;
+  return {
+    attempt: started.activityTaskStartedEventAttributes?.attempt ?? 0,
+    workerIdentity: started.activityTaskStartedEventAttributes?.identity ?? '',
+    completed: events.some((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id),
+  };
 }

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { OrderStatusKey } from '../../src/workflows/search-attributes';
 import { cancelOrderUpdate, retryCompensationSignal, sagaStateQuery } from '../../src/workflows/contracts';
+import { eventually } from '../support/eventually';
 import {
   TEST_TUNING,
   UNDO_ACTIVITIES,
   balanceOf,
+  holdWrites,
   orderInput,
   scheduledActivities,
   seed,
@@ -152,10 +154,9 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     const s = await seed(stack, { stock: 3, balance: 10_000 });
     const input = orderInput(s, { cancellationWindowMs: 60_000 });
     const handle = await startSaga(stack, input);
-    for (let i = 0; i < 200; i++) {
-      if ((await handle.query(sagaStateQuery)).state === 'PAYMENT_COMPLETED') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(async () =>
+      assert.equal((await handle.query(sagaStateQuery)).state, 'PAYMENT_COMPLETED'),
+    );
     const answer = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
     assert.equal(answer.status, 'CANCELLED');
     const result = await handle.result();
@@ -176,10 +177,9 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     const s = await seed(stack, { stock: 3, balance: 10_000 });
     const input = orderInput(s, { cancellationWindowMs: 60_000 });
     const handle = await startSaga(stack, input);
-    for (let i = 0; i < 200; i++) {
-      if ((await handle.query(sagaStateQuery)).state === 'PAYMENT_COMPLETED') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(async () =>
+      assert.equal((await handle.query(sagaStateQuery)).state, 'PAYMENT_COMPLETED'),
+    );
     await handle.cancel();
     const result = await handle.result();
     assert.equal(result.status, 'CANCELLED');
@@ -197,30 +197,41 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
     const s = await seed(stack, { stock: 3, balance: 10_000 });
     const handle = await startSaga(stack, orderInput(s));
     assert.equal((await handle.result()).status, 'COMPLETED');
+    // the workflow has closed, so its validator cannot run: the server refuses the update
     await assert.rejects(
       handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'too late' }] }),
-      (err: unknown) => err instanceof Error,
+      (err: unknown) =>
+        err instanceof Error &&
+        err instanceof WorkflowNotFoundError &&
+        /workflow execution already completed/.test(err.message),
     );
     assert.equal((await handle.query(sagaStateQuery)).state, 'COMPLETED');
   });
 
-  it('a running order that has started shipping rejects cancellation by validator', async () => {
+  it('a running order that has started shipping rejects cancellation by validator (held by a lock on shipping.events)', async () => {
     const s = await seed(stack, { stock: 3, balance: 10_000 });
-    stack.carrier.behaviour.latencyMs = 400;
+    // the barrier: the shipment step's first write waits until the test lets it go
+    const hold = await holdWrites(stack.pool, 'shipping.events');
     try {
-      const handle = await startSaga(stack, orderInput(s));
-      for (let i = 0; i < 200; i++) {
-        if ((await handle.query(sagaStateQuery)).state === 'AWAITING_SHIPMENT') break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const input = orderInput(s);
+      const handle = await startSaga(stack, input);
+      await eventually(async () => {
+        assert.ok((await hold.waiters()) >= 1, 'the shipment step is writing');
+        assert.equal((await handle.query(sagaStateQuery)).state, 'AWAITING_SHIPMENT');
+      });
       await assert.rejects(
         handle.executeUpdate(cancelOrderUpdate, { args: [{}] }),
         (err: unknown) =>
-          err instanceof WorkflowUpdateFailedError && /no longer be cancelled/.test(String(err.cause)),
+          err instanceof WorkflowUpdateFailedError &&
+          /no longer be cancelled/.test(String(err.cause)) &&
+          err.cause?.message ===
+            `Order ${input.orderId} can no longer be cancelled (state AWAITING_SHIPMENT)`,
       );
+      await hold.release();
       assert.equal((await handle.result()).status, 'COMPLETED');
+      assert.deepEqual(undosOf(await scheduledActivities(handle)), []);
     } finally {
-      stack.carrier.behaviour.latencyMs = 0;
+      await hold.release();
     }
   });
 
@@ -266,11 +277,11 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
         stack,
         orderInput(s, { tuning: { ...TEST_TUNING, forwardMaxAttempts: 2 } }),
       );
-      let view = await handle.query(sagaStateQuery);
-      for (let i = 0; i < 300 && view.state !== 'COMPENSATION_BLOCKED'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        view = await handle.query(sagaStateQuery);
-      }
+      const view = await eventually(async () => {
+        const v = await handle.query(sagaStateQuery);
+        assert.equal(v.state, 'COMPENSATION_BLOCKED');
+        return v;
+      });
       assert.equal(view.state, 'COMPENSATION_BLOCKED');
       assert.equal(view.status, 'COMPENSATION_BLOCKED');
       assert.equal(view.blocked?.compensation, 'refundPayment');
@@ -332,10 +343,16 @@ describe('order saga outcomes (real Temporal + Postgres + carrier, workers in-pr
 
 async function waitForBreakerToClose(stack: SagaStack): Promise<void> {
   // a successful trial call after halfOpenAfter closes it; drive one through a throwaway booking
-  for (let i = 0; i < 100 && stack.carrierClient.state !== 'closed'; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    await stack.carrierClient
-      .book({ key: `probe-${i}`, orderId: 'probe', country: 'GB', postalCode: 'X', parcels: 1 })
-      .catch(() => undefined);
-  }
+  let probe = 0;
+  await eventually(
+    async () => {
+      if (stack.carrierClient.state !== 'closed') {
+        await stack.carrierClient
+          .book({ key: `probe-${probe++}`, orderId: 'probe', country: 'GB', postalCode: 'X', parcels: 1 })
+          .catch(() => undefined);
+      }
+      assert.equal(stack.carrierClient.state, 'closed');
+    },
+    { intervalMs: 100, what: 'the carrier breaker closed again' },
+  );
 }

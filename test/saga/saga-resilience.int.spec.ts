@@ -3,9 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sagaStateQuery } from '../../src/workflows/contracts';
+import { eventually } from '../support/eventually';
 import {
   TEST_TUNING,
+  activityOutcome,
   balanceOf,
+  holdWrites,
+  pendingActivity,
   statesOf,
   within,
   orderInput,
@@ -17,11 +21,19 @@ import {
 } from './harness';
 
 const root = path.resolve(__dirname, '../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function breakerGauge(stack: SagaStack): Promise<number | undefined> {
   const metric = await stack.registry.getSingleMetric('circuit_breaker_state')?.get();
   return metric?.values.find((v) => v.labels['dependency'] === 'carrier')?.value;
+}
+
+/** How often the carrier breaker entered each state so far (circuit_breaker_transitions_total). */
+async function breakerTransitions(stack: SagaStack): Promise<Record<'open' | 'halfOpen' | 'closed', number>> {
+  const metric = await stack.registry.getSingleMetric('circuit_breaker_transitions_total')?.get();
+  const count = (state: string) =>
+    metric?.values.find((v) => v.labels['dependency'] === 'carrier' && v.labels['state'] === state)?.value ??
+    0;
+  return { open: count('open'), halfOpen: count('halfOpen'), closed: count('closed') };
 }
 
 describe('saga resilience: carrier outage behind the breaker, payments worker killed mid-flight', () => {
@@ -53,17 +65,16 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
     return p;
   }
   async function waitForHealth(): Promise<void> {
-    for (let i = 0; i < 300; i++) {
-      const ok = await fetch(`http://127.0.0.1:${metricsPort}/health`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) return;
-      await sleep(100);
-    }
-    throw new Error('payments worker did not become healthy');
+    await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${metricsPort}/health`);
+        assert.ok(res.ok, `health answered ${res.status}`);
+      },
+      { intervalMs: 100, what: 'the payments worker is healthy' },
+    );
   }
 
-  it('SIGKILL of the payments worker while charges are in flight: every saga finishes, nobody is charged twice', async (t) => {
+  it('SIGKILL of the payments worker while charges are in flight (held at their write to payments.events): every saga finishes, nobody is charged twice', async (t) => {
     child = startPaymentsWorker();
     await waitForHealth();
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -74,29 +85,60 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
     const customers = Array.from({ length: 20 }, (_, i) => `${s.customerId}-${i}`);
     for (const c of customers)
       await stack.services.payments.deposit({ customerId: c, amount: 5_000, depositId: `${c}-d` });
-    const handles = await Promise.all(
-      customers.map((customerId) =>
-        startSaga(
-          stack,
-          orderInput({ ...s, customerId }, { tuning: { ...TEST_TUNING, attemptTimeoutMs: 3000 } }),
+    // the barrier: every charge stops at its write until the test lets it go, so the kill lands after the
+    // charges started and before any of them completed
+    const hold = await holdWrites(stack.pool, 'payments.events');
+    let handles: Awaited<ReturnType<typeof startSaga>>[] = [];
+    let inFlight: { handle: (typeof handles)[number]; workerIdentity: string }[] = [];
+    try {
+      handles = await Promise.all(
+        customers.map((customerId) =>
+          startSaga(
+            stack,
+            orderInput({ ...s, customerId }, { tuning: { ...TEST_TUNING, attemptTimeoutMs: 3000 } }),
+          ),
         ),
-      ),
-    );
-    // kill as soon as the first charge has landed: the others are queued or in flight
-    for (let i = 0; i < 400; i++) {
-      const balances = await Promise.all(customers.map((c) => balanceOf(stack, c)));
-      if (balances.some((b) => b < 5_000)) break;
-      await sleep(10);
+      );
+      // positive markers: the worker has started charges (the server handed out their attempts) and at
+      // least one of them is at its write
+      inFlight = await eventually(
+        async () => {
+          assert.ok((await hold.waiters()) >= 1, 'a charge is writing to payments.events');
+          const started = [];
+          for (const handle of handles) {
+            const p = await pendingActivity(handle, 'chargePayment');
+            if (p?.started) started.push({ handle, workerIdentity: p.workerIdentity });
+          }
+          assert.ok(started.length >= 1, 'a chargePayment attempt is started');
+          return started;
+        },
+        { what: 'charges in flight' },
+      );
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      // nothing completed before the kill: no charge in Postgres, no completion in any history
+      const chargedAtKill = (await Promise.all(customers.map((c) => balanceOf(stack, c)))).filter(
+        (b) => b < 5_000,
+      );
+      assert.ok(chargedAtKill.length < customers.length, 'some charges were still outstanding at the kill');
+      assert.equal(chargedAtKill.length, 0, 'no charge had completed at the kill');
+      for (const c of customers) {
+        const events = await stack.services.payments.getAccountEvents(c);
+        assert.equal(events.filter((e) => e.type === 'AccountCharged').length, 0, `${c} not charged yet`);
+      }
+      for (const { handle } of inFlight) {
+        assert.equal((await activityOutcome(handle, 'chargePayment'))?.completed ?? false, false);
+      }
+      t.diagnostic(
+        `charges started when the worker was killed: ${inFlight.length}/${customers.length}; charged: ${chargedAtKill.length}`,
+      );
+    } finally {
+      // the dead worker's statements still queued on the lock may now commit: its charges can land after
+      // it died, and the retry on the new worker must then find them and charge nothing more
+      await hold.release();
     }
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-    const chargedAtKill = (await Promise.all(customers.map((c) => balanceOf(stack, c)))).filter(
-      (b) => b < 5_000,
-    );
-    assert.ok(chargedAtKill.length < customers.length, 'some charges were still outstanding at the kill');
-    t.diagnostic(`charged when the worker was killed: ${chargedAtKill.length}/${customers.length}`);
 
-    await sleep(500);
     child = startPaymentsWorker();
     const results = await within(Promise.all(handles.map((h) => h.result())), 240_000, () =>
       statesOf(handles),
@@ -112,11 +154,19 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
       );
       assert.equal(charges.length, 1, `${c} charged once`);
     }
+    // each charge in flight at the kill was retried and completed by another worker process
+    for (const { handle, workerIdentity } of inFlight) {
+      const outcome = await activityOutcome(handle, 'chargePayment');
+      assert.equal(outcome?.completed, true);
+      assert.ok((outcome?.attempt ?? 0) >= 2, `retried: attempt ${outcome?.attempt}`);
+      assert.notEqual(outcome?.workerIdentity, workerIdentity, 'completed by the restarted worker');
+    }
     assert.deepEqual(await stockOf(stack, s.sku), { available: 80, reserved: 0, shipped: 20 });
   });
 
-  it('carrier failing 100% for a while: the breaker opens (metric), orders wait, and complete after recovery', async () => {
+  it('carrier failing 100% for a while: the breaker opens (metric), a failed half-open trial re-opens it, orders wait, and complete after recovery', async () => {
     const s = await seed(stack, { stock: 10, balance: 50_000 });
+    const before = await breakerTransitions(stack);
     stack.carrier.behaviour.failureRate = 1;
     const handles = await Promise.all(
       [1, 2, 3].map(() =>
@@ -124,9 +174,24 @@ describe('saga resilience: carrier outage behind the breaker, payments worker ki
       ),
     );
     try {
-      for (let i = 0; i < 300 && (await breakerGauge(stack)) !== 1; i++) await sleep(50);
-      assert.equal(await breakerGauge(stack), 1, 'circuit_breaker_state{dependency="carrier"} = 1 (open)');
-      await sleep(1500); // the outage lasts: the sagas keep waiting, Temporal retries with backoff
+      await eventually(async () =>
+        assert.equal(await breakerGauge(stack), 1, 'circuit_breaker_state{dependency="carrier"} = 1 (open)'),
+      );
+      // the outage lasts: a half-open trial fails and re-opens the breaker (open again without closing), and
+      // Temporal keeps retrying every saga's shipment with backoff
+      await eventually(
+        async () => {
+          const now = await breakerTransitions(stack);
+          assert.ok(now.halfOpen > before.halfOpen, 'a half-open trial');
+          assert.ok(now.open >= before.open + 2, 'opened again after the trial');
+          assert.equal(now.closed, before.closed, 'never closed during the outage');
+          for (const h of handles) {
+            const attempt = (await pendingActivity(h, 'createShipment'))?.attempt ?? 0;
+            assert.ok(attempt >= 3, `createShipment retried (attempt ${attempt})`);
+          }
+        },
+        { what: 'a failed half-open trial and retried shipments' },
+      );
       for (const h of handles) assert.equal((await h.query(sagaStateQuery)).state, 'AWAITING_SHIPMENT');
     } finally {
       stack.carrier.behaviour.failureRate = 0;
