@@ -16,7 +16,7 @@ import { benchSetup, runSection, type BenchSetup, type Section } from './lib/con
 import { openBench } from './lib/stack';
 import { writeReport } from './report';
 import { breakdown } from './sections/breakdown';
-import { closedLoops } from './sections/closed-loop';
+import { closedLoop } from './sections/closed-loop';
 import { costGrowth } from './sections/cost-growth';
 import { environment } from './sections/environment';
 import { eventStore } from './sections/event-store';
@@ -32,7 +32,7 @@ const BEFORE_STACK: Section<BenchSetup>[] = [eventStore];
 /** On the running stack, in this order. */
 const SECTIONS: Section[] = [
   warmUp,
-  closedLoops, // saga, bare, stubbed interleaved; cpuPerOrder; saga.postgresPerOrder
+  closedLoop, // saga, bare, stubbed interleaved; cpuPerOrder; saga.postgresPerOrder
   projectionLag, // of the closed loop's orders
   breakdown, // of the closed loop's workflows
   openLoop,

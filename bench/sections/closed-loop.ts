@@ -22,7 +22,7 @@ async function stackCpu(ctx: BenchContext): Promise<() => CpuSnapshot | undefine
     );
 }
 
-export const closedLoops: Section = {
+export const closedLoop: Section = {
   name: 'closedLoop',
   async run(ctx) {
     const { load, profile } = ctx;
