@@ -68,6 +68,110 @@ function summarize(samples: Sample[]): RunResult {
   };
 }
 
+type EventStore = ReturnType<typeof createEventStore>;
+
+/** What one pass measures on: the pool, the store in its three configurations, the event's payload. */
+interface Bed {
+  db: Pool;
+  store: EventStore;
+  /** the same statements without group commit: every append its own statement and commit */
+  storeSolo: EventStore;
+  /** NOTIFY inside the append's transaction instead of after its commit */
+  storeTx: EventStore;
+  data: Record<string, unknown>;
+  metadata: Record<string, string>;
+}
+
+const KEYS = ['plain', 'append', 'appendSolo', 'published', 'publishedTx'] as const;
+type Key = (typeof KEYS)[number];
+
+/** The five workloads of one writer level, each on its own streams (one per writer). */
+function workloads(bed: Bed): Record<Key, (writer: number) => Promise<void>> {
+  const { db, data, metadata } = bed;
+  const tag = randomUUID().slice(0, 8);
+  const versions = new Map<string, number>();
+  const append =
+    (publish: boolean, notifyInTx = false, solo = false) =>
+    async (w: number) => {
+      const stream = `bench-${tag}-${publish ? 'p' : 'a'}${notifyInTx ? 't' : ''}${solo ? 's' : ''}-${w}`;
+      const v = versions.get(stream) ?? 0;
+      const r = await (notifyInTx ? bed.storeTx : solo ? bed.storeSolo : bed.store).append(
+        stream,
+        v,
+        [{ type: 'BenchEvent', data }],
+        {
+          metadata,
+          ...(publish ? { publish } : {}),
+        },
+      );
+      versions.set(stream, r.nextVersion);
+    };
+  const plainSeq = new Map<number, number>();
+  const plain = async (w: number) => {
+    const i = plainSeq.get(w) ?? 0;
+    plainSeq.set(w, i + 1);
+    await db.query({
+      name: 'bench_plain_insert',
+      text: `INSERT INTO public.plain_events (stream_id, version, event_id, event_type, schema_version, data, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      values: [
+        `plain-${tag}-${w}`,
+        i + 1,
+        randomUUID(),
+        'BenchEvent',
+        1,
+        JSON.stringify(data),
+        JSON.stringify(metadata),
+      ],
+    });
+  };
+  return {
+    plain,
+    append: append(false),
+    appendSolo: append(false, false, true),
+    published: append(true),
+    publishedTx: append(true, true),
+  };
+}
+
+async function level(label: string, writers: number, bed: Bed) {
+  const ops = workloads(bed);
+  // warm-up: connections, prepared statements
+  for (const k of KEYS) await run(writers, 0.3, ops[k]);
+  // the workloads alternate in short slices, so load from other processes hits them alike
+  const slices = Math.max(2, Math.round(SECONDS / 0.5));
+  const samples = Object.fromEntries(KEYS.map((k) => [k, [] as Sample[]])) as Record<Key, Sample[]>;
+  for (let i = 0; i < slices; i++) {
+    for (const k of i % 2 === 0 ? KEYS : [...KEYS].reverse()) {
+      samples[k].push(await run(writers, SECONDS / slices, ops[k]));
+    }
+  }
+  const appendR = summarize(samples.append);
+  const soloR = summarize(samples.appendSolo);
+  const plainR = summarize(samples.plain);
+  const published = summarize(samples.published);
+  const publishedTx = summarize(samples.publishedTx);
+  const ratio = round(appendR.perSecond / plainR.perSecond, 3);
+  console.log(
+    `[bench] ${label} writers=${String(writers).padStart(2)}  append ${appendR.perSecond.toFixed(0)}/s p99 ${appendR.p99Ms} ms` +
+      `  | plain INSERT ${plainR.perSecond.toFixed(0)}/s p99 ${plainR.p99Ms} ms  | ratio ${ratio}` +
+      `  | no group commit ${soloR.perSecond.toFixed(0)}/s p99 ${soloR.p99Ms} ms (ratio ${round(soloR.perSecond / plainR.perSecond, 3)})` +
+      `  | +outbox, NOTIFY after commit ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms` +
+      `  | +outbox, NOTIFY in transaction ${publishedTx.perSecond.toFixed(0)}/s p99 ${publishedTx.p99Ms} ms`,
+  );
+  return {
+    writers,
+    append: appendR,
+    plainInsert: plainR,
+    ratio,
+    appendWithoutGroupCommit: soloR,
+    ratioWithoutGroupCommit: round(soloR.perSecond / plainR.perSecond, 3),
+    appendWithOutboxNotifyAfterCommit: published,
+    appendWithOutboxNotifyInTransaction: publishedTx,
+    load1: round(os.loadavg()[0] ?? 0),
+  };
+}
+
 async function pass(label: string, durable: boolean) {
   const onOff = durable ? 'on' : 'off';
   console.log(
@@ -84,113 +188,20 @@ async function pass(label: string, durable: boolean) {
     pool = createPool(pg.url, { max: Math.max(...WRITERS) + 4, applicationName: 'bench' });
     const db = pool;
     await db.query('CREATE TABLE public.plain_events (LIKE orders.events INCLUDING ALL)');
-    const store = createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0 });
-    // the same statements without group commit: every append its own statement and commit
-    const storeSolo = createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, groupCommit: false });
-    const storeTx = createEventStore({
-      pool: db,
-      schema: 'orders',
-      snapshotEvery: 0,
-      notify: 'in-transaction',
-    });
-    const data = {
-      orderId: 'bench',
-      at: new Date().toISOString(),
-      lines: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+    const bed: Bed = {
+      db,
+      store: createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0 }),
+      storeSolo: createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, groupCommit: false }),
+      storeTx: createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, notify: 'in-transaction' }),
+      data: {
+        orderId: 'bench',
+        at: new Date().toISOString(),
+        lines: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+      },
+      metadata: { correlationId: 'bench', workflowId: 'order-bench', activityType: 'bench' },
     };
-    const metadata = { correlationId: 'bench', workflowId: 'order-bench', activityType: 'bench' };
     const levels = [];
-    for (const writers of WRITERS) {
-      const tag = randomUUID().slice(0, 8);
-      const versions = new Map<string, number>();
-      const append =
-        (publish: boolean, notifyInTx = false, solo = false) =>
-        async (w: number) => {
-          const stream = `bench-${tag}-${publish ? 'p' : 'a'}${notifyInTx ? 't' : ''}${solo ? 's' : ''}-${w}`;
-          const v = versions.get(stream) ?? 0;
-          const r = await (notifyInTx ? storeTx : solo ? storeSolo : store).append(
-            stream,
-            v,
-            [{ type: 'BenchEvent', data }],
-            {
-              metadata,
-              ...(publish ? { publish } : {}),
-            },
-          );
-          versions.set(stream, r.nextVersion);
-        };
-      const plainSeq = new Map<number, number>();
-      const plain = async (w: number) => {
-        const i = plainSeq.get(w) ?? 0;
-        plainSeq.set(w, i + 1);
-        await db.query({
-          name: 'bench_plain_insert',
-          text: `INSERT INTO public.plain_events (stream_id, version, event_id, event_type, schema_version, data, metadata)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          values: [
-            `plain-${tag}-${w}`,
-            i + 1,
-            randomUUID(),
-            'BenchEvent',
-            1,
-            JSON.stringify(data),
-            JSON.stringify(metadata),
-          ],
-        });
-      };
-      // warm-up: connections, prepared statements
-      await run(writers, 0.3, plain);
-      await run(writers, 0.3, append(false));
-      await run(writers, 0.3, append(false, false, true));
-      await run(writers, 0.3, append(true));
-      await run(writers, 0.3, append(true, true));
-      // the workloads alternate in short slices, so load from other processes hits them alike
-      const slices = Math.max(2, Math.round(SECONDS / 0.5));
-      const samples = {
-        plain: [] as Sample[],
-        append: [] as Sample[],
-        appendSolo: [] as Sample[],
-        published: [] as Sample[],
-        publishedTx: [] as Sample[],
-      };
-      const ops = {
-        plain,
-        append: append(false),
-        appendSolo: append(false, false, true),
-        published: append(true),
-        publishedTx: append(true, true),
-      };
-      const keys = ['plain', 'append', 'appendSolo', 'published', 'publishedTx'] as const;
-      for (let i = 0; i < slices; i++) {
-        for (const k of i % 2 === 0 ? keys : [...keys].reverse()) {
-          samples[k].push(await run(writers, SECONDS / slices, ops[k]));
-        }
-      }
-      const appendR = summarize(samples.append);
-      const soloR = summarize(samples.appendSolo);
-      const plainR = summarize(samples.plain);
-      const published = summarize(samples.published);
-      const publishedTx = summarize(samples.publishedTx);
-      const ratio = round(appendR.perSecond / plainR.perSecond, 3);
-      console.log(
-        `[bench] ${label} writers=${String(writers).padStart(2)}  append ${appendR.perSecond.toFixed(0)}/s p99 ${appendR.p99Ms} ms` +
-          `  | plain INSERT ${plainR.perSecond.toFixed(0)}/s p99 ${plainR.p99Ms} ms  | ratio ${ratio}` +
-          `  | no group commit ${soloR.perSecond.toFixed(0)}/s p99 ${soloR.p99Ms} ms (ratio ${round(soloR.perSecond / plainR.perSecond, 3)})` +
-          `  | +outbox, NOTIFY after commit ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms` +
-          `  | +outbox, NOTIFY in transaction ${publishedTx.perSecond.toFixed(0)}/s p99 ${publishedTx.p99Ms} ms`,
-      );
-      levels.push({
-        writers,
-        append: appendR,
-        plainInsert: plainR,
-        ratio,
-        appendWithoutGroupCommit: soloR,
-        ratioWithoutGroupCommit: round(soloR.perSecond / plainR.perSecond, 3),
-        appendWithOutboxNotifyAfterCommit: published,
-        appendWithOutboxNotifyInTransaction: publishedTx,
-        load1: round(os.loadavg()[0] ?? 0),
-      });
-    }
+    for (const writers of WRITERS) levels.push(await level(label, writers, bed));
     const check = await db.query<{ gaps: number }>(
       `SELECT count(*)::int AS gaps FROM (
          SELECT stream_id, max(version) AS mx, count(*) AS n FROM orders.events GROUP BY stream_id) s WHERE mx <> n`,

@@ -1,0 +1,55 @@
+/**
+ * The report, apart from the measurements: latest.json (a header, then every section's results, the known
+ * ones in a fixed order), latest.svg (bench/report/chart.ts) and the table on stdout (bench/report/table.ts),
+ * then the paths of every file the run wrote.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchSetup } from '../lib/context';
+import { round } from '../lib/stats';
+import { chartOf } from './chart';
+import { need, RESULT_ORDER, type KnownResults, type Reportable } from './result';
+import { printTable } from './table';
+
+function reportable(ctx: BenchSetup): Reportable {
+  const r = Object.fromEntries(RESULT_ORDER.map((k) => [k, need(ctx.results, k)])) as unknown as KnownResults;
+  if (!r.saga.openLoop) throw new Error('no results.saga.openLoop: the openLoop section must run first');
+  if (!r.costGrowth.workersPerQueue) {
+    throw new Error('no results.costGrowth.workersPerQueue: the workersPerQueue section must run first');
+  }
+  return r as Reportable;
+}
+
+function latestJson(ctx: BenchSetup): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    at: ctx.startedAt.toISOString(),
+    mode: ctx.mode,
+    durationSeconds: round(ctx.elapsedSeconds(), 1),
+    note:
+      'One 2-core machine shared with other work: absolute figures drift between runs; compare the ratios, ' +
+      'whose two sides are measured in the same run, interleaved (A B C C B A), on the same servers.',
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model,
+      memoryGb: round(os.totalmem() / 2 ** 30, 1),
+      loadavgStart: ctx.loadavgStart.map((x) => round(x)),
+      loadavgEnd: os.loadavg().map((x) => round(x)),
+    },
+    ...Object.fromEntries(RESULT_ORDER.map((k) => [k, ctx.results[k]])),
+    ...ctx.results,
+  };
+}
+
+export function writeReport(ctx: BenchSetup): void {
+  const r = reportable(ctx);
+  const jsonPath = path.join(ctx.outDir, 'latest.json');
+  const svgPath = path.join(ctx.outDir, 'latest.svg');
+  fs.writeFileSync(jsonPath, `${JSON.stringify(latestJson(ctx), null, 2)}\n`);
+  fs.writeFileSync(svgPath, chartOf(r, ctx.mode, ctx.startedAt.toISOString()));
+  printTable(r);
+  ctx.say(`wrote ${jsonPath}`);
+  ctx.say(`wrote ${svgPath}`);
+  for (const f of ctx.files) ctx.say(`wrote ${f.path} (${f.what})`);
+}

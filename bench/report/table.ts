@@ -1,0 +1,78 @@
+/** The table on stdout: rates and latency quantiles per measurement, then the ratios, CPU and the knee. */
+import type { LoadResult } from '../lib/load';
+import type { Reportable } from './result';
+
+type Row = [string, string, string, string, string];
+
+function rowsOf(r: Reportable): Row[] {
+  const rows: Row[] = [];
+  const row = (name: string, l: LoadResult) =>
+    rows.push([name, `${l.perSecond}/s`, `${l.p50Ms}`, `${l.p90Ms}`, `${l.p99Ms}`]);
+  row('saga (gateway, closed loop)', r.saga.closedLoop);
+  row('stubbed saga (closed loop)', r.stubbedSaga.closedLoop);
+  row('bare Temporal (closed loop)', r.bareTemporal.closedLoop);
+  for (const x of r.saga.openLoop.rungs) row(`saga open loop @${x.offeredPerSecond}/s`, x);
+  for (const p of r.costGrowth.workersPerQueue.points) row(`saga, ${p.workersPerQueue} worker(s)/queue`, p);
+  for (const l of r.eventStore.levels) {
+    rows.push([
+      `event store append, ${l.writers} writers`,
+      `${l.appendsPerSecond}/s`,
+      '',
+      '',
+      `${l.appendP99Ms}`,
+    ]);
+    rows.push([
+      `plain INSERT, ${l.writers} writers`,
+      `${l.plainInsertsPerSecond}/s`,
+      '',
+      '',
+      `${l.plainP99Ms}`,
+    ]);
+    if (l.appendWithOutboxPerSecond !== null) {
+      rows.push([
+        `append + outbox row, ${l.writers} writers`,
+        `${l.appendWithOutboxPerSecond}/s`,
+        '',
+        '',
+        `${l.appendWithOutboxP99Ms}`,
+      ]);
+    }
+  }
+  const lag = r.projectionLag;
+  rows.push(['projection lag (order_summary)', '', `${lag.p50Ms}`, `${lag.p90Ms}`, `${lag.p99Ms}`]);
+  return rows;
+}
+
+function cpuLine(cpu: Reportable['cpuPerOrder']): string | undefined {
+  if (typeof cpu !== 'object') return undefined;
+  const c = cpu as Record<string, Record<string, number>>;
+  const line = (k: string) =>
+    `${k} ${c[k]!.total} (${Object.entries(c[k]!)
+      .filter(([g, v]) => g !== 'total' && v >= 0.5)
+      .map(([g, v]) => `${g} ${v}`)
+      .join(', ')})`;
+  return `CPU ms per order: ${['saga', 'stubbed', 'bare']
+    .filter((k) => c[k])
+    .map(line)
+    .join(' · ')}`;
+}
+
+export function printTable(r: Reportable): void {
+  const head: Row = ['', 'rate', 'p50 ms', 'p90 ms', 'p99 ms'];
+  const all = [head, ...rowsOf(r)];
+  const w = [0, 1, 2, 3, 4].map((i) => Math.max(...all.map((x) => x[i]!.length)));
+  console.log('');
+  for (const x of all)
+    console.log(x.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+  console.log('');
+  console.log(
+    `ratios: sagaOverhead (saga ÷ bare) ${r.ratios.sagaOverhead} · stubbed ÷ bare ${r.ratios.stubbedOverBare} · ` +
+      `full ÷ stubbed ${r.ratios.fullOverStubbed} · eventStoreEfficiency ${r.ratios.eventStoreEfficiency}`,
+  );
+  const cpu = cpuLine(r.cpuPerOrder);
+  if (cpu) console.log(cpu);
+  console.log(
+    `knee of the open-loop ladder: ${r.saga.openLoop.kneePerSecond ?? 'below the lowest rung'}/s · bare cost ` +
+      `${r.costGrowth.bare.msPerActivity} ms per added activity (r² ${r.costGrowth.bare.r2})`,
+  );
+}
