@@ -1,5 +1,6 @@
 /**
- * The committed workflow histories (test/replay/histories/<path>.json, written by `npm run replay:capture`)
+ * The committed workflow histories (test/replay/histories/<path>.json, written by `npm run replay:capture`;
+ * older versions' in subfolders; capture-manifest.json beside them is not a history)
  * and what the replay tests need to run them: the workflow id of each (a history does not contain it; the
  * saga's activity keys are derived from it, so it comes from the order id in the start event's input) and
  * no-op sinks for the saga metrics (a replay never calls a sink that is `callDuringReplay: false`, but the
@@ -14,6 +15,7 @@ import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import type { InjectedSinks } from '@temporalio/worker';
 import { orderWorkflowId, type OrderSagaInput } from '../../src/workflows/contracts';
 import type { SagaMetricsSinks } from '../../src/workflows/metrics-sink';
+import { MANIFEST_FILE } from './workflow-code';
 
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
 
@@ -52,13 +54,23 @@ export function historyFromJson(json: unknown): History {
   return h;
 }
 
-/** Every saga path the capture script runs; one committed history per path must exist. */
+/**
+ * Every saga path the capture script runs (test/replay/capture/paths.ts); one committed history per path,
+ * captured from the current workflow code, must exist in test/replay/histories/.
+ */
 export const SAGA_PATHS = [
   'happy-path',
   'no-stock',
   'no-funds',
   'unsupported-country',
+  'cancelled-in-started',
+  'cancelled-while-placing',
+  'cancelled-in-order-placed',
+  'cancelled-in-inventory-reserved',
   'cancelled-in-window',
+  'temporal-cancel-in-window',
+  'temporal-cancel-while-reserving',
+  'compensation-blocked-then-retried',
   'worker-crash-retry',
   'carrier-outage',
   'carrier-down-too-long',
@@ -89,14 +101,14 @@ export function parseHistory(name: string, json: unknown, file = '<memory>'): St
   return { name, file, json, history, workflowId: workflowIdOf(history) };
 }
 
-/** All committed histories, including older captures kept in subfolders, sorted by name. */
+/** All committed histories, including older captures kept in subfolders, sorted by name (not the manifest). */
 export function loadHistories(dir = HISTORIES_DIR): StoredHistory[] {
   const out: StoredHistory[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.json')) {
+      else if (e.name.endsWith('.json') && e.name !== MANIFEST_FILE) {
         const name = path.relative(dir, p).replace(/\.json$/, '');
         out.push(parseHistory(name, JSON.parse(fs.readFileSync(p, 'utf8')) as unknown, p));
       }
@@ -111,6 +123,36 @@ export function scheduledActivityTypes(history: History): string[] {
   return (history.events ?? []).flatMap((e) => {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     return name ? [name] : [];
+  });
+}
+
+/** How many updates (cancelOrder) the saga accepted. */
+export function acceptedUpdates(history: History): number {
+  return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+}
+
+/** Whether an update was accepted before the saga scheduled its first activity (its first activation). */
+export function acceptedUpdateBeforeFirstStep(history: History): boolean {
+  const events = history.events ?? [];
+  const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const scheduled = events.findIndex((e) => e.activityTaskScheduledEventAttributes);
+  return accepted >= 0 && (scheduled < 0 || accepted < scheduled);
+}
+
+/** Names of the signals the saga received, in order. */
+export function signalNames(history: History): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.workflowExecutionSignaledEventAttributes?.signalName;
+    return name ? [name] : [];
+  });
+}
+
+/** Ids of the patches whose markers the history holds (`core_patch` markers), in order. */
+export function patchIds(history: History): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const m = e.markerRecordedEventAttributes;
+    const payload = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads?.[0] : undefined;
+    return payload ? [defaultPayloadConverter.fromPayload<{ id: string }>(payload).id] : [];
   });
 }
 

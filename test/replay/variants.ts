@@ -9,16 +9,26 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import {
+  acceptedUpdateBeforeFirstStep,
+  acceptedUpdates,
+  scheduledActivityTypes,
+  signalNames,
+  type StoredHistory,
+} from './histories';
+import { WORKFLOWS_DIR } from './workflow-code';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-export const WORKFLOWS_DIR = path.join(ROOT, 'src', 'workflows');
 const SAGA_FILE = path.join(WORKFLOWS_DIR, 'order-saga.ts');
 
 export interface Variant {
   name: string;
   description: string;
   mutate(source: string): string;
+}
+
+/** An incompatible change, with the committed histories it must break (every other one must replay). */
+export interface BreakingVariant extends Variant {
+  breaks(h: StoredHistory): boolean;
 }
 
 /** [start, end) of the statement that starts at `marker` and ends at the `;` after its balanced parens. */
@@ -79,29 +89,74 @@ function blockRange(src: string, marker: string): [number, number] {
 }
 
 const PATCH_BRANCH = 'if (patched(PATCH_VALIDATE_DESTINATION)) {';
+/** the placeOrder patch: a cancel accepted before the order was placed no longer skips placing it */
+const PLACE_ORDER_CHECK =
+  'if (cancel && !(recordEvenIfCancelled && patched(PATCH_PLACE_ORDER_ALWAYS))) throw new CancelRequested();';
 
-export const VARIANTS: Variant[] = [
+const reached = (h: StoredHistory, activity: string) => scheduledActivityTypes(h.history).includes(activity);
+
+export const VARIANTS: BreakingVariant[] = [
   {
     name: 'swapped-steps',
     description: 'charges the customer before reserving the stock (reserveStock and chargePayment swapped)',
     mutate: (src) => swapStatements(src, "await step('reserveStock'", "await step('chargePayment'"),
+    breaks: (h) => reached(h, 'reserveStock'),
   },
   {
     name: 'renamed-activity',
     description: 'calls the reserve activity by a new name (reserveStock renamed to reserveInventory)',
     mutate: (src) => replaceOnce(src, 'acts.inventory.reserveStock.', 'acts.inventory.reserveInventory.'),
+    breaks: (h) => reached(h, 'reserveStock'),
+  },
+  {
+    // bc05ff1 as it was first committed: the new behaviour for every saga, no patch
+    name: 'place-order-always-unpatched',
+    description: 'places the order although a cancel was accepted before it, without patched() (bc05ff1)',
+    mutate: (src) =>
+      replaceOnce(
+        src,
+        PLACE_ORDER_CHECK,
+        'if (cancel && !recordEvenIfCancelled) throw new CancelRequested();',
+      ),
+    breaks: (h) => acceptedUpdateBeforeFirstStep(h.history),
+  },
+  {
+    name: 'cancel-ignored-after-payment',
+    description:
+      'no longer stops for a cancel accepted before the shipment (the check after payment dropped)',
+    mutate: (src) =>
+      replaceOnce(
+        src,
+        "    if (cancel) throw new CancelRequested();\n    moveTo('AWAITING_SHIPMENT');",
+        "    moveTo('AWAITING_SHIPMENT');",
+      ),
+    breaks: (h) => acceptedUpdates(h.history) > 0 && reached(h, 'chargePayment'),
+  },
+  {
+    name: 'blocked-alerts-operator',
+    description: 'calls an activity to alert an operator when a compensation blocks',
+    mutate: (src) =>
+      replaceOnce(
+        src,
+        "          moveTo('COMPENSATION_BLOCKED');",
+        "          await acts.ordersUndo.alertOperator({ orderId, compensation: name });\n          moveTo('COMPENSATION_BLOCKED');",
+      ),
+    breaks: (h) => signalNames(h.history).includes('retryCompensation'),
   },
 ];
 
 /**
- * Earlier and later versions of the saga around its one real patch (PATCH_VALIDATE_DESTINATION in
- * order-saga.ts), for the versioning procedure in docs/web-ui-and-replay.md:
- * - `v1-before-validate-destination`: the saga as it was before the patch (no destination check before
- *   reserving). `npm run replay:capture -- --version v1-before-validate-destination --out
- *   test/replay/histories/v1 ...` records histories of sagas started by that old code.
- * - `deprecated-patch`: step 2 of the procedure, `deprecatePatch(id)` and only the new branch. It must still
- *   replay every history that has the patch marker, and must fail the v1 histories (which is why step 2 waits
- *   until no v1 saga is open).
+ * Earlier and later versions of the saga around its patches (order-saga.ts), for the versioning procedure in
+ * the README ("Replay tests"). `npm run replay:capture -- --version <name> --out <dir> <path>...` records
+ * histories of sagas run by such a version.
+ * - `v1-before-validate-destination`: the saga before PATCH_VALIDATE_DESTINATION (no destination check
+ *   before reserving); its histories are test/replay/histories/v1/.
+ * - `v2-before-place-order-always`: the saga before PATCH_PLACE_ORDER_ALWAYS (bc05ff1): a cancel accepted
+ *   before the order was placed skipped placing it, like every other step. Its history of that path is
+ *   test/replay/histories/v2/cancelled-in-started.json.
+ * - `deprecated-patch`: step 2 of the procedure for the validate-destination patch, `deprecatePatch(id)` and
+ *   only the new branch. It must still replay every history with that patch's marker, and must fail the v1
+ *   histories that reached the check (which is why step 2 waits until no v1 saga is open).
  * - `patch-removed`: skipping straight to step 3. Histories with a (non-deprecated) patch marker fail
  *   ("Non-deprecated patch marker encountered ... but there is no corresponding change command"): the
  *   marker of `patched()` must first be superseded by `deprecatePatch()` sagas before the call can go.
@@ -114,6 +169,11 @@ export const VERSIONS: Variant[] = [
       const [a, b] = blockRange(src, PATCH_BRANCH);
       return src.slice(0, a) + '// (v1: no destination check before reserving)' + src.slice(b);
     },
+  },
+  {
+    name: 'v2-before-place-order-always',
+    description: 'is the saga before the place-order-always patch (bc05ff1)',
+    mutate: (src) => replaceOnce(src, PLACE_ORDER_CHECK, 'if (cancel) throw new CancelRequested();'),
   },
   {
     name: 'deprecated-patch',
@@ -165,18 +225,4 @@ export function materializeVariant(variant: Variant): {
     dir,
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
-}
-
-/** Bundles a workflows folder that may live outside the repository (packages resolve from the repo). */
-export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    logger: new DefaultLogger('WARN'),
-    webpackConfigHook: (config) => {
-      const modules = config.resolve?.modules ?? ['node_modules'];
-      config.resolve = { ...config.resolve, modules: [...modules, path.join(ROOT, 'node_modules')] };
-      return config;
-    },
-  });
-  return { code };
 }
