@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pgLib, { type Pool } from 'pg';
 import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
+import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
+import { durabilityOf, startTestPostgres } from '../../test/support/stack';
 import type { EventEnvelope } from './envelope';
 import { processOnce, startOutboxRelay, type OutboxDelivery, type OutboxRelay } from './outbox-relay';
 import { createEventStore } from './store';
@@ -24,7 +24,7 @@ async function waitFor(
   }
 }
 
-describe('outbox relay (real Postgres)', () => {
+describe('outbox relay (real Postgres, durable)', () => {
   let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
@@ -71,7 +71,7 @@ describe('outbox relay (real Postgres)', () => {
   };
 
   before(async () => {
-    pg = await startTestPostgres();
+    pg = await startTestPostgres({ durability: 'durable' });
     pool = createPool(pg.url, { max: 20 });
     store = createEventStore({ pool, schema: SCHEMA });
     await pool.query(
@@ -82,6 +82,10 @@ describe('outbox relay (real Postgres)', () => {
     for (const r of relays) await r.stop();
     await pool?.end();
     await pg?.stop();
+  });
+
+  it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
+    assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });
   });
 
   it('delivers every message once the relay runs, in per-aggregate order, woken by NOTIFY', async () => {

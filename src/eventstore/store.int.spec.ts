@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
+import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
+import { durabilityOf, startTestPostgres } from '../../test/support/stack';
 import { outboxFor } from './envelope';
 import { checkEventStoreHealth } from './health';
 import { START_POSITION, createEventStore, deterministicEventId, handleCommand, writeOutbox } from './store';
@@ -54,19 +54,23 @@ async function readAllFrom(
   }
 }
 
-describe('event store (real Postgres)', () => {
+describe('event store (real Postgres, durable)', () => {
   let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
   before(async () => {
-    pg = await startTestPostgres();
+    pg = await startTestPostgres({ durability: 'durable' });
     pool = createPool(pg.url, { max: 40 });
     store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
   });
   after(async () => {
     await pool?.end();
     await pg?.stop();
+  });
+
+  it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
+    assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });
   });
 
   it('100 concurrent appends at the same expected version: exactly one succeeds, then a correct append works', async () => {
