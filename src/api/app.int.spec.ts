@@ -21,6 +21,8 @@ import { openApiDocument } from './openapi';
 import { mintToken } from './tokens';
 import { createApiServices } from './wiring';
 
+const RELAY_LAG_LIMIT_S = 60;
+
 const SECRET = 'integration-test-secret-0123456789abcdef';
 const ADDRESS = {
   name: 'Ada Lovelace',
@@ -144,7 +146,7 @@ before(async () => {
   deps = {
     pool: stack.pool,
     temporal: stack.env.client,
-    services: createApiServices({ pool: stack.pool }),
+    services: createApiServices({ pool: stack.pool, relayLagLimitS: RELAY_LAG_LIMIT_S }),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     config: {
       jwtSecret: SECRET,
@@ -212,7 +214,7 @@ describe('authentication and authorisation', () => {
   it('health, metrics and the OpenAPI document need no token', async () => {
     const health = await request(app).get('/health').expect(200);
     assert.equal(health.body.status, 'ok');
-    for (const name of ['postgres', 'temporal', 'eventStore', 'relay']) {
+    for (const name of ['postgres', 'temporal', 'eventStore', 'relay', 'projections']) {
       assert.equal(health.body.checks[name]?.ok, true, name);
     }
     const doc = await request(app).get('/openapi.json').expect(200);
@@ -567,7 +569,11 @@ describe('idempotency', () => {
 
   it('while Postgres is down: 503 + Retry-After', async () => {
     const deadPool = createPool('postgres://nobody:x@127.0.0.1:9/none', { max: 1 });
-    const down = createApp({ ...deps, pool: deadPool, services: createApiServices({ pool: deadPool }) });
+    const down = createApp({
+      ...deps,
+      pool: deadPool,
+      services: createApiServices({ pool: deadPool, relayLagLimitS: RELAY_LAG_LIMIT_S }),
+    });
     const c = await newCustomer(0);
     const res = await placeOrder(down, c, orderBody('SKU-ANY'));
     assert.equal(res.status, 503, res.text);
