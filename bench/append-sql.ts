@@ -18,7 +18,7 @@ const SLICES = Number(process.env.BENCH_SLICES ?? 30);
 const PER_SLICE = 800;
 
 async function main(): Promise<void> {
-  const pg = await startThrowawayPostgres({ fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' });
+  const pg = await startThrowawayPostgres({ durability: 'durable' });
   const pool = createPool(pg.url, { max: 2, applicationName: 'bench-append-sql' });
   try {
     await migrate(pg.url);

@@ -177,11 +177,7 @@ async function pass(label: string, durable: boolean) {
   console.log(
     `[bench] ${label}: starting a throwaway Postgres (fsync=${onOff}, synchronous_commit=${onOff})`,
   );
-  const pg = await startThrowawayPostgres({
-    fsync: onOff,
-    synchronous_commit: onOff,
-    full_page_writes: onOff,
-  });
+  const pg = await startThrowawayPostgres({ durability: durable ? 'durable' : 'fast' });
   let pool: Pool | undefined;
   try {
     await migrate(pg.url);

@@ -175,6 +175,11 @@ export const VARIABLES = {
   WORKER_MAX_CACHED_WORKFLOWS: v(int(0, 100000), 'Sticky workflow cache size of the orders worker.', '1000'),
   WORKERS_PER_QUEUE: v(int(1, 16), '`npm start` only: worker processes started per task queue.', '1'),
   RELAY_POLL_INTERVAL_MS: v(int(10, 60000), 'Outbox relay polling fallback when no NOTIFY arrives.', '1000'),
+  RELAY_LAG_LIMIT_S: v(
+    int(1, 86400),
+    "The API's /health answers 503 when a service's oldest undelivered outbox message, or the oldest order event a read model has not applied, has waited longer than this (seconds).",
+    '60',
+  ),
 } satisfies Record<string, VarSpec<unknown>>;
 
 type Vars = typeof VARIABLES;
@@ -220,6 +225,7 @@ export interface Config {
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   workersPerQueue: number;
   relayPollIntervalMs: number;
+  relayLagLimitS: number;
 }
 
 /** Parses and validates the environment. Throws a ConfigError naming the first bad variable. */
@@ -289,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     workersPerQueue: r.WORKERS_PER_QUEUE,
     relayPollIntervalMs: r.RELAY_POLL_INTERVAL_MS,
+    relayLagLimitS: r.RELAY_LAG_LIMIT_S,
   };
 }
 

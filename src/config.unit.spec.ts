@@ -13,6 +13,7 @@ describe('config', () => {
     assert.deepEqual(c.shippingCountries, DEFAULT_SHIPPING_COUNTRIES);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.orderCancellationWindowMs, 10000);
+    assert.equal(c.relayLagLimitS, 60);
   });
 
   it('parses every kind of value', () => {
@@ -24,6 +25,7 @@ describe('config', () => {
       TEMPORAL_API_KEY: 'k',
       CARRIER_FAILURE_RATE: '0.25',
       DATABASE_URL: 'postgres://u:p@db:5432/x',
+      RELAY_LAG_LIMIT_S: '5',
     });
     assert.equal(c.port, 8080);
     assert.deepEqual(c.shippingCountries, ['US', 'CA']);
@@ -31,6 +33,7 @@ describe('config', () => {
     assert.equal(c.temporal.tls, true, 'an API key implies TLS');
     assert.equal(c.carrier.failureRate, 0.25);
     assert.equal(requireDatabaseUrl(c), 'postgres://u:p@db:5432/x');
+    assert.equal(c.relayLagLimitS, 5);
   });
 
   for (const [name, value] of [
@@ -44,6 +47,7 @@ describe('config', () => {
     ['CARRIER_FAILURE_RATE', '2'],
     ['LOG_LEVEL', 'loud'],
     ['TEMPORAL_TLS', 'maybe'],
+    ['RELAY_LAG_LIMIT_S', '0'],
   ] as const) {
     it(`fails fast naming ${name} when it is ${JSON.stringify(value)}`, () => {
       assert.throws(

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -14,12 +15,15 @@ import fc from 'fast-check';
 import pino from 'pino';
 import request from 'supertest';
 import { createPool } from '../db/pool';
+import { eventually } from '../../test/support/eventually';
 import { fresh, startSagaStack, type SagaStack } from '../../test/saga/harness';
 import { createApp, type AppDeps } from './app';
 import { IdempotencyStore, requestFingerprint } from './idempotency';
 import { openApiDocument } from './openapi';
 import { mintToken } from './tokens';
 import { createApiServices } from './wiring';
+
+const RELAY_LAG_LIMIT_S = 60;
 
 const SECRET = 'integration-test-secret-0123456789abcdef';
 const ADDRESS = {
@@ -85,24 +89,46 @@ async function placeOrder(on: typeof app, customer: { token: string }, body: unk
     .send(body as object);
 }
 
-async function workflowsOf(customerId: string, expectAtLeast = 1): Promise<number> {
-  // visibility is eventually consistent: wait until the expected workflows show, then count once more
-  for (let i = 0; i < 50; i++) {
-    const { count } = await stack.env.client.workflow.count(`CustomerId = "${customerId}"`);
-    if (count >= expectAtLeast) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await new Promise((r) => setTimeout(r, 300));
+/**
+ * Waits until Temporal lists a workflow started now, after everything the test did before. Temporal writes
+ * its visibility store asynchronously, from a task queue it reads in the order the tasks were written (the
+ * dev server has one shard): once a workflow started now is listed, the workflows started before it are
+ * listed too. The marker runs nowhere (no worker polls its task queue) and is terminated.
+ */
+async function visibilityCaughtUp(): Promise<void> {
+  const client = stack.env.client;
+  const workflowId = fresh('visibility-marker');
+  const handle = await client.workflow.start('visibilityMarker', {
+    taskQueue: 'visibility-marker',
+    workflowId,
+  });
+  await eventually(
+    async () => assert.equal((await client.workflow.count(`WorkflowId = "${workflowId}"`)).count, 1),
+    { what: 'the visibility marker listed', intervalMs: 100 },
+  );
+  await handle.terminate('visibility marker');
+}
+
+/**
+ * How many workflows Temporal lists for the customer once the system has finished: the caller has had every
+ * request answered, so every workflow they started has been started; a marker started after that is listed
+ * after them.
+ */
+async function workflowsOf(customerId: string): Promise<number> {
+  await visibilityCaughtUp();
   return (await stack.env.client.workflow.count(`CustomerId = "${customerId}"`)).count;
 }
 
 async function waitForSagaState(on: typeof app, t: string, orderId: string, states: string[]) {
-  for (let i = 0; i < 200; i++) {
-    const res = await request(on).get(`/orders/${orderId}`).set(bearer(t));
-    if (res.status === 200 && states.includes(res.body.sagaState)) return res.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`order ${orderId} never reached ${states.join('/')}`);
+  return eventually(
+    async () => {
+      const res = await request(on).get(`/orders/${orderId}`).set(bearer(t));
+      assert.equal(res.status, 200, res.text);
+      assert.ok(states.includes(res.body.sagaState), `sagaState ${res.body.sagaState}`);
+      return res.body;
+    },
+    { what: `order ${orderId} in ${states.join('/')}`, intervalMs: 100 },
+  );
 }
 
 /** The saga's end, awaited by push (the workflow result), bounded so a stuck saga fails the test. */
@@ -116,15 +142,29 @@ async function sagaEnd(workflowId: string): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** The order's row in GET /orders for the token's caller, once the read model lists it (with `query`). */
 async function listed(t: string, orderId: string, query: Record<string, string> = {}) {
-  for (let i = 0; i < 100; i++) {
-    const res = await request(app).get('/orders').query(query).set(bearer(t)).expect(200);
-    const found = res.body.items.find((o: { orderId: string }) => o.orderId === orderId);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return undefined;
+  return eventually(
+    async () => {
+      const res = await request(app).get('/orders').query(query).set(bearer(t)).expect(200);
+      const found = res.body.items.find((o: { orderId: string }) => o.orderId === orderId);
+      assert.ok(found, `${orderId} not listed with ${JSON.stringify(query)}`);
+      return found;
+    },
+    { what: `order ${orderId} listed`, intervalMs: 100 },
+  );
 }
+
+/** true when nothing listens on 127.0.0.1:port any more */
+const refusesConnections = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
 
 const gatewayRows = async (scope: string) =>
   (
@@ -144,7 +184,7 @@ before(async () => {
   deps = {
     pool: stack.pool,
     temporal: stack.env.client,
-    services: createApiServices({ pool: stack.pool }),
+    services: createApiServices({ pool: stack.pool, relayLagLimitS: RELAY_LAG_LIMIT_S }),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     config: {
       jwtSecret: SECRET,
@@ -212,7 +252,7 @@ describe('authentication and authorisation', () => {
   it('health, metrics and the OpenAPI document need no token', async () => {
     const health = await request(app).get('/health').expect(200);
     assert.equal(health.body.status, 'ok');
-    for (const name of ['postgres', 'temporal', 'eventStore', 'relay']) {
+    for (const name of ['postgres', 'temporal', 'eventStore', 'relay', 'projections']) {
       assert.equal(health.body.checks[name]?.ok, true, name);
     }
     const doc = await request(app).get('/openapi.json').expect(200);
@@ -269,7 +309,8 @@ describe('inventory and accounts', () => {
   it('deposits (201) show in the balance, the events and the balance as of a past instant; other customers read 404', async () => {
     const c = await newCustomer(0);
     const before = new Date().toISOString();
-    await new Promise((r) => setTimeout(r, 20));
+    // the deposit is recorded after `before`: the clock has moved past it (same clock, finer than ms)
+    await eventually(() => assert.ok(Date.now() > Date.parse(before)), { intervalMs: 1 });
     const dep = await request(app)
       .post(`/accounts/${c.id}/deposits`)
       .set(bearer(admin))
@@ -412,8 +453,12 @@ describe('orders', () => {
       .set(bearer(mallory.token))
       .set('Idempotency-Key', fresh('k'))
       .expect(404);
-    const listed = await request(app).get('/orders').set(bearer(mallory.token)).expect(200);
-    assert.ok(!listed.body.items.some((o: { orderId: string }) => o.orderId === orderId));
+    // the list is read from the read model: first wait until it lists the order for its owner (and an
+    // admin), so that its absence from mallory's list is the tenant filter, not a projection not yet caught up
+    assert.equal((await listed(alice.token, orderId)).customerId, alice.id);
+    assert.equal((await listed(admin, orderId, { customerId: alice.id })).customerId, alice.id);
+    const mallorys = await request(app).get('/orders').set(bearer(mallory.token)).expect(200);
+    assert.ok(!mallorys.body.items.some((o: { orderId: string }) => o.orderId === orderId));
     await request(app).get('/orders').query({ customerId: alice.id }).set(bearer(mallory.token)).expect(403);
     const forAlice = await placeOrder(app, mallory, { ...orderBody(item.sku), customerId: alice.id });
     assert.equal(forAlice.status, 403);
@@ -478,11 +523,132 @@ describe('idempotency', () => {
     assert.equal(again.status, 202);
     assert.equal(again.text, first.text);
     assert.equal(again.headers.location, first.headers.location);
+    // a replay: the same status, body and Content-Type, and it says it is one (the first answer does not)
+    assert.equal(again.status, first.status);
+    assert.deepEqual(again.body, first.body);
+    assert.match(first.headers['content-type'] ?? '', /^application\/json/);
+    assert.equal(again.headers['content-type'], first.headers['content-type']);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
 
     const different = await placeOrder(fastApp, c, orderBody(item.sku, 2), key);
     assert.equal(different.status, 422);
     assert.equal(await workflowsOf(c.id), 1);
     assert.equal(await gatewayRows(c.id), 1);
+  });
+
+  it('while the first request with a key is in flight, the same key → 409 problem+json with Retry-After; then it replays the first answer (the first request held at its Temporal start by a client interceptor)', async () => {
+    const item = await newItem();
+    const c = await newCustomer();
+    const key = fresh('k');
+    let arrived!: () => void;
+    const atStart = new Promise<void>((r) => (arrived = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = createApp({
+      ...deps,
+      temporal: new Client({
+        connection: stack.env.client.connection,
+        namespace: stack.env.namespace ?? 'default',
+        interceptors: {
+          workflow: [
+            {
+              async startWithDetails(input, next) {
+                arrived();
+                await gate;
+                return next(input);
+              },
+            },
+          ],
+        },
+      }),
+      config: { ...deps.config, cancellationWindowMs: 0 },
+    });
+    const first = placeOrder(held, c, orderBody(item.sku), key);
+    try {
+      // the first request has claimed the key and waits at the start of its workflow
+      let reached = false;
+      await Promise.race([atStart.then(() => (reached = true)), first]);
+      assert.ok(reached, 'the first request reached its workflow start before it was answered');
+      const second = await placeOrder(fastApp, c, orderBody(item.sku), key);
+      assert.equal(second.status, 409, second.text);
+      assert.match(second.headers['content-type'] ?? '', /^application\/problem\+json/);
+      assert.ok(Number(second.headers['retry-after']) > 0, `Retry-After: ${second.headers['retry-after']}`);
+      assert.equal(second.body.status, 409);
+      assert.match(second.body.type, /idempotency-key-in-use/);
+      assert.equal(second.headers['idempotent-replayed'], undefined);
+      // another request under the key is refused as such, in flight or not
+      const other = await placeOrder(fastApp, c, orderBody(item.sku, 2), key);
+      assert.equal(other.status, 422, other.text);
+      const row = await stack.pool.query<{ state: string }>(
+        'SELECT state FROM gateway.idempotency_keys WHERE scope = $1 AND key = $2',
+        [c.id, key],
+      );
+      assert.deepEqual(row.rows, [{ state: 'in_progress' }]);
+    } finally {
+      release();
+    }
+    const answered = await first;
+    assert.equal(answered.status, 202, answered.text);
+    const replay = await placeOrder(fastApp, c, orderBody(item.sku), key);
+    assert.equal(replay.status, 202);
+    assert.equal(replay.text, answered.text);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    await sagaEnd(answered.body.workflowId);
+    assert.equal(await gatewayRows(c.id), 1);
+    assert.equal(await workflowsOf(c.id), 1);
+    const account = await request(app).get(`/accounts/${c.id}`).set(bearer(c.token)).expect(200);
+    assert.equal(account.body.balance, 100_000 - 1250);
+  });
+
+  it('one Idempotency-Key from two customers gives two independent orders, each replayed to its own customer', async () => {
+    const item = await newItem();
+    const alice = await newCustomer();
+    const bob = await newCustomer();
+    const key = fresh('shared');
+    const a = await placeOrder(fastApp, alice, orderBody(item.sku, 1), key);
+    assert.equal(a.status, 202, a.text);
+    // another request under the same key is no mismatch for bob: his keys are his own
+    const b = await placeOrder(fastApp, bob, orderBody(item.sku, 2), key);
+    assert.equal(b.status, 202, b.text);
+    assert.equal(b.headers['idempotent-replayed'], undefined);
+    assert.notEqual(b.body.orderId, a.body.orderId);
+    const aAgain = await placeOrder(fastApp, alice, orderBody(item.sku, 1), key);
+    const bAgain = await placeOrder(fastApp, bob, orderBody(item.sku, 2), key);
+    assert.equal(aAgain.text, a.text);
+    assert.equal(bAgain.text, b.text);
+    assert.equal(aAgain.headers['idempotent-replayed'], 'true');
+    assert.equal(bAgain.headers['idempotent-replayed'], 'true');
+    // alice's request sent by bob under the key is compared with bob's request, not answered with alice's order
+    const crossed = await placeOrder(fastApp, bob, orderBody(item.sku, 1), key);
+    assert.equal(crossed.status, 422, crossed.text);
+    assert.doesNotMatch(crossed.text, new RegExp(a.body.orderId));
+
+    await Promise.all([sagaEnd(a.body.workflowId), sagaEnd(b.body.workflowId)]);
+    const aOrder = await request(app).get(`/orders/${a.body.orderId}`).set(bearer(alice.token)).expect(200);
+    assert.equal(aOrder.body.customerId, alice.id);
+    assert.deepEqual(
+      aOrder.body.items.map((l: { quantity: number }) => l.quantity),
+      [1],
+    );
+    const bOrder = await request(app).get(`/orders/${b.body.orderId}`).set(bearer(bob.token)).expect(200);
+    assert.equal(bOrder.body.customerId, bob.id);
+    assert.deepEqual(
+      bOrder.body.items.map((l: { quantity: number }) => l.quantity),
+      [2],
+    );
+    await request(app).get(`/orders/${a.body.orderId}`).set(bearer(bob.token)).expect(404);
+    assert.equal(await gatewayRows(alice.id), 1);
+    assert.equal(await gatewayRows(bob.id), 1);
+    assert.equal(await workflowsOf(alice.id), 1);
+    assert.equal((await stack.env.client.workflow.count(`CustomerId = "${bob.id}"`)).count, 1);
+    const balances = await Promise.all(
+      [alice, bob].map((x) => request(app).get(`/accounts/${x.id}`).set(bearer(x.token)).expect(200)),
+    );
+    assert.deepEqual(
+      balances.map((r) => r.body.balance),
+      [100_000 - 1250, 100_000 - 2500],
+    );
   });
 
   it('20 concurrent identical requests → one order and one workflow; every answer is that order or 409', async () => {
@@ -567,7 +733,11 @@ describe('idempotency', () => {
 
   it('while Postgres is down: 503 + Retry-After', async () => {
     const deadPool = createPool('postgres://nobody:x@127.0.0.1:9/none', { max: 1 });
-    const down = createApp({ ...deps, pool: deadPool, services: createApiServices({ pool: deadPool }) });
+    const down = createApp({
+      ...deps,
+      pool: deadPool,
+      services: createApiServices({ pool: deadPool, relayLagLimitS: RELAY_LAG_LIMIT_S }),
+    });
     const c = await newCustomer(0);
     const res = await placeOrder(down, c, orderBody('SKU-ANY'));
     assert.equal(res.status, 503, res.text);
@@ -636,7 +806,7 @@ describe('request validation', () => {
       { path: 'items.0.quantity', message: invalid.body.errors[0].message },
     ]);
     assert.equal(await gatewayRows(c.id), 0);
-    assert.equal(await workflowsOf(c.id, 0), 0);
+    assert.equal(await workflowsOf(c.id), 0);
   });
 
   it('property: random malformed bodies and headers never get a 5xx, and no rejected request writes a row or starts a workflow', async () => {
@@ -699,7 +869,7 @@ describe('request validation', () => {
       { numRuns: 150 },
     );
     assert.equal(await gatewayRows(c.id), 0);
-    assert.equal(await workflowsOf(c.id, 0), 0);
+    assert.equal(await workflowsOf(c.id), 0);
     const stock = await request(app).get(`/inventory/${item.sku}`).set(bearer(c.token)).expect(200);
     assert.equal(stock.body.reserved, 0);
   });
@@ -786,19 +956,20 @@ describe('server (composition root)', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
       const base = `http://127.0.0.1:${freePort}`;
-      let healthy = false;
-      for (let i = 0; i < 100 && !healthy; i++) {
-        healthy = await fetch(`${base}/health`).then(
-          (r) => r.status === 200,
-          () => false,
-        );
-        if (!healthy) await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.ok(healthy, 'the server answered /health 200');
+      await eventually(
+        async () => {
+          const health = await fetch(`${base}/health`);
+          assert.equal(health.status, 200, 'the server answered /health 200');
+        },
+        { what: 'the server up and healthy', intervalMs: 200 },
+      );
       const inFlight = fetch(`${base}/metrics`);
       await scrapeArrived; // the request is inside the server, waiting for the worker
       child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 200));
+      // the server handled the signal: it no longer accepts connections, with the request still in flight
+      await eventually(async () => assert.ok(await refusesConnections(freePort), 'still listening'), {
+        what: 'the listener closed by SIGTERM',
+      });
       release();
       const res = await inFlight;
       assert.equal(res.status, 200);

@@ -280,11 +280,14 @@ export function openApiDocument(): JsonSchema {
       '/health': {
         get: {
           operationId: 'health',
-          summary: 'Postgres, Temporal, event store and relay health.',
+          summary: 'Postgres, Temporal, event store, outbox relay and read model (projection) health.',
           security: [],
           responses: {
             '200': json(Health, 'Everything is fine.'),
-            '503': json(Health, 'Something is not; `failing` names it.'),
+            '503': json(
+              Health,
+              'Something is not; `failing` names it. `relay` fails when an undelivered outbox message, `projections` when an order event past a read model checkpoint, has waited longer than RELAY_LAG_LIMIT_S.',
+            ),
           },
         },
       },

@@ -24,7 +24,7 @@ function main(): void {
   // Lazy: the gateway starts (and answers 503 + /health) while Temporal is still coming up.
   const connection = Connection.lazy(clientConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const services = createApiServices({ pool });
+  const services = createApiServices({ pool, relayLagLimitS: config.relayLagLimitS });
   const app = createApp({
     pool,
     temporal,

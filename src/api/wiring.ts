@@ -17,10 +17,18 @@ import { createPaymentsService } from '../services/payments';
 import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
 
 const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
-/** the relay counts as stuck when an undelivered outbox row is older than this */
-export const RELAY_LAG_LIMIT_S = 60;
 
-export function createApiServices(deps: { pool: Pool; clock?: () => Date }): ApiServices {
+export interface ApiServicesDeps {
+  pool: Pool;
+  clock?: () => Date;
+  /**
+   * RELAY_LAG_LIMIT_S: the relay fails the health check when an undelivered outbox row is older than this,
+   * a projection when an event past its checkpoint is
+   */
+  relayLagLimitS: number;
+}
+
+export function createApiServices(deps: ApiServicesDeps): ApiServices {
   const { pool } = deps;
   const base = { pool, ...(deps.clock ? { clock: deps.clock } : {}) };
   const payments = createPaymentsService(base);
@@ -92,7 +100,7 @@ export function createApiServices(deps: { pool: Pool; clock?: () => Date }): Api
     health: {
       async check() {
         const results = await Promise.all(SCHEMAS.map((schema) => checkEventStoreHealth(pool, schema)));
-        return summarise(results);
+        return summarise(results, deps.relayLagLimitS);
       },
     },
   };
@@ -109,11 +117,22 @@ function assertCursor(cursor: string): void {
   }
 }
 
-/** eventStore: every schema's append + read-back; relay: every schema's oldest undelivered outbox row. */
-function summarise(results: EventStoreHealth[]): Record<string, HealthCheckResult> {
+const tenths = (seconds: number) => Math.round(seconds * 10) / 10;
+
+/**
+ * eventStore: every schema's append + read-back. relay: every schema's oldest undelivered outbox row, failing
+ * over the limit. projections: each read model's oldest event past its checkpoint (src/eventstore/health.ts),
+ * failing over the same limit: its checkpoint is behind the log and has not moved for that long.
+ */
+function summarise(results: EventStoreHealth[], limitS: number): Record<string, HealthCheckResult> {
   const eventStore: HealthCheckResult = { ok: results.every((r) => r.ok) };
   const relay: HealthCheckResult = {
-    ok: results.every((r) => r.relay.lagSeconds < RELAY_LAG_LIMIT_S),
+    ok: results.every((r) => r.relay.lagSeconds <= limitS),
+    limitSeconds: limitS,
+  };
+  const projections: HealthCheckResult = {
+    ok: results.every((r) => Object.values(r.projections).every((p) => p.lagSeconds <= limitS)),
+    limitSeconds: limitS,
   };
   for (const r of results) {
     eventStore[r.schema] = {
@@ -121,12 +140,10 @@ function summarise(results: EventStoreHealth[]): Record<string, HealthCheckResul
       appendMs: r.appendMs,
       ...(r.error ? { error: r.error.slice(0, 200) } : {}),
     };
-    relay[r.schema] = {
-      undelivered: r.relay.undelivered,
-      lagSeconds: Math.round(r.relay.lagSeconds * 10) / 10,
-    };
+    relay[r.schema] = { undelivered: r.relay.undelivered, lagSeconds: tenths(r.relay.lagSeconds) };
+    for (const [name, p] of Object.entries(r.projections)) {
+      projections[name] = { streamsBehind: p.streamsBehind, lagSeconds: tenths(p.lagSeconds) };
+    }
   }
-  const orders = results.find((r) => r.schema === 'orders');
-  const projections: HealthCheckResult = { ok: true, ...(orders?.projections ?? {}) };
   return { eventStore, relay, projections };
 }

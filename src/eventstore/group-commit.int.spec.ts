@@ -7,22 +7,22 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { startTestPostgres } from '../../test/support/stack';
+import { durabilityOf, startTestPostgres } from '../../test/support/stack';
 import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
+import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
 import { isEnvelope } from './envelope';
 import { createEventStore } from './store';
 import { ConcurrencyError, EventIdConflictError, type EventStore } from './types';
 
 const added = (amount: number) => ({ type: 'Added', data: { amount } });
 
-describe('group commit (real Postgres)', () => {
+describe('group commit (real Postgres, durable)', () => {
   let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
   before(async () => {
-    pg = await startTestPostgres();
+    pg = await startTestPostgres({ durability: 'durable' });
     pool = createPool(pg.url, { max: 20 });
     store = createEventStore({ pool, schema: 'inventory', groupCommit: { maxInFlight: 1, maxBatch: 50 } });
   });
@@ -38,6 +38,10 @@ describe('group commit (real Postgres)', () => {
         [streams],
       )
     ).rows[0]!.n;
+
+  it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
+    assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });
+  });
 
   it('200 concurrent appends to distinct streams: all written, versions right, far fewer commits', async () => {
     const streams = Array.from({ length: 200 }, () => `gc-${randomUUID()}`);

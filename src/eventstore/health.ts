@@ -1,8 +1,8 @@
 /**
  * Health of a service's event store: appends a health event to the dedicated stream `$health`, reads it
  * back, and reports relay lag (age of the oldest undelivered outbox row) and, where the schema has
- * projections (orders), projection lag (streams with published events a projection has not applied yet, and
- * the age of the oldest such event, both read from the undelivered outbox rows).
+ * projections (orders), each projection's lag read from its checkpoints against the log. Whether a lag is
+ * too much is the caller's decision (the API: RELAY_LAG_LIMIT_S).
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -11,9 +11,13 @@ import { createEventStore, quoteSchema } from './store';
 export const HEALTH_STREAM = '$health';
 
 export interface ProjectionLag {
-  /** streams with events the projection has not applied */
+  /** streams with an event past the projection's checkpoint of that stream */
   streamsBehind: number;
-  /** age of the oldest unapplied event; 0 when up to date */
+  /**
+   * how long the oldest event past its stream's checkpoint has waited since it was recorded; 0 when the
+   * projection has applied every event looked at. A projection that moves applies each event soon after it
+   * is written, so a large value means its checkpoint is behind the log and not moving.
+   */
   lagSeconds: number;
 }
 
@@ -27,10 +31,13 @@ export interface EventStoreHealth {
   error?: string;
 }
 
+/** How many of the newest events of the projections' streams the projection check compares. */
+export const PROJECTION_CHECK_TAIL = 1000;
+
 export async function checkEventStoreHealth(
   pool: Pool,
   schema: string,
-  opts: { projections?: string[]; streamPrefix?: string } = {},
+  opts: { projections?: string[]; streamPrefix?: string; tail?: number } = {},
 ): Promise<EventStoreHealth> {
   const s = quoteSchema(schema);
   const store = createEventStore({ pool, schema, snapshotEvery: 0 });
@@ -82,25 +89,11 @@ export async function checkEventStoreHealth(
     const projections =
       opts.projections ??
       (schema === 'orders' ? ['order_summary', 'customer_orders', 'order_analytics'] : []);
-    const prefix = opts.streamPrefix ?? 'order-';
-    for (const name of projections) {
-      // projections are fed by the relay, so an event a projection has not applied is a published event whose
-      // outbox row is still undelivered (a row is marked delivered once every subscriber applied it) and whose
-      // version is past the projection's checkpoint: the partial index on undelivered rows keeps this cheap
-      const lag = await pool.query<{ behind: number; lag: number | null }>(
-        `SELECT count(DISTINCT o.aggregate_id)::int AS behind,
-                extract(epoch FROM now() - min(o.created_at))::float8 AS lag
-         FROM ${s}.outbox o
-         LEFT JOIN ${s}.projection_checkpoints c ON c.projection = $1 AND c.stream_id = o.aggregate_id
-         WHERE o.delivered_at IS NULL AND o.aggregate_id LIKE $2
-           AND CASE WHEN jsonb_typeof(o.payload -> 'version') = 'number'
-                    THEN (o.payload ->> 'version')::numeric > coalesce(c.version, 0) END`,
-        [name, `${prefix.replace(/[\\%_]/g, (m) => `\\${m}`)}%`],
-      );
-      result.projections[name] = {
-        streamsBehind: lag.rows[0]!.behind,
-        lagSeconds: Math.max(0, lag.rows[0]!.lag ?? 0),
-      };
+    if (projections.length > 0) {
+      result.projections = await projectionLag(pool, schema, projections, {
+        streamPrefix: opts.streamPrefix ?? 'order-',
+        tail: opts.tail ?? PROJECTION_CHECK_TAIL,
+      });
     }
     result.ok = readOk;
     if (!readOk) result.error = 'the health event could not be read back';
@@ -108,4 +101,45 @@ export async function checkEventStoreHealth(
     result.error = (err as Error).message;
   }
   return result;
+}
+
+/**
+ * Each projection's checkpoints against the log. The events looked at are the newest `tail` events of the
+ * projections' streams (a backward range of the log's primary key) and the relay's backlog (the undelivered
+ * outbox rows, a partial index), so the check costs the same on any size of log. Together they cover both
+ * ways a projection falls behind: one that stopped (not subscribed, failing on everything) leaves the newest
+ * events unapplied, and one stuck on a stream (a gap it waits for, a failing event) keeps that stream's
+ * outbox row undelivered, however old it is.
+ */
+async function projectionLag(
+  pool: Pool,
+  schema: string,
+  projections: string[],
+  opts: { streamPrefix: string; tail: number },
+): Promise<Record<string, ProjectionLag>> {
+  const s = quoteSchema(schema);
+  const r = await pool.query<{ projection: string; behind: number; lag: number | null }>(
+    `WITH looked_at AS (
+       (SELECT stream_id, version, recorded_at FROM ${s}.events
+        WHERE stream_id LIKE $2 ORDER BY global_position DESC LIMIT $3)
+       UNION ALL
+       SELECT aggregate_id, (payload ->> 'version')::bigint, created_at FROM ${s}.outbox
+       WHERE delivered_at IS NULL AND aggregate_id LIKE $2 AND jsonb_typeof(payload -> 'version') = 'number'
+     )
+     SELECT p.name AS projection,
+            count(DISTINCT x.stream_id)::int AS behind,
+            extract(epoch FROM now() - min(x.recorded_at))::float8 AS lag
+     FROM unnest($1::text[]) AS p(name)
+     CROSS JOIN looked_at x
+     LEFT JOIN ${s}.projection_checkpoints c ON c.projection = p.name AND c.stream_id = x.stream_id
+     WHERE x.version > coalesce(c.version, 0)
+     GROUP BY p.name`,
+    [projections, `${opts.streamPrefix.replace(/[\\%_]/g, (m) => `\\${m}`)}%`, opts.tail],
+  );
+  const lag: Record<string, ProjectionLag> = {};
+  for (const name of projections) {
+    const row = r.rows.find((x) => x.projection === name);
+    lag[name] = { streamsBehind: row?.behind ?? 0, lagSeconds: Math.max(0, row?.lag ?? 0) };
+  }
+  return lag;
 }

