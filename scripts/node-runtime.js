@@ -226,6 +226,8 @@ function runtimeEnv(runtime, env = process.env) {
     PATH: `${runtime.binDir}${path.delimiter}${env.PATH ?? ''}`,
     npm_node_execpath: runtime.node,
     npm_execpath: path.join(home, 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    // an addon built from source compiles against this Node's headers, not those an npmrc names
+    npm_config_nodedir: home,
   };
   delete out.npm_config_node_gyp; // the outer npm's node-gyp; the fetched npm brings its own
   return out;
