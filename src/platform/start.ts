@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   stack = await launchStack({
     say,
     onChildLine: (name, line) => {
-      if (quiet || name === 'postgres') return;
+      if (quiet || name === 'postgres' || line.trim() === '') return;
       process.stdout.write(format === 'pretty' ? prettyLine(name, line, { color }) : jsonLine(name, line));
     },
   });
