@@ -6,6 +6,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { ensureTemporalCli } = require('./temporal-cli');
 
 const root = path.resolve(__dirname, '..');
 const roots = ['src', 'test', 'bench', 'chaos', 'scripts'];
@@ -45,10 +46,18 @@ const args = [
   '--test-reporter=spec',
   ...files,
 ];
-console.error(`[test] ${files.length} files, concurrency ${concurrency}`);
-const r = spawnSync(process.execPath, args, {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'silent' },
-});
-process.exit(r.status ?? 1);
+ensureTemporalCli({ quietIfCached: true }).then(
+  () => {
+    console.error(`[test] ${files.length} files, concurrency ${concurrency}, node ${process.version}`);
+    const r = spawnSync(process.execPath, args, {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'silent' },
+    });
+    process.exit(r.status ?? 1);
+  },
+  (err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);

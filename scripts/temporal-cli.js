@@ -8,13 +8,13 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { cacheDir } = require('./cache-dir');
 
 const DEFAULT_VERSION = 'v1.5.1';
 const FALLBACK_VERSIONS = ['v1.5.0', 'v1.4.1'];
 
 function cacheRoot() {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'order-saga', 'temporal-cli');
+  return cacheDir('temporal-cli');
 }
 
 function cachedPath(version) {

@@ -17,6 +17,8 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormatSetting = (typeof LOG_FORMATS)[number];
 export const DEFAULT_SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'SE', 'JP', 'AU'];
 
 const int = (min: number, max: number) =>
@@ -66,6 +68,11 @@ export const VARIABLES = {
     z.enum(LOG_LEVELS),
     'Log level of every process (pino): fatal, error, warn, info, debug, trace, silent.',
     'info',
+  ),
+  LOG_FORMAT: v(
+    z.enum(LOG_FORMATS),
+    "`npm start` only: how it prints its processes' log lines. `pretty`: one readable line each (time, process, level, message, and orderId, workflowId, the request or err when present); `json`: each process's pino JSON lines unchanged, as log shippers expect; `auto`: pretty when stdout is a terminal, JSON otherwise. A process run on its own always writes JSON.",
+    'auto',
   ),
   PORT: v(port(), 'HTTP port of the API gateway.', '3000'),
   HOST: v(
@@ -191,6 +198,7 @@ export type RawConfig = { [K in keyof Vars as HasDefault<K>]: Parsed<K> } & {
 
 export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
+  logFormat: LogFormatSetting;
   host: string;
   port: number;
   dataDir: string;
@@ -253,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const base = r.METRICS_PORT_BASE;
   return {
     logLevel: r.LOG_LEVEL,
+    logFormat: r.LOG_FORMAT,
     host: r.HOST,
     port: r.PORT,
     dataDir: r.DATA_DIR,

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the whole stack on one machine, no Docker (see stack.ts for what runs), with a banner that
- * prints the API URL, the Web UI URL and ready-to-paste demo credentials. Ctrl-C / SIGTERM stops everything.
+ * prints the API URL, the Web UI URL and ready-to-paste demo credentials, and the processes' log lines
+ * (readable in a terminal, JSON otherwise: LOG_FORMAT, log-format.ts). Ctrl-C / SIGTERM stops everything.
  */
-import { ConfigError } from '../config';
+import { ConfigError, loadConfig } from '../config';
+import { chooseLogFormat, jsonLine, prettyLine } from './log-format';
 import { launchStack, type Stack } from './stack';
 
 function say(msg: string): void {
@@ -25,11 +27,16 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  const quiet = process.env.LOG_LEVEL === 'silent';
+  const config = loadConfig(process.env);
+  const quiet = config.logLevel === 'silent';
+  const tty = process.stdout.isTTY === true;
+  const format = chooseLogFormat(config.logFormat, tty);
+  const color = tty && process.stdout.hasColors();
   stack = await launchStack({
     say,
     onChildLine: (name, line) => {
-      if (!quiet && name !== 'postgres') process.stdout.write(`${name.padEnd(10)}| ${line}\n`);
+      if (quiet || name === 'postgres' || line.trim() === '') return;
+      process.stdout.write(format === 'pretty' ? prettyLine(name, line, { color }) : jsonLine(name, line));
     },
   });
   const s = stack;
