@@ -1,15 +1,10 @@
 /**
- * Activity proxies, one set per service task queue, with bounded retry policies:
- * - forward steps: exponential backoff, a bounded number of attempts (or, for the carrier-facing shipment
- *   step, a total time budget), and business refusals as non-retryable error types;
- * - compensations: a longer but still bounded policy. When it runs out the saga parks in
- *   COMPENSATION_BLOCKED (visible) rather than retrying forever or giving up silently.
- * `cancellationType: WAIT_CANCELLATION_COMPLETED` for forward steps: if the workflow is cancelled while a
- * charge is in flight, the workflow waits until that attempt has really ended before it refunds, so an
- * undo never overtakes the effect it undoes.
+ * The saga's activities grouped by the role they play, each role with its retry policy: forward steps, the
+ * carrier step, compensations, and the bookkeeping after shipment that can only retry. Why these policies:
+ * src/workflows/README.md ("Retry budgets").
  */
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
-import { proxyActivities } from '@temporalio/workflow';
+import { type ActivityInterfaceFor, proxyActivities } from '@temporalio/workflow';
 import type { InventoryActivities } from '../activities/inventory';
 import type { OrderActivities } from '../activities/orders';
 import type { PaymentActivities } from '../activities/payments';
@@ -40,7 +35,51 @@ export const DEFAULTS = {
   attemptTimeoutMs: 30_000,
 } as const;
 
-export function sagaActivities(tuning: SagaTuning = {}) {
+type AllActivities = OrderActivities & InventoryActivities & PaymentActivities & ShippingActivities;
+
+/** The activities of each role, by name (each activity has exactly one role). */
+const ROLES = {
+  forward: [
+    'placeOrder',
+    'validateDestination',
+    'reserveStock',
+    'markOrderInventoryReserved',
+    'chargePayment',
+    'markOrderPaid',
+  ],
+  carrier: ['createShipment'],
+  compensations: ['rejectOrder', 'releaseStock', 'refundPayment', 'cancelShipment'],
+  bookkeeping: ['commitStock', 'completeOrder'],
+} as const satisfies Record<string, readonly (keyof AllActivities)[]>;
+
+export type SagaRole = keyof typeof ROLES;
+export type SagaActivityName = RoleActivity<SagaRole>;
+export type SagaActivities = {
+  [R in SagaRole]: ActivityInterfaceFor<Pick<AllActivities, RoleActivity<R>>>;
+};
+export type RoleActivity<R extends SagaRole> = (typeof ROLES)[R][number];
+/** What the saga passes to an activity; the step helper adds the idempotency key and request id. */
+export type StepArgs<K extends SagaActivityName> = Omit<Parameters<AllActivities[K]>[0], 'key' | 'requestId'>;
+export type StepResult<K extends SagaActivityName> = Awaited<ReturnType<AllActivities[K]>>;
+
+/** The task queue (service) of each activity. */
+const QUEUE: Record<SagaActivityName, string> = {
+  placeOrder: TASK_QUEUES.orders,
+  markOrderInventoryReserved: TASK_QUEUES.orders,
+  markOrderPaid: TASK_QUEUES.orders,
+  completeOrder: TASK_QUEUES.orders,
+  rejectOrder: TASK_QUEUES.orders,
+  reserveStock: TASK_QUEUES.inventory,
+  releaseStock: TASK_QUEUES.inventory,
+  commitStock: TASK_QUEUES.inventory,
+  chargePayment: TASK_QUEUES.payments,
+  refundPayment: TASK_QUEUES.payments,
+  validateDestination: TASK_QUEUES.shipping,
+  createShipment: TASK_QUEUES.shipping,
+  cancelShipment: TASK_QUEUES.shipping,
+};
+
+export function sagaActivities(tuning: SagaTuning = {}): SagaActivities {
   const initial = tuning.retryInitialIntervalMs ?? DEFAULTS.retryInitialIntervalMs;
   const maxInterval = tuning.retryMaximumIntervalMs ?? DEFAULTS.retryMaximumIntervalMs;
   const attemptTimeout = tuning.attemptTimeoutMs ?? DEFAULTS.attemptTimeoutMs;
@@ -51,6 +90,7 @@ export function sagaActivities(tuning: SagaTuning = {}) {
     maximumAttempts: tuning.forwardMaxAttempts ?? DEFAULTS.forwardMaxAttempts,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   };
+  /** a forward step: bounded attempts; a cancelled workflow waits until an attempt in flight has ended */
   const forward = (taskQueue: string): ActivityOptions => ({
     taskQueue,
     startToCloseTimeout: attemptTimeout,
@@ -58,7 +98,14 @@ export function sagaActivities(tuning: SagaTuning = {}) {
     retry: forwardRetry,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
-  const undo = (taskQueue: string): ActivityOptions => ({
+  /** the carrier step: unlimited attempts inside a total time budget (scheduleToClose) */
+  const carrier = (taskQueue: string): ActivityOptions => ({
+    ...forward(taskQueue),
+    scheduleToCloseTimeout: tuning.shipmentBudgetMs ?? DEFAULTS.shipmentBudgetMs,
+    retry: { ...forwardRetry, maximumAttempts: undefined },
+  });
+  /** an undo, or bookkeeping that cannot be undone: a longer budget, only InvalidCommand is not retried */
+  const onlyRetries = (taskQueue: string): ActivityOptions => ({
     taskQueue,
     startToCloseTimeout: attemptTimeout,
     retry: {
@@ -72,23 +119,14 @@ export function sagaActivities(tuning: SagaTuning = {}) {
       nonRetryableErrorTypes: ['InvalidCommand'],
     },
   });
-  const shipmentBudgetMs = tuning.shipmentBudgetMs ?? DEFAULTS.shipmentBudgetMs;
-
+  const role = <R extends SagaRole>(r: R, options: (taskQueue: string) => ActivityOptions) =>
+    Object.fromEntries(
+      ROLES[r].map((name) => [name, proxyActivities<AllActivities>(options(QUEUE[name]))[name]]),
+    ) as SagaActivities[R];
   return {
-    orders: proxyActivities<OrderActivities>(forward(TASK_QUEUES.orders)),
-    ordersUndo: proxyActivities<OrderActivities>(undo(TASK_QUEUES.orders)),
-    inventory: proxyActivities<InventoryActivities>(forward(TASK_QUEUES.inventory)),
-    inventoryUndo: proxyActivities<InventoryActivities>(undo(TASK_QUEUES.inventory)),
-    payments: proxyActivities<PaymentActivities>(forward(TASK_QUEUES.payments)),
-    paymentsUndo: proxyActivities<PaymentActivities>(undo(TASK_QUEUES.payments)),
-    shipping: proxyActivities<ShippingActivities>(forward(TASK_QUEUES.shipping)),
-    /** the carrier step: unlimited attempts inside a total time budget (scheduleToClose) */
-    shipment: proxyActivities<ShippingActivities>({
-      ...forward(TASK_QUEUES.shipping),
-      scheduleToCloseTimeout: shipmentBudgetMs,
-      retry: { ...forwardRetry, maximumAttempts: undefined },
-    }),
-    shippingUndo: proxyActivities<ShippingActivities>(undo(TASK_QUEUES.shipping)),
+    forward: role('forward', forward),
+    carrier: role('carrier', carrier),
+    compensations: role('compensations', onlyRetries),
+    bookkeeping: role('bookkeeping', onlyRetries),
   };
 }
-export type SagaActivities = ReturnType<typeof sagaActivities>;

@@ -1,10 +1,8 @@
 /**
- * The compensation stack. `push(name, undo)` before the step whose effect can land although the call reports
- * failure; `unwind()` runs the undos newest-first inside `CancellationScope.nonCancellable`, so a cancelled
- * workflow still compensates. Each undo is an activity call with its own bounded, durable retry policy
- * (activity-proxies.ts). If an undo still fails after that budget, the stack does not swallow it: it calls
- * `onBlocked` (the saga parks in COMPENSATION_BLOCKED and waits for the `retryCompensation` signal) and then
- * tries the same undo again, so nothing is skipped and nothing runs out of order.
+ * The compensation stack: undos are pushed before their steps and run newest-first inside
+ * `CancellationScope.nonCancellable`, so a cancelled workflow still compensates. An undo that fails after its
+ * retry budget is neither skipped nor swallowed: `onBlocked` waits (the saga parks in COMPENSATION_BLOCKED)
+ * and the same undo is tried again (src/workflows/README.md, "A blocked compensation").
  */
 import { CancellationScope } from '@temporalio/workflow';
 

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CustomerIdKey, OrderStatusKey } from './search-attributes';
+import { orderSagaSummary } from './summaries';
 
 export const TASK_QUEUES = {
   orders: 'orders',
@@ -166,11 +167,7 @@ export const BUSINESS_ERROR_TYPES = [
   'InvalidOrder',
 ] as const;
 
-const usd = (cents: number): string => `$${(cents / 100).toFixed(2)}`;
-
-/** The one-line summary the Web UI shows for a saga. */
-export const orderSagaSummary = (input: Pick<OrderSagaInput, 'orderId' | 'customerId' | 'total'>): string =>
-  `Order ${input.orderId} · customer ${input.customerId} · ${usd(input.total)}`;
+export { orderSagaSummary };
 
 /**
  * Start options for `client.workflow.start(orderSaga, orderSagaStartOptions(input))` (API and tests).

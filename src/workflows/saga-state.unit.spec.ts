@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SAGA_STATES, type SagaStateName } from './contracts';
+import { type OrderSagaInput, SAGA_STATES, type SagaStateName } from './contracts';
 import {
   ALLOWED_TRANSITIONS,
   CANCELLABLE_STATES,
   InvalidSagaTransition,
+  SagaState,
   SagaStateMachine,
   isTerminal,
   statusOf,
@@ -81,5 +82,115 @@ describe('saga state machine', () => {
 
   it('every state has an entry in the transition table', () => {
     for (const s of SAGA_STATES) assert.ok(Array.isArray(ALLOWED_TRANSITIONS[s]), s);
+  });
+});
+
+const input: OrderSagaInput = {
+  orderId: 'ord-1',
+  customerId: 'cust-1',
+  lines: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+  total: 2500,
+  currency: 'USD',
+  shippingAddress: { name: 'Ada', line1: '1 Way', city: 'London', postalCode: 'N1', country: 'GB' },
+  placedAt: '2026-01-01T00:00:00.000Z',
+  cancellationWindowMs: 0,
+};
+const sagaIn = (...to: SagaStateName[]) => {
+  const s = new SagaState(input);
+  for (const state of to) s.moveTo(state, at);
+  return s;
+};
+
+describe('the saga state (what the saga remembers while it runs)', () => {
+  it('reports a new coarse status only when it differs from the one shown (the search attribute follows it)', () => {
+    const s = new SagaState(input);
+    assert.equal(s.moveTo('ORDER_PLACED', at), undefined, 'still PENDING');
+    assert.equal(s.moveTo('COMPENSATING', at), undefined);
+    assert.equal(s.moveTo('COMPENSATION_BLOCKED', at), 'COMPENSATION_BLOCKED');
+    assert.equal(s.moveTo('COMPENSATING', at), 'PENDING', 'back to PENDING while it unwinds again');
+    assert.equal(s.moveTo('CANCELLED', at), 'CANCELLED');
+    assert.throws(() => s.moveTo('COMPENSATING', at), InvalidSagaTransition);
+  });
+
+  it('accepts a first cancel only before shipping starts, and a repeat at any time', () => {
+    for (const state of CANCELLABLE_STATES) {
+      const path = ['ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_COMPLETED'].slice(
+        0,
+        CANCELLABLE_STATES.indexOf(state),
+      ) as SagaStateName[];
+      assert.doesNotThrow(() => sagaIn(...path).checkCancellable(), state);
+    }
+    const shipping = sagaIn('ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_COMPLETED', 'AWAITING_SHIPMENT');
+    assert.throws(
+      () => shipping.checkCancellable(),
+      /ord-1 can no longer be cancelled \(state AWAITING_SHIPMENT\)/,
+    );
+    const cancelled = sagaIn('ORDER_PLACED');
+    cancelled.acceptCancel({ reason: 'first' });
+    cancelled.moveTo('COMPENSATING', at);
+    cancelled.moveTo('CANCELLED', at);
+    assert.doesNotThrow(() => cancelled.checkCancellable(), 'a repeat is answered with the same outcome');
+  });
+
+  it('keeps the first cancel; a cancel without a reason is "cancelled by the customer"', () => {
+    const s = new SagaState(input);
+    assert.equal(s.outcome, 'FAILED');
+    assert.deepEqual(s.acceptCancel({ requestedBy: 'ada' }), {
+      reason: 'cancelled by the customer',
+      requestedBy: 'ada',
+    });
+    assert.equal(s.acceptCancel({ reason: 'second' }).reason, 'cancelled by the customer');
+    assert.equal(s.outcome, 'CANCELLED');
+  });
+
+  it('rejects the order with the failure it compensates for, else where it stopped', () => {
+    const s = sagaIn('ORDER_PLACED');
+    s.currentStep = 'reserveStock';
+    assert.deepEqual(s.rejection(), { outcome: 'FAILED', reason: 'unknown', step: 'reserveStock' });
+    s.failure = { step: 'chargePayment', type: 'InsufficientFunds', message: 'no money' };
+    assert.deepEqual(s.rejection(), { outcome: 'FAILED', reason: 'no money', step: 'chargePayment' });
+  });
+
+  it('a cancelOrder update can answer once the saga ended or parked in COMPENSATION_BLOCKED', () => {
+    const s = sagaIn('ORDER_PLACED', 'COMPENSATING');
+    assert.equal(s.settled, false);
+    s.moveTo('COMPENSATION_BLOCKED', at);
+    assert.equal(s.settled, true);
+    s.moveTo('COMPENSATING', at);
+    assert.equal(s.settled, false);
+    s.moveTo('FAILED', at);
+    assert.equal(s.settled, true);
+  });
+
+  it('the query view is a copy, with failure and blocked only when set, and the order it runs for', () => {
+    const s = sagaIn('ORDER_PLACED');
+    s.completedSteps.push('placeOrder');
+    const before = s.view();
+    assert.ok(!('failure' in before) && !('blocked' in before), 'neither is set yet');
+    before.completedSteps.push('tampered');
+    before.transitions.pop();
+    assert.deepEqual(s.view().completedSteps, ['placeOrder']);
+    assert.equal(s.view().transitions.length, 1);
+    s.blocked = { compensation: 'refundPayment', error: 'down' };
+    s.failure = { step: 'chargePayment', type: 'RetriesExhausted', message: 'down' };
+    const { order, ...rest } = s.view();
+    assert.deepEqual(order, {
+      lines: input.lines,
+      total: 2500,
+      currency: 'USD',
+      shippingAddress: input.shippingAddress,
+      placedAt: input.placedAt,
+    });
+    assert.deepEqual(rest, {
+      orderId: 'ord-1',
+      customerId: 'cust-1',
+      state: 'ORDER_PLACED',
+      status: 'PENDING',
+      completedSteps: ['placeOrder'],
+      compensationsRun: [],
+      failure: s.failure,
+      blocked: s.blocked,
+      transitions: [{ from: 'STARTED', to: 'ORDER_PLACED', at: at.toISOString() }],
+    });
   });
 });
