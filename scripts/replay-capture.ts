@@ -7,7 +7,7 @@
  *
  * Usage: npm run replay:capture -- [<path>...] [--out <dir>] [--version <name>]
  *   With path names only those are captured. Existing files are overwritten: to keep the histories of an
- *   older workflow version, move them into a subfolder first (e.g. test/replay/histories/v3/), see the
+ *   older workflow version, move them into a subfolder first (e.g. test/replay/histories/v4/), see the
  *   README's "Replay tests". `--version <name>` runs a version of the saga from test/replay/variants.ts
  *   (e.g. the code before one of its patches) instead of src/workflows; it needs --out and writes no manifest.
  */

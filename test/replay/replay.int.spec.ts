@@ -1,6 +1,6 @@
 /**
  * Replay tests: every committed history (test/replay/histories, one per saga path, captured from real runs
- * by `npm run replay:capture`; older versions' histories in v1/, v2/) must replay against the current
+ * by `npm run replay:capture`; older versions' histories in v1/, v2/, v3/) must replay against the current
  * workflow code without non-determinism. This is the guard that a change to the saga cannot break sagas that
  * are already running on a covered path. The histories of the current version must have been captured from
  * the current code (capture-manifest.json), so a new path of the code cannot go unrecorded. The other tests
