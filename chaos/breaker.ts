@@ -15,6 +15,11 @@ export async function readBreaker(metricsUrl: string): Promise<BreakerReading | 
   const text = await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) })
     .then((r) => (r.ok ? r.text() : ''))
     .catch(() => '');
+  return parseBreaker(text);
+}
+
+/** The carrier breaker's reading in a Prometheus text exposition; undefined when the gauge is absent. */
+export function parseBreaker(text: string): BreakerReading | undefined {
   const gauge = /^circuit_breaker_state\{[^}]*dependency="carrier"[^}]*\} (\d+)/m.exec(text);
   if (!gauge) return undefined;
   const transitions = (state: string) => {

@@ -54,7 +54,7 @@ export const FULL: Omit<ChaosOptions, 'say'> = {
     carrierSlowAndFlaky: true,
   },
   loadSeconds: 70,
-  settleTimeoutMs: 300_000,
+  settleTimeoutMs: 900_000,
   hostile: 'full',
   seed: 8,
 };

@@ -4,14 +4,13 @@
  * code with the services, the event store or the projections it checks. Every counter must be 0.
  */
 import type { Pool } from 'pg';
-import { buildContext, contextOf, type OracleContext, type OracleInput } from '../oracle/context';
-import type { Snapshot } from '../oracle/snapshot';
+import { buildContext, type OracleContext, type OracleInput } from '../oracle/context';
 import { doubleCharges } from './double-charges';
 import { idempotencyViolations } from './idempotency-violations';
 import { moneyDrift } from './money-drift';
 import { negativeStock } from './negative-stock';
 import { netChargeMismatches } from './net-charge-mismatches';
-import { knownOrderIds, standingOf } from './orders-seen';
+import { knownOrderIds, standingOf } from '../oracle/standing';
 import { oversold } from './oversold';
 import { projectionMismatches } from './projection-mismatches';
 import { reservationMismatches } from './reservation-mismatches';
@@ -91,10 +90,6 @@ export function evaluate(ctx: OracleContext): InvariantReport {
 export async function checkInvariants(pool: Pool, input: OracleInput): Promise<InvariantReport> {
   return evaluate(await buildContext(pool, input));
 }
-
-/** The same over a snapshot already read (tests). */
-export const checkSnapshot = (snapshot: Snapshot, input: OracleInput): InvariantReport =>
-  evaluate(contextOf(snapshot, input));
 
 /** counter → value, for assertions and summaries */
 export const countersOf = (r: Record<Counter, number>): Record<Counter, number> =>

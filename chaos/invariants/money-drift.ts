@@ -7,7 +7,7 @@
  * A balance that went below 0 at any point counts 1.
  */
 import { tally, type Invariant } from '../oracle/context';
-import { unsettledIds } from './orders-seen';
+import { unsettledIds } from '../oracle/standing';
 
 export const moneyDrift = {
   name: 'moneyDrift',

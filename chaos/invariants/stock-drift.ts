@@ -7,7 +7,7 @@
  *   are placed but not settled on both sides (those are `stuck`).
  */
 import { tally, type Invariant } from '../oracle/context';
-import { unsettledIds } from './orders-seen';
+import { unsettledIds } from '../oracle/standing';
 
 export const stockDrift = {
   name: 'stockDrift',
@@ -30,7 +30,9 @@ export const stockDrift = {
     for (const r of ctx.snapshot.readModels.analyticsSkus)
       rm.set(r.sku, { quantity: r.quantity, lines: r.orders });
     for (const id of open) {
-      for (const l of ctx.orders.get(id)?.placed?.lines ?? []) {
+      const o = ctx.orders.get(id);
+      if (o?.status === 'FAILED' || o?.status === 'CANCELLED') continue; // not in the model's sums
+      for (const l of o?.placed?.lines ?? []) {
         const x = rm.get(l.sku) ?? { quantity: 0, lines: 0 };
         rm.set(l.sku, { quantity: x.quantity - l.quantity, lines: x.lines - 1 });
       }

@@ -4,7 +4,7 @@
  * (OrderCompleted, OrderFailed or OrderCancelled as the last event that moves it).
  */
 import { tally, type Invariant } from '../oracle/context';
-import { describeOrder, knownOrderIds, standingOf, workflowOf } from './orders-seen';
+import { describeOrder, knownOrderIds, standingOf, workflowOf } from '../oracle/standing';
 
 export const stuck = {
   name: 'stuck',

@@ -3,7 +3,7 @@
  * the orders log at all.
  */
 import { tally, type Invariant } from '../oracle/context';
-import { knownOrderIds, standingOf, workflowOf } from './orders-seen';
+import { knownOrderIds, standingOf, workflowOf } from '../oracle/standing';
 
 export const unrecorded = {
   name: 'unrecorded',

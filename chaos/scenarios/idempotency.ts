@@ -41,23 +41,32 @@ export const idempotencyScenario: Scenario = {
       body: { ...body, items: [{ sku: SKUS.a.sku, quantity: 2 }] },
       idempotencyKey: key,
     });
-    // visibility lags the start: wait until the customer's workflow is listed, then count
+    // visibility lags the start, and the saga places the order a moment later: wait until each is there
+    // (positive markers), then count; a duplicate would make a count 2
+    const bound = { timeoutMs: ctx.opts.settleTimeoutMs };
     const workflows =
       (await until(
         () => ctx.temporal.workflow.count(`CustomerId="${idem.id}"`).then((r) => r.count >= 1 && r.count),
-        { timeoutMs: 60_000 },
+        bound,
       )) || 0;
-    const streams = await ctx.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM orders.events WHERE event_type = 'OrderPlaced' AND data->>'customerId' = $1`,
-      [idem.id],
-    );
+    const orderStreams =
+      (await until(
+        () =>
+          ctx.pool
+            .query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM orders.events WHERE event_type = 'OrderPlaced' AND data->>'customerId' = $1`,
+              [idem.id],
+            )
+            .then((r) => r.rows[0]!.n >= 1 && r.rows[0]!.n),
+        bound,
+      )) || 0;
     ctx.rec.idempotency = {
       concurrent: n,
       statuses,
       distinctOrders: ids.size,
       mismatchStatus: mismatch.status,
       workflows,
-      orderStreams: streams.rows[0]!.n,
+      orderStreams,
     };
     ctx.say(`idempotency: ${JSON.stringify(ctx.rec.idempotency)}`);
   },

@@ -1,6 +1,6 @@
 /** Shared by the order-accounting invariants: every order id the check knows, and how each one stands. */
-import type { OracleContext } from '../oracle/context';
-import { isSettled, type OrderFacts } from '../oracle/orders-fold';
+import type { OracleContext } from './context';
+import { isSettled, type OrderFacts } from './orders-fold';
 
 export type OrderStanding = 'terminal' | 'unrecorded' | 'stuck';
 
