@@ -4,9 +4,12 @@
  * row counts and workflow counts before and after).
  */
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { SignJWT } from 'jose';
+import type { Pool } from 'pg';
 import { mintToken } from '../src/api/tokens';
 import type { RequestOptions } from './http';
+import { SCHEMAS } from './oracle/snapshot';
 
 export interface HostileCase {
   name: string;
@@ -345,4 +348,19 @@ export function smallBattery(all: HostileCase[]): HostileCase[] {
     seen.add(k);
     return true;
   });
+}
+
+/** Row counts of every table a write would add to, and the number of workflows (hostile: nothing written). */
+export async function writeFootprint(pool: Pool, temporal: Client): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of SCHEMAS) {
+    for (const t of ['events', 'outbox', 'snapshots']) {
+      const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.${t}`);
+      out[`${s}.${t}`] = r.rows[0]!.n;
+    }
+  }
+  const k = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM gateway.idempotency_keys');
+  out['gateway.idempotency_keys'] = k.rows[0]!.n;
+  out.workflows = (await temporal.workflow.count('')).count;
+  return out;
 }
