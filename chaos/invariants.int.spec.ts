@@ -90,7 +90,7 @@ describe(
   { timeout: 300_000 },
   () => {
     before(async () => {
-      server = await startThrowawayPostgres();
+      server = await startThrowawayPostgres({ durability: 'fast' });
       admin = new pg.Client({ connectionString: server.url });
       await admin.connect();
       await admin.query('CREATE DATABASE oracle_world');
