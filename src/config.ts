@@ -134,6 +134,26 @@ export const VARIABLES = {
     z.string().min(1),
     'Path of an existing `temporal` CLI binary; otherwise a cached build is used or built with Go.',
   ),
+  KAFKA_BROKERS: v(
+    list().pipe(z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'each must be host:port')).min(1)),
+    'Comma-separated host:port bootstrap brokers of the Kafka cluster the integration events go to. Unset under `npm start`: a single-node Kafka (KRaft) is started with its data under DATA_DIR, on 127.0.0.1:KAFKA_PORT. A process run on its own defaults to 127.0.0.1:KAFKA_PORT.',
+  ),
+  KAFKA_PORT: v(
+    port(),
+    '`npm start` only: client port of the Kafka broker it starts when KAFKA_BROKERS is unset (any Kafka tool can use 127.0.0.1:KAFKA_PORT).',
+    '9092',
+  ),
+  KAFKA_CONTROLLER_PORT: v(
+    port(),
+    "`npm start` only: port of the started broker's KRaft controller listener (loopback).",
+    '9093',
+  ),
+  KAFKA_HEAP_MB: v(int(128, 32768), '`npm start` only: Java heap of the started broker, in MiB.', '512'),
+  KAFKA_TOPIC_PARTITIONS: v(
+    int(1, 1000),
+    'Partitions of each `<service>.events` topic the project creates (an existing topic keeps its count).',
+    '6',
+  ),
   AUTH_JWT_SECRET: v(
     z.string().min(32, 'must be at least 32 characters'),
     'HS256 secret for API bearer tokens. `npm start` generates one under DATA_DIR if unset; required for the API run on its own.',
@@ -220,6 +240,14 @@ export interface Config {
     apiKey: string | undefined;
     cliPath: string | undefined;
   };
+  kafka: {
+    /** undefined: `npm start` runs a broker; standalone processes use 127.0.0.1:port */
+    brokers: string[] | undefined;
+    port: number;
+    controllerPort: number;
+    heapMb: number;
+    topicPartitions: number;
+  };
   authJwtSecret: string | undefined;
   orderCancellationWindowMs: number;
   shippingCountries: string[];
@@ -282,6 +310,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiKey: r.TEMPORAL_API_KEY,
       cliPath: r.TEMPORAL_CLI_PATH,
     },
+    kafka: {
+      brokers: r.KAFKA_BROKERS,
+      port: r.KAFKA_PORT,
+      controllerPort: r.KAFKA_CONTROLLER_PORT,
+      heapMb: r.KAFKA_HEAP_MB,
+      topicPartitions: r.KAFKA_TOPIC_PARTITIONS,
+    },
     authJwtSecret: r.AUTH_JWT_SECRET,
     orderCancellationWindowMs: r.ORDER_CANCELLATION_WINDOW_MS,
     shippingCountries: r.SHIPPING_COUNTRIES,
@@ -321,4 +356,8 @@ export function requireJwtSecret(config: Config): string {
 
 export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
+}
+
+export function kafkaBrokers(config: Config): string[] {
+  return config.kafka.brokers ?? [`127.0.0.1:${config.kafka.port}`];
 }

@@ -1,17 +1,21 @@
 /**
  * Launches the whole stack on one machine: Postgres (DATABASE_URL or embedded), Temporal (TEMPORAL_ADDRESS
- * or the CLI dev server with a persistent SQLite file), migrations, demo data, the carrier, one worker
- * process per task queue and the API, each a supervised child. Used by `npm start` (src/platform/start.ts)
+ * or the CLI dev server with a persistent SQLite file), Kafka (KAFKA_BROKERS or a single-node KRaft broker
+ * with its data under DATA_DIR) and its topics, migrations, demo data, the carrier, one worker process per
+ * task queue and the API, each a supervised child. Used by `npm start` (src/platform/start.ts)
  * and by tools that need the real stack and control over it (benchmarks, the chaos suite, the browser test).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { type Config, loadConfig, temporalAddress } from '../config';
+import { EVENT_TOPICS } from '../bus/topics';
+import { ensureTopics } from '../bus/admin';
+import { type Config, kafkaBrokers, loadConfig, temporalAddress } from '../config';
 import { migrate } from '../db/migrate';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
 import os from 'node:os';
+import { prepareKafka, waitForKafka } from './kafka';
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
 import { Supervisor } from './supervisor';
@@ -55,6 +59,10 @@ export interface Stack {
   uiUrl: string | undefined;
   databaseUrl: string;
   temporalAddress: string;
+  /** bootstrap brokers of the bus (the started broker, or KAFKA_BROKERS) */
+  kafkaBrokers: string[];
+  /** whether the stack started the broker (a supervised child named `kafka`) */
+  kafkaEmbedded: boolean;
   jwtSecret: string;
   dataDir: string;
   supervisor: Supervisor;
@@ -174,6 +182,8 @@ export async function isolatedStackEnv(prefix: string): Promise<Record<string, s
     TEMPORAL_UI_PORT: String(await freePort()),
     EMBEDDED_PG_PORT: String(await freePort()),
     CARRIER_PORT: String(await freePort()),
+    KAFKA_PORT: String(await freePort()),
+    KAFKA_CONTROLLER_PORT: String(await freePort()),
     METRICS_PORT_BASE: String(metricsBase),
   };
 }
@@ -223,25 +233,52 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       supervisor.start({ name: 'temporal', command: cli, args: temporalArgs, stopTimeoutMs: 15_000 });
       temporalEnv.TEMPORAL_ADDRESS = address;
     }
-    const effective = loadConfig({ ...env, ...temporalEnv, DATABASE_URL: databaseUrl });
+    // 3. Kafka (the JVM starts while Temporal does)
+    const kafkaEnv: Record<string, string> = {};
+    if (!config.kafka.brokers) {
+      const kafkaDir = path.join(dataDir, 'kafka');
+      say(`starting Kafka (KRaft, one node) on 127.0.0.1:${config.kafka.port} (data in ${kafkaDir})...`);
+      const broker = await prepareKafka(
+        {
+          dataDir: kafkaDir,
+          port: config.kafka.port,
+          controllerPort: config.kafka.controllerPort,
+          heapMb: config.kafka.heapMb,
+          defaultPartitions: config.kafka.topicPartitions,
+        },
+        say,
+      );
+      supervisor.start({ name: 'kafka', command: broker.command, args: broker.args, stopTimeoutMs: 20_000 });
+      kafkaEnv.KAFKA_BROKERS = `127.0.0.1:${config.kafka.port}`;
+    }
+    const effective = loadConfig({ ...env, ...temporalEnv, ...kafkaEnv, DATABASE_URL: databaseUrl });
     await waitForTemporal(
       effective,
       60_000,
       () => config.temporal.address !== undefined || supervisor.pid('temporal') !== undefined,
     );
+    const brokers = kafkaBrokers(effective);
+    await waitForKafka(
+      brokers,
+      120_000,
+      () => config.kafka.brokers !== undefined || supervisor.pid('kafka') !== undefined,
+    );
+    await ensureTopics({ brokers, topics: EVENT_TOPICS, partitions: config.kafka.topicPartitions });
+    say(`Kafka topics ready: ${EVENT_TOPICS.join(', ')}`);
 
-    // 3. Schema and demo data
+    // 4. Schema and demo data
     const migrated = await migrate(databaseUrl);
     say(`migrations: ${migrated.applied.length} applied, ${migrated.skipped.length} already in place`);
     const jwtSecret = jwtSecretFor(config, dataDir);
     if (opts.seed !== false) await seedDemoData(databaseUrl);
 
-    // 4. Carrier, workers, API
+    // 5. Carrier, workers, API
     // Children inherit process.env (the supervisor's default) overlaid with the stack's own env, so a
     // caller that configures the stack through `env` (ports, tuning) configures every child the same way.
     const childEnv: Record<string, string | undefined> = {
       ...opts.env,
       ...temporalEnv,
+      ...kafkaEnv,
       DATABASE_URL: databaseUrl,
       AUTH_JWT_SECRET: jwtSecret,
       ...opts.childEnv,
@@ -281,6 +318,8 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       uiUrl,
       databaseUrl,
       temporalAddress: temporalAddress(effective),
+      kafkaBrokers: brokers,
+      kafkaEmbedded: !config.kafka.brokers,
       jwtSecret,
       dataDir,
       supervisor,

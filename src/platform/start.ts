@@ -17,7 +17,7 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  say(`${signal}: stopping the API, workers, carrier, Temporal and Postgres...`);
+  say(`${signal}: stopping the API, workers, carrier, Kafka, Temporal and Postgres...`);
   await stack?.stop();
   say('stopped.');
   process.exit(0);
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   });
   for (const name of s.supervisor.names()) say(`${name} running (pid ${s.supervisor.pid(name)})`);
   const creds = await s.credentials();
+  const kafka = s.kafkaBrokers.join(',');
   const lines = [
     '',
     '────────────────────────────────────────────────────────────────────────────',
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     `   API          ${s.apiUrl}        (OpenAPI: ${s.apiUrl}/openapi.json)`,
     `   Temporal UI  ${s.uiUrl ?? '(external cluster)'}${s.uiUp ? '' : '  (not answering yet)'}`,
     `   Postgres     ${(s.postgres?.tcpUrl ?? s.databaseUrl).replace(/:[^:@/]+@/, ':***@')}`,
+    `   Kafka        ${kafka}${s.kafkaEmbedded ? `        (Kafka tools: --bootstrap-server ${kafka})` : '  (external cluster)'}`,
     '',
     ' Demo credentials (valid 24 h):',
     ...creds.map((c) => `   export ${c.envName}='${c.token}'   # ${c.description}`),
