@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Runs the whole suite with Node's built-in test runner (through tsx): unit specs (*.unit.spec.ts) and
-// integration specs (*.int.spec.ts, which start their own Temporal dev server and Postgres).
+// integration specs (*.int.spec.ts, which start their own Temporal dev server, Postgres and Kafka broker).
 // Usage: npm test [-- <file filter substring>...]   e.g. `npm test -- eventstore`
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { ensureTemporalCli } = require('./temporal-cli');
+const { ensureKafka } = require('./kafka');
 
 const root = path.resolve(__dirname, '..');
 const roots = ['src', 'test', 'bench', 'chaos', 'scripts'];
@@ -46,7 +47,8 @@ const args = [
   '--test-reporter=spec',
   ...files,
 ];
-ensureTemporalCli({ quietIfCached: true }).then(
+const tools = ensureTemporalCli({ quietIfCached: true }).then(() => ensureKafka({ quietIfCached: true }));
+tools.then(
   () => {
     console.error(`[test] ${files.length} files, concurrency ${concurrency}, node ${process.version}`);
     const r = spawnSync(process.execPath, args, {

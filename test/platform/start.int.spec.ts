@@ -1,12 +1,16 @@
 /**
  * `npm start` end to end, as a user runs it: the whole stack from one command on a temporary DATA_DIR and
- * free ports. Checks the API's /health and the Web UI answer, a SIGKILLed worker is restarted and work goes
+ * free ports. Checks the API's /health and the Web UI answer, the Kafka broker answers with the project's
+ * topics (and keeps its storage across the restart), a SIGKILLed worker is restarted and work goes
  * on, SIGINT leaves no process behind, and a second start finds the first run's workflows and events.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Admin } from '@platformatic/kafka';
+import { describeCluster } from '../../src/bus/admin';
+import { EVENT_TOPICS } from '../../src/bus/topics';
 import { startStack, stopStack, waitFor, type RunningStack } from '../support/stack-process';
 
 function alive(pid: number): boolean {
@@ -44,6 +48,19 @@ async function pollOrder(
   throw new Error(`order ${orderId} did not reach ${want}: ${JSON.stringify(last)}`);
 }
 
+/** The started broker's cluster id, after checking it has the project's topics. */
+async function kafkaClusterWithTopics(port: string): Promise<string> {
+  const brokers = [`127.0.0.1:${port}`];
+  const admin = new Admin({ clientId: 'start-test', bootstrapBrokers: brokers });
+  try {
+    const topics = await admin.listTopics();
+    for (const t of EVENT_TOPICS) assert.ok(topics.includes(t), `topic ${t} created`);
+  } finally {
+    await admin.close();
+  }
+  return (await describeCluster(brokers)).clusterId;
+}
+
 describe('npm start', { timeout: 600_000 }, () => {
   let stack: RunningStack | undefined;
 
@@ -61,6 +78,13 @@ describe('npm start', { timeout: 600_000 }, () => {
     assert.equal(ui.status, 200);
     for (const name of ['ADMIN_TOKEN', 'ALICE_TOKEN', 'BOB_TOKEN'])
       assert.ok(stack.tokens.get(name), `${name} printed`);
+    assert.ok(stack.pids.get('kafka'), 'the Kafka broker runs as a supervised child');
+    assert.match(
+      stack.output(),
+      new RegExp(`Kafka +127\\.0\\.0\\.1:${env.KAFKA_PORT}`),
+      'the banner names Kafka',
+    );
+    const clusterId = await kafkaClusterWithTopics(env.KAFKA_PORT!);
 
     // SIGKILL the payments worker: the supervisor restarts it and an order still completes.
     const oldPid = stack.pids.get('payments')!;
@@ -120,5 +144,10 @@ describe('npm start', { timeout: 600_000 }, () => {
       `http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/namespaces/default/workflows/order-${orderId}`,
     );
     assert.equal(described.status, 200, 'the Temporal dev server kept the workflow across the restart');
+    assert.equal(
+      await kafkaClusterWithTopics(env.KAFKA_PORT!),
+      clusterId,
+      'the broker started again on its formatted storage',
+    );
   });
 });
