@@ -74,6 +74,8 @@ async function startStack(opts: ChaosOptions, say: (m: string) => void) {
     TEMPORAL_PORT: String(await pickPort()),
     TEMPORAL_UI_PORT: String(await pickPort()),
     CARRIER_PORT: String(await pickPort()),
+    KAFKA_PORT: String(await pickPort()),
+    KAFKA_CONTROLLER_PORT: String(await pickPort()),
     METRICS_PORT_BASE: String(await pickPort([0, 1, 2, 3, 1000, 1001, 1002, 1003])),
     ORDER_CANCELLATION_WINDOW_MS: '1500',
     LOG_LEVEL: 'warn',

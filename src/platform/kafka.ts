@@ -9,8 +9,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { describeCluster } from '../bus/admin';
-import { terminate } from './supervisor';
+import { describeCluster, ensureTopics } from '../bus/admin';
+import { EVENT_TOPICS } from '../bus/topics';
+import type { Config } from '../config';
+import { terminate, type Supervisor } from './supervisor';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureKafka } = require(path.join(__dirname, '..', '..', 'scripts', 'kafka.js')) as {
@@ -238,4 +240,52 @@ export async function startKafka(
       await launch();
     },
   };
+}
+
+/**
+ * `npm start`: runs the broker as the supervised child `kafka` (data under DATA_DIR/kafka) unless
+ * KAFKA_BROKERS names a cluster. Returns the environment the stack's children get.
+ */
+export async function startSupervisedKafka(
+  config: Config,
+  dataDir: string,
+  supervisor: Supervisor,
+  say: (msg: string) => void,
+): Promise<Record<string, string>> {
+  if (config.kafka.brokers) return {};
+  const kafkaDir = path.join(dataDir, 'kafka');
+  say(`starting Kafka (KRaft, one node) on 127.0.0.1:${config.kafka.port} (data in ${kafkaDir})...`);
+  const broker = await prepareKafka(
+    {
+      dataDir: kafkaDir,
+      port: config.kafka.port,
+      controllerPort: config.kafka.controllerPort,
+      heapMb: config.kafka.heapMb,
+      defaultPartitions: config.kafka.topicPartitions,
+    },
+    say,
+  );
+  supervisor.start({
+    name: 'kafka',
+    command: broker.command,
+    args: broker.args,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
+  });
+  return { KAFKA_BROKERS: `127.0.0.1:${config.kafka.port}` };
+}
+
+/** `npm start`: waits until the bus answers and creates the project's topics on it. */
+export async function kafkaReady(
+  config: Config,
+  brokers: string[],
+  supervisor: Supervisor,
+  say: (msg: string) => void,
+): Promise<void> {
+  await waitForKafka(
+    brokers,
+    120_000,
+    () => config.kafka.brokers !== undefined || supervisor.pid('kafka') !== undefined,
+  );
+  await ensureTopics({ brokers, topics: EVENT_TOPICS, partitions: config.kafka.topicPartitions });
+  say(`Kafka topics ready: ${EVENT_TOPICS.join(', ')}`);
 }

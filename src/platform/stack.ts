@@ -9,13 +9,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { EVENT_TOPICS } from '../bus/topics';
-import { ensureTopics } from '../bus/admin';
 import { type Config, kafkaBrokers, loadConfig, temporalAddress } from '../config';
 import { migrate } from '../db/migrate';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
 import os from 'node:os';
-import { prepareKafka, waitForKafka } from './kafka';
+import { kafkaReady, startSupervisedKafka } from './kafka';
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
 import { Supervisor } from './supervisor';
@@ -234,23 +232,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       temporalEnv.TEMPORAL_ADDRESS = address;
     }
     // 3. Kafka (the JVM starts while Temporal does)
-    const kafkaEnv: Record<string, string> = {};
-    if (!config.kafka.brokers) {
-      const kafkaDir = path.join(dataDir, 'kafka');
-      say(`starting Kafka (KRaft, one node) on 127.0.0.1:${config.kafka.port} (data in ${kafkaDir})...`);
-      const broker = await prepareKafka(
-        {
-          dataDir: kafkaDir,
-          port: config.kafka.port,
-          controllerPort: config.kafka.controllerPort,
-          heapMb: config.kafka.heapMb,
-          defaultPartitions: config.kafka.topicPartitions,
-        },
-        say,
-      );
-      supervisor.start({ name: 'kafka', command: broker.command, args: broker.args, stopTimeoutMs: 20_000 });
-      kafkaEnv.KAFKA_BROKERS = `127.0.0.1:${config.kafka.port}`;
-    }
+    const kafkaEnv = await startSupervisedKafka(config, dataDir, supervisor, say);
     const effective = loadConfig({ ...env, ...temporalEnv, ...kafkaEnv, DATABASE_URL: databaseUrl });
     await waitForTemporal(
       effective,
@@ -258,13 +240,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       () => config.temporal.address !== undefined || supervisor.pid('temporal') !== undefined,
     );
     const brokers = kafkaBrokers(effective);
-    await waitForKafka(
-      brokers,
-      120_000,
-      () => config.kafka.brokers !== undefined || supervisor.pid('kafka') !== undefined,
-    );
-    await ensureTopics({ brokers, topics: EVENT_TOPICS, partitions: config.kafka.topicPartitions });
-    say(`Kafka topics ready: ${EVENT_TOPICS.join(', ')}`);
+    await kafkaReady(config, brokers, supervisor, say);
 
     // 4. Schema and demo data
     const migrated = await migrate(databaseUrl);
