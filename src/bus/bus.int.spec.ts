@@ -203,6 +203,25 @@ describe('Kafka bus against a real broker', { timeout: 600_000 }, () => {
     assert.equal(await messagesInTopic(control), 3, 'a non-idempotent retry writes the message twice');
   });
 
+  it('a send to a topic that does not exist is refused, not left hanging, and creates no topic', async () => {
+    const missing = unique('missing');
+    const producer = createBusProducer({ brokers: kafka.brokers, clientId: 'missing-topic', retries: 2 });
+    try {
+      await assert.rejects(producer.send([event(missing, 'k', 0)]), /unknown topic/i);
+      const admin = new Admin({ clientId: 'check', bootstrapBrokers: kafka.brokers });
+      try {
+        assert.equal((await admin.listTopics()).includes(missing), false, 'no topic created by the send');
+      } finally {
+        await admin.close();
+      }
+      // the producer carries on with a topic that exists
+      const [ack] = await producer.send([event(await newTopic(1), 'k', 0)]);
+      assert.equal(ack?.offset, 0n);
+    } finally {
+      await producer.close();
+    }
+  });
+
   it('a consumer group resumes from its committed offset: a failed message stops it uncommitted, the restart begins there', async () => {
     const topic = await newTopic(1);
     const producer = createBusProducer({ brokers: kafka.brokers, clientId: 'resume-test' });
