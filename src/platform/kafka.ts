@@ -4,11 +4,12 @@
  * so a restart on the same directory keeps every topic, message and committed offset.
  * Used by `npm start` (a supervised child, data under DATA_DIR/kafka) and by tests (throwaway brokers).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { describeCluster, ensureTopics } from '../bus/admin';
 import { EVENT_TOPICS } from '../bus/topics';
 import type { Config } from '../config';
@@ -92,6 +93,8 @@ export function kafkaServerProperties(s: KafkaSettings): string {
 /** Kafka's cluster id format: a random UUID, base64url without padding. */
 const newClusterId = (): string => randomBytes(16).toString('base64url');
 
+const execFileAsync = promisify(execFile);
+
 const JVM_LOG = [
   // slf4j-simple: warnings and errors only (the broker logs every config value at INFO)
   '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
@@ -113,26 +116,14 @@ export async function prepareKafka(
   fs.writeFileSync(propsFile, kafkaServerProperties(s));
   const classpath = `${libsDir}${path.sep}*`;
   if (!fs.existsSync(path.join(s.dataDir, 'logs', 'meta.properties'))) {
-    const r = spawnSync(
-      java,
-      [
-        '-Xmx256m',
-        ...JVM_LOG,
-        '-cp',
-        classpath,
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        newClusterId(),
-        '-c',
-        propsFile,
-      ],
-      { encoding: 'utf8' },
+    const format = [...JVM_LOG, '-cp', classpath, 'kafka.tools.StorageTool', 'format'];
+    await execFileAsync(java, ['-Xmx256m', ...format, '-t', newClusterId(), '-c', propsFile]).catch(
+      (err: Error & { stderr?: string; stdout?: string }) => {
+        throw new Error(
+          `formatting Kafka storage in ${s.dataDir} failed:\n${err.stderr || err.stdout || err.message}`,
+        );
+      },
     );
-    if (r.status !== 0)
-      throw new Error(
-        `formatting Kafka storage in ${s.dataDir} failed:\n${r.stderr || r.stdout || String(r.error)}`,
-      );
   }
   const args = [
     `-Xmx${s.heapMb}m`,
