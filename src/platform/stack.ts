@@ -82,6 +82,13 @@ function jwtSecretFor(config: Config, dataDir: string): string {
   return secret;
 }
 
+/**
+ * How long the stack waits for Temporal and the API to answer: an upper bound, not a pause (each wait returns
+ * as soon as the service answers). A few seconds on a quiet machine; generous because a loaded 2-core host
+ * (a CI runner, or several suites at once) was seen to need over a minute.
+ */
+const READY_TIMEOUT_MS = 180_000;
+
 export async function waitForTemporal(
   config: Config,
   timeoutMs: number,
@@ -236,7 +243,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     const effective = loadConfig({ ...env, ...temporalEnv, ...kafkaEnv, DATABASE_URL: databaseUrl });
     await waitForTemporal(
       effective,
-      60_000,
+      READY_TIMEOUT_MS,
       () => config.temporal.address !== undefined || supervisor.pid('temporal') !== undefined,
     );
     const brokers = kafkaBrokers(effective);
@@ -285,7 +292,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     });
 
     const apiUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-    const apiUp = await waitForHttp(`${apiUrl}/health`, 60_000);
+    const apiUp = await waitForHttp(`${apiUrl}/health`, READY_TIMEOUT_MS);
     const uiUrl = config.temporal.address ? undefined : config.temporal.uiUrl;
     const uiUp = uiUrl ? await waitForHttp(uiUrl, 30_000) : true;
     return {

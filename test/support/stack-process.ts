@@ -69,7 +69,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   try {
     await waitFor(
       () => /order-saga is up/.test(out) || proc.exitCode !== null,
-      240_000,
+      420_000,
       'the start banner',
       () => out,
     );
