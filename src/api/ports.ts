@@ -3,7 +3,8 @@
  * implementations; `./wiring.ts` builds them from the real service modules (event store read models,
  * the inventory and payments services). Routes never touch another service's tables directly.
  */
-import type { OrderStatus, SagaStateName, ShippingAddress } from '../workflows/contracts';
+import type { OrderStatus, SagaStateName } from '../domain/order/progress';
+import type { Currency, OrderLine, PlacedOrder } from '../domain/order/shape';
 
 export interface CommandContext {
   /** X-Request-Id of the HTTP request: travels into event metadata */
@@ -14,23 +15,14 @@ export interface CommandContext {
   actor: string;
 }
 
-export interface OrderLineRecord {
-  sku: string;
-  quantity: number;
-  /** cents */
-  unitPrice: number;
-}
+export type OrderLineRecord = OrderLine;
 
-/** One order as the read model (orders.order_summary) knows it. */
-export interface OrderRecord {
-  orderId: string;
-  customerId: string;
+/** One order as the read model (orders.order_summary) knows it: the placed order with its progress. */
+export interface OrderRecord extends Pick<PlacedOrder, 'orderId' | 'customerId' | 'total' | 'currency'> {
   status: OrderStatus;
   sagaState?: SagaStateName | undefined;
   items: OrderLineRecord[];
-  total: number;
-  currency: 'USD';
-  shippingAddress?: ShippingAddress | undefined;
+  shippingAddress?: PlacedOrder['shippingAddress'] | undefined;
   failureReason?: string | undefined;
   createdAt: string;
   updatedAt: string;
@@ -44,13 +36,9 @@ export interface ListOrdersQuery {
 }
 
 /** One row of an order list (orders.customer_orders / order_summary): no lines, their count. */
-export interface OrderListRecord {
-  orderId: string;
-  customerId: string;
+export interface OrderListRecord extends Pick<PlacedOrder, 'orderId' | 'customerId' | 'total' | 'currency'> {
   status: OrderStatus;
   sagaState: SagaStateName;
-  total: number;
-  currency: 'USD';
   itemCount: number;
   createdAt: string;
   updatedAt: string;
@@ -94,7 +82,7 @@ export interface AccountRecord {
   customerId: string;
   /** cents */
   balance: number;
-  currency: 'USD';
+  currency: Currency;
   /** stream version (0: no events yet) */
   version: number;
 }

@@ -11,6 +11,7 @@ import {
 import {
   cancelOrderUpdate,
   ORDER_SAGA_WORKFLOW_TYPE,
+  orderDetailsOf,
   orderSagaStartOptions,
   orderWorkflowId,
   type OrderSagaInput,
@@ -58,13 +59,7 @@ export class SagaGateway {
     const memo: OrderMemo = {
       requestId: input.requestId,
       customerId: input.customerId,
-      order: {
-        lines: input.lines,
-        total: input.total,
-        currency: input.currency,
-        shippingAddress: input.shippingAddress,
-        placedAt: input.placedAt,
-      },
+      order: orderDetailsOf(input),
     };
     try {
       await this.within(this.deadlineMs, () =>

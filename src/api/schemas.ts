@@ -3,8 +3,30 @@
  * validate every request; the same schemas generate the OpenAPI 3.1 document (./openapi.ts).
  */
 import { z } from 'zod';
+import { ORDER_STATUSES, SAGA_STATES } from '../domain/order/progress';
+import {
+  type Address,
+  CURRENCY,
+  type OrderLine as DomainOrderLine,
+  type OrderRequest,
+} from '../domain/order/shape';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 import { SUBJECT_PATTERN } from './tokens';
+
+/**
+ * True when a schema's output is the domain type, field for field: both assignable to each other with the
+ * same keys. `const _x: Same<z.output<typeof S>, T> = true` fails to compile when a field is added to one
+ * and not the other.
+ */
+type Same<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 
 /** Named schemas: they become components.schemas of the OpenAPI document. */
 export const apiSchemas = z.registry<{ id: string; description?: string }>();
@@ -43,29 +65,11 @@ export const Sku = z
   .meta({ description: 'Stock keeping unit.' });
 export const OrderId = z.uuid().meta({ description: 'Order id (a UUID chosen by the gateway).' });
 export const Cents = z.number().int().meta({ description: 'Amount in integer cents (USD).' });
-export const Currency = z.literal('USD');
+export const Currency = z.literal(CURRENCY);
 export const IsoTime = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 time.' });
 
-export const OrderStatusSchema = z.enum([
-  'PENDING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'COMPENSATION_BLOCKED',
-]);
-export const SagaStateSchema = z.enum([
-  'STARTED',
-  'ORDER_PLACED',
-  'INVENTORY_RESERVED',
-  'PAYMENT_COMPLETED',
-  'AWAITING_SHIPMENT',
-  'ORDER_SHIPPED',
-  'COMPLETED',
-  'COMPENSATING',
-  'FAILED',
-  'CANCELLED',
-  'COMPENSATION_BLOCKED',
-]);
+export const OrderStatusSchema = z.enum(ORDER_STATUSES);
+export const SagaStateSchema = z.enum(SAGA_STATES);
 
 export const IdempotencyKeyHeader = z
   .string()
@@ -84,6 +88,7 @@ export const ShippingAddressSchema = z
       .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 code'),
   })
   .register(apiSchemas, { id: 'ShippingAddress' });
+const _address: Same<z.output<typeof ShippingAddressSchema>, Address> = true;
 
 export const CreateOrderRequest = z
   .strictObject({
@@ -109,6 +114,7 @@ export const CreateOrderRequest = z
     shippingAddress: ShippingAddressSchema,
   })
   .register(apiSchemas, { id: 'CreateOrderRequest' });
+const _request: Same<Omit<z.output<typeof CreateOrderRequest>, 'customerId'>, OrderRequest> = true;
 
 export const OrderAccepted = z
   .object({ orderId: OrderId, workflowId: z.string(), status: z.literal('PENDING') })
@@ -120,6 +126,7 @@ export const OrderLine = z.object({
   unitPrice: Cents,
   lineTotal: Cents,
 });
+const _line: Same<z.output<typeof OrderLine>, DomainOrderLine & { lineTotal: number }> = true;
 
 export const OrderView = z
   .object({

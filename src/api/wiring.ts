@@ -14,9 +14,8 @@ import {
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
 import { createPaymentsService } from '../services/payments';
+import { SERVICES } from '../domain/ids';
 import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
-
-const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
 
 export interface ApiServicesDeps {
   pool: Pool;
@@ -99,7 +98,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
     },
     health: {
       async check() {
-        const results = await Promise.all(SCHEMAS.map((schema) => checkEventStoreHealth(pool, schema)));
+        const results = await Promise.all(SERVICES.map((schema) => checkEventStoreHealth(pool, schema)));
         return summarise(results, deps.relayLagLimitS);
       },
     },

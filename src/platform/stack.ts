@@ -21,7 +21,8 @@ import { clientConnectionOptions } from './temporal-connection';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const RUNNING_FROM_TS = __filename.endsWith('.ts');
-export const SERVICES = ['orders', 'inventory', 'payments', 'shipping'] as const;
+export { SERVICES } from '../domain/ids';
+import { SERVICES } from '../domain/ids';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureTemporalCli } = require(path.join(ROOT, 'scripts', 'temporal-cli.js')) as {

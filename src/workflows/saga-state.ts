@@ -18,6 +18,8 @@ import type {
   SagaStateName,
   SagaStateView,
 } from './contracts';
+import { statusOf } from '../domain/order/progress';
+import { orderDetailsOf } from './contracts';
 
 const FORWARD: readonly SagaStateName[] = [
   'STARTED',
@@ -67,17 +69,8 @@ export class InvalidSagaTransition extends Error {
   }
 }
 
-export function statusOf(state: SagaStateName): OrderStatus {
-  switch (state) {
-    case 'COMPLETED':
-    case 'FAILED':
-    case 'CANCELLED':
-    case 'COMPENSATION_BLOCKED':
-      return state;
-    default:
-      return 'PENDING';
-  }
-}
+/** The coarse status of a saga state (one mapping, in the domain). */
+export { statusOf };
 
 export const isTerminal = (state: SagaStateName): boolean => TERMINAL_STATES.includes(state);
 export const isForward = (state: SagaStateName): boolean => FORWARD.includes(state);
@@ -183,7 +176,7 @@ export class SagaState {
   }
 
   view(): SagaStateView {
-    const { orderId, customerId, lines, total, currency, shippingAddress, placedAt } = this.input;
+    const { orderId, customerId } = this.input;
     return {
       orderId,
       customerId,
@@ -194,7 +187,7 @@ export class SagaState {
       ...(this.failure ? { failure: this.failure } : {}),
       ...(this.blocked ? { blocked: this.blocked } : {}),
       transitions: [...this.machine.transitions],
-      order: { lines, total, currency, shippingAddress, placedAt },
+      order: orderDetailsOf(this.input),
     };
   }
 }

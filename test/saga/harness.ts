@@ -33,6 +33,7 @@ import {
 } from '../../src/workflows/contracts';
 import { startTestPostgres, startTestTemporal } from '../support/stack';
 import { quietSdkRuntime, workflowBundle } from './bundle';
+import { SERVICES } from '../../src/domain/ids';
 import type { Registry } from 'prom-client';
 
 export const TEST_TUNING: SagaTuning = {
@@ -84,7 +85,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
   });
   const workers = new Map<ServiceName, BuiltServiceWorker>();
   const running = new Map<ServiceName, Promise<void>>();
-  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+  for (const name of opts.inProcess ?? SERVICES) {
     const built = await createServiceWorker(name, {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',

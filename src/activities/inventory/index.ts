@@ -1,5 +1,5 @@
 /** Inventory activities (task queue `inventory`): reserve / release stock for an order, idempotent per order. */
-import type { OrderLine } from '../../workflows/contracts';
+import type { OrderLine } from '../../domain/order/shape';
 import type { EventMetadata } from '../../eventstore/types';
 import { activityMetadata, run } from '../common';
 import { KeyedLock } from '../keyed-lock';

@@ -2,24 +2,13 @@
  * Order activities (task queue `orders`): thin shells over the orders service. Every call carries the step's
  * idempotency key (`<workflowId>/<step>`); the order aggregate makes repeats no-ops.
  */
-import type { OrderLine, ShippingAddress } from '../../workflows/contracts';
+import type { PlacedOrder } from '../../domain/order/shape';
 import type { EventMetadata } from '../../eventstore/types';
 import { activityMetadata, run } from '../common';
 
 /** What the activities need from the orders service (src/services/orders). */
 export interface OrdersPort {
-  place(
-    order: {
-      orderId: string;
-      customerId: string;
-      lines: OrderLine[];
-      total: number;
-      currency: 'USD';
-      shippingAddress: ShippingAddress;
-      placedAt: string;
-    },
-    meta: EventMetadata,
-  ): Promise<unknown>;
+  place(order: PlacedOrder, meta: EventMetadata): Promise<unknown>;
   markInventoryReserved(orderId: string, meta: EventMetadata): Promise<unknown>;
   markPaid(orderId: string, amount: number, meta: EventMetadata): Promise<unknown>;
   markShipped(
@@ -35,14 +24,7 @@ export interface OrdersPort {
   cancel(orderId: string, reason: string, meta: EventMetadata): Promise<unknown>;
 }
 
-export interface PlaceOrderArgs {
-  orderId: string;
-  customerId: string;
-  lines: OrderLine[];
-  total: number;
-  currency: 'USD';
-  shippingAddress: ShippingAddress;
-  placedAt: string;
+export interface PlaceOrderArgs extends PlacedOrder {
   key: string;
   requestId?: string;
 }

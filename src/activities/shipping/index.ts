@@ -8,14 +8,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { BrokenCircuitError, CarrierFailed, CarrierRejected, type CarrierClient } from '../../carrier/client';
 import { UnsupportedCountry } from '../../domain/errors';
 import type { EventMetadata } from '../../eventstore/types';
-import type { OrderLine, ShippingAddress } from '../../workflows/contracts';
+import { type Address, destinationOf, type OrderLine } from '../../domain/order/shape';
 import { activityMetadata, run } from '../common';
 
 export interface ShippingPort {
   /** UnsupportedCountry for a destination outside supportedCountries; repeat = no-op */
   create(
     orderId: string,
-    address: ShippingAddress,
+    address: Address,
     lines: { sku: string; quantity: number }[],
     meta: EventMetadata,
   ): Promise<{ shipmentId: string; status: string; trackingNumber?: string }>;
@@ -42,7 +42,7 @@ export function createShippingActivities(deps: {
 
     async createShipment(args: {
       orderId: string;
-      address: ShippingAddress;
+      address: Address;
       lines: OrderLine[];
       key: string;
       requestId?: string;
@@ -58,8 +58,7 @@ export function createShippingActivities(deps: {
         const booking = await carrier.book({
           key: args.key,
           orderId: args.orderId,
-          country: args.address.country,
-          postalCode: args.address.postalCode,
+          ...destinationOf(args.address),
           parcels: 1,
         });
         trackingNumber = booking.trackingNumber;

@@ -7,41 +7,23 @@
  * plus the query functions the API uses.
  */
 import type { Pool } from 'pg';
-import type { OrderEvent, OrderPlaced } from '../../domain/order';
-import type { OrderStatus, SagaStateName } from '../../workflows/contracts';
+import { STREAM_PREFIXES } from '../../domain/ids';
+import type { OrderPlaced } from '../../domain/order';
+import {
+  orderProgress,
+  type OrderProgress,
+  type OrderStatus,
+  type SagaStateName,
+} from '../../domain/order/progress';
 import type { EventEnvelope } from '../envelope';
 import type { Projection } from './projection';
 
 export const ORDERS_SCHEMA = 'orders';
 
-const isOrderStream = (env: EventEnvelope) => env.streamId.startsWith('order-');
+const isOrderStream = (env: EventEnvelope) => env.streamId.startsWith(STREAM_PREFIXES.orders);
 
-export interface OrderProgress {
-  status: OrderStatus;
-  sagaState: SagaStateName;
-  failureReason?: string;
-}
-
-/** Where an order stands after one of its events (undefined for OrderPlaced and unknown types). Pure. */
-export function orderProgress(event: { type: string; data: unknown }): OrderProgress | undefined {
-  const e = event as OrderEvent;
-  switch (e.type) {
-    case 'OrderInventoryReserved':
-      return { status: 'PENDING', sagaState: 'INVENTORY_RESERVED' };
-    case 'OrderPaid':
-      return { status: 'PENDING', sagaState: 'PAYMENT_COMPLETED' };
-    case 'OrderShipped':
-      return { status: 'PENDING', sagaState: 'ORDER_SHIPPED' };
-    case 'OrderCompleted':
-      return { status: 'COMPLETED', sagaState: 'COMPLETED' };
-    case 'OrderFailed':
-      return { status: 'FAILED', sagaState: 'FAILED', failureReason: e.data.reason };
-    case 'OrderCancelled':
-      return { status: 'CANCELLED', sagaState: 'CANCELLED', failureReason: e.data.reason };
-    default:
-      return undefined;
-  }
-}
+/** Where an order stands after one of its events: the one mapping, in the domain. Pure. */
+export { orderProgress, type OrderProgress };
 
 export interface OrderItemView {
   sku: string;

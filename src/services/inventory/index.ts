@@ -27,6 +27,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { orderStepKey } from '../../domain/ids';
 
 export interface CatalogEntry {
   sku: string;
@@ -98,7 +99,7 @@ export function createInventoryService(deps: ServiceDeps) {
       pool,
       sorted.map((sku) => ({ streamId: itemStreamId(sku), decider: inventoryDecider, command: make(sku) })),
       { correlationId: orderId, ...meta },
-      `order-${orderId}/${step}`,
+      orderStepKey(orderId, step),
     );
     return {
       orderId,

@@ -19,6 +19,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { orderStepKey } from '../../domain/ids';
 
 /** What placing an order records: exactly the OrderPlaced event's data (total in cents = sum of the lines). */
 export type PlaceOrderInput = OrderPlaced['data'];
@@ -47,7 +48,7 @@ export function createOrdersService(deps: ServiceDeps) {
       orderDecider,
       command,
       metadata,
-      `order-${orderId}/${command.type}`,
+      orderStepKey(orderId, command.type),
     );
     return { orderId, status: r.state.status, version: r.version, appended: r.appended };
   }

@@ -13,6 +13,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { orderStepKey } from '../../domain/ids';
 
 export interface AccountView {
   customerId: string;
@@ -89,7 +90,7 @@ export function createPaymentsService(deps: ServiceDeps) {
         accountDecider,
         { type: 'Charge', customerId, orderId, amount, now: now() },
         { correlationId: orderId, ...meta },
-        `order-${orderId}/charge`,
+        orderStepKey(orderId, 'charge'),
       );
       return {
         customerId,
@@ -109,7 +110,7 @@ export function createPaymentsService(deps: ServiceDeps) {
         accountDecider,
         { type: 'Refund', customerId, orderId, now: now() },
         { correlationId: orderId, ...meta },
-        `order-${orderId}/refund`,
+        orderStepKey(orderId, 'refund'),
       );
       const charge = Object.prototype.hasOwnProperty.call(r.state.charges, orderId)
         ? r.state.charges[orderId]

@@ -19,6 +19,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { orderStepKey } from '../../domain/ids';
 
 export interface ShipmentView {
   shipmentId: string;
@@ -68,7 +69,7 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
         shipmentDecider,
         { type: 'CreateShipment', orderId, address, lines, supportedCountries, now: now() },
         { correlationId: orderId, ...meta },
-        `order-${orderId}/ship`,
+        orderStepKey(orderId, 'ship'),
       );
       return toView(r.state, r.version)!;
     },
@@ -81,7 +82,7 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
         shipmentDecider,
         { type: 'DispatchShipment', trackingNumber, now: now() },
         { correlationId: orderId, ...meta },
-        `order-${orderId}/dispatch`,
+        orderStepKey(orderId, 'dispatch'),
       );
       return toView(r.state, r.version)!;
     },
@@ -98,7 +99,7 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
         shipmentDecider,
         { type: 'CancelShipment', reason, now: now() },
         { correlationId: orderId, ...meta },
-        `order-${orderId}/cancel-shipment`,
+        orderStepKey(orderId, 'cancel-shipment'),
       );
       return { cancelled: r.state.status === 'CANCELLED', shipment: toView(r.state, r.version) };
     },
