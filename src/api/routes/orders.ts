@@ -1,7 +1,7 @@
 /** /orders: place (idempotent, priced from the catalog), read, list, audit trail, cancel. */
 import { Router } from 'express';
 import { stateOfStatus } from '../../domain/order/progress';
-import { lineTotal, type OrderLine, priceOrder } from '../../domain/order/shape';
+import { CURRENCY, lineTotal, type OrderLine, priceOrder } from '../../domain/order/shape';
 import type { OrderSagaInput, SagaStateView } from '../../workflows/contracts';
 import { assertOwnData, principalOf } from '../auth';
 import type { AppContext } from '../context';
@@ -43,7 +43,7 @@ function fromRecord(rec: OrderRecord, live: SagaStateView | undefined): OrderVie
     sagaState: live?.state ?? rec.sagaState ?? stateOfStatus(rec.status),
     items: lines(rec.items),
     total: rec.total,
-    currency: 'USD',
+    currency: CURRENCY,
     ...(rec.shippingAddress ? { shippingAddress: rec.shippingAddress } : {}),
     ...(reason ? { failureReason: reason } : {}),
     createdAt: rec.createdAt,
@@ -63,7 +63,7 @@ function fromWorkflow(orderId: string, snap: WorkflowSnapshot, now: Date): Order
     sagaState: snap.live?.state ?? stateOfStatus(snap.status),
     items: lines(order.lines),
     total: order.total,
-    currency: 'USD',
+    currency: CURRENCY,
     shippingAddress: order.shippingAddress,
     ...(reason ? { failureReason: reason } : {}),
     createdAt: order.placedAt,
