@@ -5,8 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/eventstore/projections/orders';
-import { rebuildProjection } from '../src/eventstore/projections/projection';
+import { rebuildProjection } from '../src/eventstore/projections/rebuild';
+import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/services/orders/read-models';
 import { ORDER_SAGA_WORKFLOW_TYPE } from '../src/workflows/contracts';
 
 export const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
