@@ -260,4 +260,33 @@ describe('the saga state (what the saga remembers while it runs)', () => {
       transitions: [{ from: 'STARTED', to: 'ORDER_PLACED', at: at.toISOString() }],
     });
   });
+
+  it('shows the coarse status of its state, from PENDING to the end', () => {
+    const s = new SagaState(input);
+    assert.equal(s.status, 'PENDING');
+    s.moveTo('COMPENSATING', at);
+    assert.equal(s.status, 'PENDING');
+    s.moveTo('COMPENSATION_BLOCKED', at);
+    assert.equal(s.status, 'COMPENSATION_BLOCKED');
+    s.moveTo('COMPENSATING', at);
+    s.moveTo('FAILED', at);
+    assert.equal(s.status, 'FAILED');
+  });
+
+  it('a saga stopped before its first step is rejected as stopped at the start', () => {
+    assert.deepEqual(new SagaState(input).rejection(), {
+      outcome: 'FAILED',
+      reason: 'unknown',
+      step: 'start',
+    });
+  });
+
+  it('the query view lists the undos that ran, as a copy', () => {
+    const s = sagaIn('ORDER_PLACED', 'COMPENSATING');
+    s.compensationsRun.push('releaseStock', 'rejectOrder');
+    const view = s.view();
+    assert.deepEqual(view.compensationsRun, ['releaseStock', 'rejectOrder']);
+    view.compensationsRun.pop();
+    assert.deepEqual(s.view().compensationsRun, ['releaseStock', 'rejectOrder']);
+  });
 });
