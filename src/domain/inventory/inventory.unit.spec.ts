@@ -121,7 +121,8 @@ describe('InventoryItem decider', () => {
         .given([defined, restocked('r1', 10)])
         .when({ type: 'Restock', sku, restockId: 'r1', quantity: 10, now: T })
         .then([]);
-      assert.equal(spec.given([defined, restocked('r1', 10), restocked('r2', 5)]).state().available, 15);
+      const s = spec.given([defined, restocked('r1', 10), restocked('r2', 5)]).state();
+      assert.deepEqual([s.available, s.restocked], [15, 15]);
     });
     it('restock and reserve need their ids and a positive quantity, named in the refusal', () => {
       const h = [defined, restocked('r1', 10)];
@@ -191,7 +192,9 @@ describe('InventoryItem decider', () => {
         .then([]);
       spec.given(h).when({ type: 'Release', sku, orderId: 'other', now: T }).then([]);
       spec.given([]).when({ type: 'Release', sku, orderId: 'other', now: T }).then([]);
-      assert.equal(spec.given([...h, released('o1', 4)]).state().available, 10);
+      const s = spec.given([...h, released('o1', 4)]).state();
+      assert.deepEqual([s.available, s.reserved, s.shipped], [10, 0, 0]);
+      assert.deepEqual(s.reservations, { o1: { quantity: 4, status: 'released' } });
     });
     it('a late reserve retry after the release does not reserve again', () => {
       spec

@@ -315,6 +315,19 @@ describe('Order decider', () => {
         .then([cancelled]);
       spec.given([placed, cancelled]).when({ type: 'CancelOrder', reason: 'again', now: T1 }).then([]);
     });
+    it('after a cancellation nothing moves the order on: reserving, paying or failing it is refused', () => {
+      const history = [placed, reserved, cancelled];
+      for (const command of [
+        { type: 'MarkInventoryReserved', now: T1 },
+        { type: 'MarkPaid', amount: 1250, now: T1 },
+        { type: 'FailOrder', reason: 'x', step: 'y', now: T1 },
+      ] as const) {
+        spec
+          .given(history)
+          .when(command)
+          .thenThrows('InvalidTransition', fromState('CANCELLED', command.type));
+      }
+    });
     it('a shipped order cannot be cancelled', () => {
       spec
         .given([placed, reserved, paid, shipped])
