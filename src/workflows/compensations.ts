@@ -20,8 +20,19 @@ interface Entry {
   undo: () => Promise<unknown>;
 }
 
+/** Runs the unwinding so that a workflow cancellation cannot interrupt it. */
+export type Shield = <T>(fn: () => Promise<T>) => Promise<T>;
+
+const nonCancellable: Shield = (fn) => CancellationScope.nonCancellable(fn);
+
 export class Compensations {
   private readonly stack: Entry[] = [];
+
+  /**
+   * `shield` is Temporal's non-cancellable scope; the unit spec passes one that just runs the function, to
+   * check the stack's order and retry logic outside the workflow sandbox.
+   */
+  constructor(private readonly shield: Shield = nonCancellable) {}
 
   push(name: string, undo: () => Promise<unknown>): void {
     this.stack.push({ name, undo });
@@ -38,7 +49,7 @@ export class Compensations {
 
   /** Runs every undo newest-first; returns the names in the order they ran. */
   async unwind(hooks: CompensationHooks): Promise<string[]> {
-    return CancellationScope.nonCancellable(async () => {
+    return this.shield(async () => {
       const ran: string[] = [];
       for (let entry = this.stack.at(-1); entry !== undefined; entry = this.stack.at(-1)) {
         hooks.onRun?.(entry.name);
