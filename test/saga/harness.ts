@@ -63,6 +63,8 @@ export interface SagaStack {
   };
   /** stop the in-process worker of one queue (e.g. to run it as a child process instead) */
   stopWorker(name: ServiceName): Promise<void>;
+  /** start the in-process worker of one queue again (after stopWorker) */
+  startWorker(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,7 +86,8 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
   });
   const workers = new Map<ServiceName, BuiltServiceWorker>();
   const running = new Map<ServiceName, Promise<void>>();
-  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+  const startWorker = async (name: ServiceName) => {
+    if (workers.has(name)) return;
     const built = await createServiceWorker(name, {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
@@ -97,6 +100,9 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
     });
     workers.set(name, built);
     running.set(name, built.worker.run());
+  };
+  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+    await startWorker(name);
   }
   const stopWorker = async (name: ServiceName) => {
     const w = workers.get(name);
@@ -122,6 +128,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
       shipping: createShippingService({ pool, supportedCountries: config.shippingCountries }),
     },
     stopWorker,
+    startWorker,
     async stop() {
       for (const name of [...workers.keys()]) await stopWorker(name).catch(() => undefined);
       await pool.end().catch(() => undefined);
