@@ -31,6 +31,7 @@ import {
   type SagaTuning,
   type ServiceName,
 } from '../../src/workflows/contracts';
+import { stepTypes } from '../replay/histories';
 import { startTestPostgres, startTestTemporal } from '../support/stack';
 import { quietSdkRuntime, workflowBundle } from './bundle';
 import type { Registry } from 'prom-client';
@@ -191,12 +192,9 @@ export async function startSaga(
   return stack.env.client.workflow.start<typeof orderSaga>('orderSaga', orderSagaStartOptions(input));
 }
 
-/** Activity types in the order they were scheduled, from the workflow's history. */
+/** Activity types in the order the saga ran them (activities and local activities), from its history. */
 export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-    .filter((n): n is string => typeof n === 'string');
+  return stepTypes(await handle.fetchHistory());
 }
 
 export async function stockOf(stack: SagaStack, sku: string) {
