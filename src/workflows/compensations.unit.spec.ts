@@ -45,7 +45,7 @@ describe('compensation stack (shielded by a plain call instead of the workflow s
     const log: string[] = [];
     const stack = stackOf(['rejectOrder', 'releaseStock', 'refundPayment', 'cancelShipment'], log);
     const ran = await stack.unwind({ onBlocked: () => Promise.reject(new Error('no undo failed')) });
-    assert.deepEqual(ran, ['cancelShipment', 'refundPayment', 'releaseStock', 'rejectOrder']);
+    assert.deepEqual(ran, { ran: ['cancelShipment', 'refundPayment', 'releaseStock', 'rejectOrder'] });
     assert.deepEqual(log, [
       'undo cancelShipment',
       'undo refundPayment',
@@ -60,13 +60,13 @@ describe('compensation stack (shielded by a plain call instead of the workflow s
     await stack.unwind(recordingHooks([]));
     assert.deepEqual(stack.pending(), []);
     assert.equal(stack.size, 0);
-    assert.deepEqual(await stack.unwind(recordingHooks([])), []);
+    assert.deepEqual(await stack.unwind(recordingHooks([])), { ran: [] });
     assert.deepEqual(log, ['undo releaseStock', 'undo rejectOrder']);
   });
 
   it('an empty stack unwinds to an empty list without calling a hook', async () => {
     const log: string[] = [];
-    assert.deepEqual(await new Compensations(plainCall).unwind(recordingHooks(log)), []);
+    assert.deepEqual(await new Compensations(plainCall).unwind(recordingHooks(log)), { ran: [] });
     assert.deepEqual(log, []);
   });
 
@@ -88,7 +88,7 @@ describe('compensation stack (shielded by a plain call instead of the workflow s
     const ran = await stackOf(['releaseStock', 'refundPayment'], log).unwind({
       onBlocked: () => Promise.resolve(),
     });
-    assert.deepEqual(ran, ['refundPayment', 'releaseStock']);
+    assert.deepEqual(ran, { ran: ['refundPayment', 'releaseStock'] });
     assert.deepEqual(log, ['undo refundPayment', 'undo releaseStock']);
   });
 
@@ -96,7 +96,7 @@ describe('compensation stack (shielded by a plain call instead of the workflow s
     const log: string[] = [];
     const stack = stackOf(['rejectOrder', 'releaseStock', 'refundPayment'], log, { releaseStock: 2 });
     const ran = await stack.unwind(recordingHooks(log));
-    assert.deepEqual(ran, ['refundPayment', 'releaseStock', 'rejectOrder']);
+    assert.deepEqual(ran, { ran: ['refundPayment', 'releaseStock', 'rejectOrder'] });
     assert.deepEqual(log, [
       'run refundPayment',
       'undo refundPayment',
@@ -143,10 +143,29 @@ describe('compensation stack (shielded by a plain call instead of the workflow s
     const stack = new Compensations(recordingShield);
     stack.push('releaseStock', () => Promise.resolve(log.push('undo releaseStock')));
     stack.push('refundPayment', () => Promise.resolve(log.push('undo refundPayment')));
-    assert.deepEqual(await stack.unwind({ onBlocked: () => Promise.resolve() }), [
-      'refundPayment',
-      'releaseStock',
-    ]);
+    assert.deepEqual(await stack.unwind({ onBlocked: () => Promise.resolve() }), {
+      ran: ['refundPayment', 'releaseStock'],
+    });
     assert.deepEqual(log, ['shield enter', 'undo refundPayment', 'undo releaseStock', 'shield exit']);
+  });
+
+  it('an undo whose effect stands stops the unwinding there: nothing older runs and it is not blocked', async () => {
+    const log: string[] = [];
+    const stack = stackOf(['releaseStock', 'refundPayment', 'cancelShipment'], log, { cancelShipment: 1 });
+    const result = await stack.unwind({
+      ...recordingHooks(log),
+      stands: (name) => name === 'cancelShipment',
+    });
+    assert.deepEqual(result, { ran: [], stoppedAt: 'cancelShipment' });
+    assert.deepEqual(log, ['run cancelShipment', 'undo cancelShipment']);
+    assert.deepEqual(stack.pending(), ['cancelShipment', 'refundPayment', 'releaseStock']);
+  });
+
+  it('an undo that fails but does not stand is blocked and retried, as without the stands hook', async () => {
+    const log: string[] = [];
+    const stack = stackOf(['releaseStock', 'refundPayment'], log, { refundPayment: 1 });
+    const result = await stack.unwind({ ...recordingHooks(log), stands: () => false });
+    assert.deepEqual(result, { ran: ['refundPayment', 'releaseStock'] });
+    assert.ok(log.includes('blocked refundPayment: refundPayment failed'));
   });
 });
