@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { mintToken } from '../../src/api/tokens';
 import { createPool, type Pool } from '../../src/db/pool';
-import { launchStack, type Stack } from '../../src/platform/stack';
+import { launchStack, waitForHttp, type Stack } from '../../src/platform/stack';
 import type { ChaosRecord, ScenarioContext } from '../scenarios/context';
 import { checker } from './check';
 import { ApiClient } from './http';
@@ -19,6 +19,9 @@ import { OrdersClient, type Customer } from './orders-client';
 import { pickPort } from './ports';
 import { rng } from './rng';
 import { setUp } from './setup';
+
+/** How much longer than launchStack's own 60 s the API may take to answer /health 200 (a loaded machine). */
+const API_UP_BOUND_MS = 240_000;
 
 export interface ChaosContext extends ScenarioContext {
   /** processes started again by the supervisor after the stack was up, by name */
@@ -100,7 +103,10 @@ export async function openChaos(opts: ChaosOptions, say: (m: string) => void): P
     await cleanup().catch((err: unknown) => say(`stop: ${String(err)}`));
   };
   try {
-    if (!stack.apiUp) throw new Error('the API did not come up');
+    // launchStack waits 60 s for the API's /health; on a loaded machine it can take longer: wait on for
+    // the positive marker, with a generous bound
+    if (!stack.apiUp && !(await waitForHttp(`${stack.apiUrl}/health`, API_UP_BOUND_MS)))
+      throw new Error(`the API did not answer /health within ${(60_000 + API_UP_BOUND_MS) / 1000} s`);
     pool = createPool(stack.databaseUrl, { max: 4, applicationName: 'chaos' });
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection, namespace: stack.config.temporal.namespace });
