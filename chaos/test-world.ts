@@ -20,7 +20,7 @@ import { createPaymentsService } from '../src/services/payments';
 import { createShippingService } from '../src/services/shipping';
 import type { OracleInput } from './invariants';
 import { SCHEMAS } from './oracle/snapshot';
-import { countUndelivered } from './settle';
+import { countUndelivered } from './lib/settle';
 
 export const SKUS = { a: 'SKU-A', b: 'SKU-B' } as const;
 export const ALICE = 'alice';
