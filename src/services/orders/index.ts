@@ -12,7 +12,7 @@ import {
   type OrderState,
 } from '../../domain/order';
 import {
-  execute,
+  commandOptions,
   resolveDeps,
   toEventRecord,
   type CommandMeta,
@@ -20,6 +20,7 @@ import {
   type ServiceDeps,
 } from '../common';
 import { orderStepKey } from '../../domain/ids';
+import { handleCommand } from '../../eventstore/command';
 
 /** What placing an order records: exactly the OrderPlaced event's data (total in cents = sum of the lines). */
 export type PlaceOrderInput = OrderPlaced['data'];
@@ -42,13 +43,12 @@ export function createOrdersService(deps: ServiceDeps) {
   async function run(orderId: string, command: OrderCommand, meta: CommandMeta): Promise<OrderCommandResult> {
     const streamId = orderStreamId(orderId);
     const metadata: CommandMeta = { correlationId: orderId, ...meta };
-    const r = await execute(
+    const r = await handleCommand(
       store,
       streamId,
       orderDecider,
       command,
-      metadata,
-      orderStepKey(orderId, command.type),
+      commandOptions(metadata, orderStepKey(orderId, command.type)),
     );
     return { orderId, status: r.state.status, version: r.version, appended: r.appended };
   }

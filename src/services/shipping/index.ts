@@ -12,7 +12,7 @@ import {
   type ShipmentStatus,
 } from '../../domain/shipment';
 import {
-  execute,
+  commandOptions,
   resolveDeps,
   toEventRecord,
   type CommandMeta,
@@ -20,6 +20,7 @@ import {
   type ServiceDeps,
 } from '../common';
 import { orderStepKey } from '../../domain/ids';
+import { handleCommand } from '../../eventstore/command';
 
 export interface ShipmentView {
   shipmentId: string;
@@ -63,26 +64,24 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
       lines: ShipmentLine[],
       meta: CommandMeta = {},
     ): Promise<ShipmentView> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         shipmentStreamId(orderId),
         shipmentDecider,
         { type: 'CreateShipment', orderId, address, lines, supportedCountries, now: now() },
-        { correlationId: orderId, ...meta },
-        orderStepKey(orderId, 'ship'),
+        commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, 'ship')),
       );
       return toView(r.state, r.version)!;
     },
 
     /** records the carrier's tracking number; InvalidTransition when not created or cancelled; repeat = no-op */
     async dispatch(orderId: string, trackingNumber: string, meta: CommandMeta = {}): Promise<ShipmentView> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         shipmentStreamId(orderId),
         shipmentDecider,
         { type: 'DispatchShipment', trackingNumber, now: now() },
-        { correlationId: orderId, ...meta },
-        orderStepKey(orderId, 'dispatch'),
+        commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, 'dispatch')),
       );
       return toView(r.state, r.version)!;
     },
@@ -93,13 +92,12 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
       reason: string,
       meta: CommandMeta = {},
     ): Promise<{ cancelled: boolean; shipment: ShipmentView | undefined }> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         shipmentStreamId(orderId),
         shipmentDecider,
         { type: 'CancelShipment', reason, now: now() },
-        { correlationId: orderId, ...meta },
-        orderStepKey(orderId, 'cancel-shipment'),
+        commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, 'cancel-shipment')),
       );
       return { cancelled: r.state.status === 'CANCELLED', shipment: toView(r.state, r.version) };
     },
