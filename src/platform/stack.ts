@@ -324,7 +324,11 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     }
 
     const apiUrl = apiUrls[0]!;
-    const apiUp = (await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/health`, 60_000)))).every(Boolean);
+    // the cluster profile starts twice the processes (and its nodes are busy taking over shards)
+    const apiWaitMs = cluster ? 180_000 : 60_000;
+    const apiUp = (await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/health`, apiWaitMs)))).every(
+      Boolean,
+    );
     const uiUrl = cluster?.uiUrl ?? (config.temporal.address ? undefined : config.temporal.uiUrl);
     const uiUp = uiUrl ? await waitForHttp(uiUrl, 30_000) : true;
     return {

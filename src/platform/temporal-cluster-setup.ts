@@ -52,6 +52,18 @@ async function withConnection<T>(address: string, fn: (c: Connection) => Promise
 const GRPC_NOT_FOUND = 5;
 const isNotFound = (err: unknown) => (err as { code?: number }).code === GRPC_NOT_FOUND;
 
+async function untilFound<T>(call: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isNotFound(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /**
  * Registers each namespace (retention from the topology) and its search attributes where missing, through
  * one frontend. Returns whether it created anything: every service caches namespaces and search attributes
@@ -71,7 +83,8 @@ export async function registerNamespaces(address: string, namespaces: string[]):
         });
         created = true;
       }
-      const existing = await conn.operatorService.listSearchAttributes({ namespace });
+      // a namespace registered just now reaches the node's namespace cache within seconds
+      const existing = await untilFound(() => conn.operatorService.listSearchAttributes({ namespace }));
       const missing = NAMESPACE_SEARCH_ATTRIBUTES.filter(
         (sa) => !(sa.name in (existing.customAttributes ?? {})),
       );
@@ -115,16 +128,22 @@ export async function waitForFrontend(
 }
 
 const HISTORY_ROLE = 2; // go.temporal.io/server common/persistence ServiceType: Frontend 1, History 2, ...
+/** the server's own cut-off: a member whose last heartbeat is older is not healthy (ringpop/monitor.go) */
+const HEALTHY_HEARTBEAT_S = 20;
 
-/** The history membership ports with a live row in cluster_membership (the ring as the nodes see it). */
+/**
+ * The history membership ports of the healthy members in cluster_membership (the ring as the nodes record
+ * it: each node heartbeats its row every few seconds; the rows of a dead process stay but stop heartbeating).
+ */
 export async function liveHistoryMembers(pgEndpoint: PostgresEndpoint): Promise<number[]> {
   const client = new pg.Client({ ...pgEndpoint, database: TOPOLOGY.databases.persistence });
   await client.connect();
   try {
     const { rows } = await client.query<{ rpc_port: number }>(
-      `SELECT rpc_port FROM cluster_membership
-        WHERE role = $1 AND record_expiry > (now() AT TIME ZONE 'UTC') ORDER BY rpc_port`,
-      [HISTORY_ROLE],
+      `SELECT DISTINCT rpc_port FROM cluster_membership
+        WHERE role = $1 AND last_heartbeat > (now() AT TIME ZONE 'UTC') - make_interval(secs => $2)
+        ORDER BY rpc_port`,
+      [HISTORY_ROLE, HEALTHY_HEARTBEAT_S],
     );
     return rows.map((r) => r.rpc_port);
   } finally {
@@ -132,7 +151,7 @@ export async function liveHistoryMembers(pgEndpoint: PostgresEndpoint): Promise<
   }
 }
 
-/** Waits until the ring has exactly these history members (joined and, for a dead node, expired). */
+/** Waits until the ring has exactly these history members (joined and, for a dead node, unhealthy). */
 export async function waitForRing(
   pgEndpoint: PostgresEndpoint,
   historyMembershipPorts: number[],

@@ -50,7 +50,10 @@ export async function startClusterStack(): Promise<ClusterStack> {
     fs.rmSync(stack.dataDir, { recursive: true, force: true });
   };
   try {
-    if (!stack.apiUp) throw new Error(`the API instances did not come up:\n${lines.slice(-60).join('\n')}`);
+    if (!stack.apiUp) {
+      const apps = lines.filter((l) => !l.startsWith('temporal-')).slice(-60);
+      throw new Error(`the API instances did not come up:\n${apps.join('\n')}`);
+    }
     if (!stack.cluster) throw new Error('launchStack({ cluster: true }) returned no cluster');
     connection = await Connection.connect({ address: stack.temporalAddress });
     const admin = (await stack.credentials()).find((c) => c.envName === 'ADMIN_TOKEN')!.token;

@@ -7,10 +7,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CustomerIdKey, OrderStatusKey } from '../../src/workflows/search-attributes';
-import { orderWorkflowId } from '../../src/workflows/contracts';
+import { orderWorkflowId, type OrderSagaResult } from '../../src/workflows/contracts';
 import type { ClusterStack } from './cluster-stack';
 
 const PRICE = 10_00;
+const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** Waits for the order to end at the API, then for its workflow's result (the saga's own word on why). */
+async function outcome(
+  c: ClusterStack,
+  orderId: string,
+): Promise<{ order: Record<string, unknown>; result: OrderSagaResult }> {
+  const order = await c.api.waitFor(orderId, TERMINAL);
+  const result = (await c.client.workflow.getHandle(orderWorkflowId(orderId)).result()) as OrderSagaResult;
+  return { order, result };
+}
 
 export function sagaOutcomes(ctx: () => ClusterStack): void {
   describe('the saga through the API on the cluster', { concurrency: true }, () => {
@@ -20,8 +31,10 @@ export function sagaOutcomes(ctx: () => ClusterStack): void {
       const customer = await api.newCustomer(100_00);
       const orderId = await api.placeOrder(customer, [{ sku, quantity: 2 }], { via: 1 });
 
-      const order = await api.waitFor(orderId, ['COMPLETED', 'FAILED', 'CANCELLED']);
+      const { order, result } = await outcome(ctx(), orderId);
       assert.equal(order.status, 'COMPLETED', JSON.stringify(order));
+      assert.equal(result.status, 'COMPLETED');
+      assert.match(result.trackingNumber ?? '', /^TRK-/);
       assert.deepEqual(await api.stock(sku), { available: 3, reserved: 0 });
       assert.equal(await api.balance(customer), 100_00 - 2 * PRICE);
       // the search attributes live in the cluster's visibility store (Postgres), not in a dev server
@@ -37,9 +50,9 @@ export function sagaOutcomes(ctx: () => ClusterStack): void {
       const customer = await api.newCustomer(100_00);
       const orderId = await api.placeOrder(customer, [{ sku, quantity: 2 }]);
 
-      const order = await api.waitFor(orderId, ['COMPLETED', 'FAILED', 'CANCELLED']);
+      const { order, result } = await outcome(ctx(), orderId);
       assert.equal(order.status, 'FAILED');
-      assert.match(String(order.failureReason), /^InsufficientStock/);
+      assert.equal(result.failure?.type, 'InsufficientStock');
       assert.deepEqual(await api.stock(sku), { available: 1, reserved: 0 });
       assert.equal(await api.balance(customer), 100_00);
     });
@@ -50,9 +63,9 @@ export function sagaOutcomes(ctx: () => ClusterStack): void {
       const customer = await api.newCustomer(PRICE / 2);
       const orderId = await api.placeOrder(customer, [{ sku, quantity: 1 }], { via: 1 });
 
-      const order = await api.waitFor(orderId, ['COMPLETED', 'FAILED', 'CANCELLED']);
+      const { order, result } = await outcome(ctx(), orderId);
       assert.equal(order.status, 'FAILED');
-      assert.match(String(order.failureReason), /^InsufficientFunds/);
+      assert.equal(result.failure?.type, 'InsufficientFunds');
       assert.deepEqual(await api.stock(sku), { available: 5, reserved: 0 });
       assert.equal(await api.balance(customer), PRICE / 2);
     });
@@ -63,9 +76,9 @@ export function sagaOutcomes(ctx: () => ClusterStack): void {
       const customer = await api.newCustomer(100_00);
       const orderId = await api.placeOrder(customer, [{ sku, quantity: 1 }], { country: 'BR' });
 
-      const order = await api.waitFor(orderId, ['COMPLETED', 'FAILED', 'CANCELLED']);
+      const { order, result } = await outcome(ctx(), orderId);
       assert.equal(order.status, 'FAILED');
-      assert.match(String(order.failureReason), /^UnsupportedCountry/);
+      assert.equal(result.failure?.type, 'UnsupportedCountry');
       assert.deepEqual(await api.stock(sku), { available: 5, reserved: 0 });
       assert.equal(await api.balance(customer), 100_00);
     });
@@ -81,8 +94,9 @@ export function sagaOutcomes(ctx: () => ClusterStack): void {
       const cancel = await api.cancel(orderId, 1);
       assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
 
-      const order = await api.waitFor(orderId, ['COMPLETED', 'FAILED', 'CANCELLED']);
+      const { order, result } = await outcome(ctx(), orderId);
       assert.equal(order.status, 'CANCELLED');
+      assert.equal(result.status, 'CANCELLED');
       assert.deepEqual(await api.stock(sku), { available: 5, reserved: 0 });
       assert.equal(await api.balance(customer), 100_00);
     });
@@ -95,14 +109,13 @@ export function sagaOutcomes(ctx: () => ClusterStack): void {
         customers.map((c, i) => api.placeOrder(c, [{ sku, quantity: 1 }], { via: i })),
       );
 
-      const orders = await Promise.all(
-        orderIds.map((id) => api.waitFor(id, ['COMPLETED', 'FAILED', 'CANCELLED'])),
-      );
+      const outcomes = await Promise.all(orderIds.map((id) => outcome(ctx(), id)));
+      const orders = outcomes.map((o) => o.order);
       const completed = orders.filter((o) => o.status === 'COMPLETED');
-      const failed = orders.filter((o) => o.status === 'FAILED');
+      const failed = outcomes.filter((o) => o.order.status === 'FAILED');
       assert.equal(completed.length, 3, JSON.stringify(orders.map((o) => o.status)));
       assert.equal(failed.length, 3);
-      for (const o of failed) assert.match(String(o.failureReason), /^InsufficientStock/);
+      for (const o of failed) assert.equal(o.result.failure?.type, 'InsufficientStock');
       assert.deepEqual(await api.stock(sku), { available: 0, reserved: 0 });
       const balances = await Promise.all(orders.map((o) => api.balance(String(o.customerId))));
       orders.forEach((o, i) =>
