@@ -9,6 +9,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { cacheDir } = require('./cache-dir');
 
 /** The versions the cluster profile and docker-compose.yml run (the compose spec checks the images). */
 const SERVER_VERSION = 'v1.32.1';
@@ -33,13 +34,8 @@ const BUILDS = {
   },
 };
 
-function cacheRoot() {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'order-saga');
-}
-
 function targetDir(build) {
-  return path.join(cacheRoot(), build.dir, build.version);
+  return cacheDir(build.dir, build.version);
 }
 
 function isExecutable(file) {

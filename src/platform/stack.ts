@@ -205,6 +205,47 @@ async function freePortPair(): Promise<number> {
   }
 }
 
+/**
+ * Starts `workersPerQueue` worker processes per task queue (metrics on consecutive ports from
+ * METRICS_PORT_BASE) and `apiInstances` API processes on consecutive ports from PORT; returns the API URLs.
+ */
+function startWorkersAndApis(
+  supervisor: Supervisor,
+  config: Config,
+  childEnv: Record<string, string | undefined>,
+  { workersPerQueue, apiInstances }: { workersPerQueue: number; apiInstances: number },
+): string[] {
+  SERVICES.forEach((service, index) => {
+    for (let i = 0; i < workersPerQueue; i++) {
+      supervisor.start({
+        name: workersPerQueue > 1 ? `${service}-${i + 1}` : service,
+        ...entry(`workers/${service}`),
+        env: {
+          ...childEnv,
+          WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
+        },
+      });
+    }
+  });
+  const metricsUrls = SERVICES.flatMap((_, index) =>
+    Array.from(
+      { length: workersPerQueue },
+      (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
+    ),
+  );
+  const apiHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const apiUrls: string[] = [];
+  for (let i = 0; i < apiInstances; i++) {
+    supervisor.start({
+      name: i === 0 ? 'api' : `api-${i + 1}`,
+      ...entry('api/server'),
+      env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv, PORT: String(config.port + i) },
+    });
+    apiUrls.push(`http://${apiHost}:${config.port + i}`);
+  }
+  return apiUrls;
+}
+
 export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
   const env = opts.env ?? process.env;
   const say = opts.say ?? (() => undefined);
@@ -243,16 +284,8 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     // 2. Temporal
     const temporalEnv: Record<string, string> = {};
     if (opts.cluster) {
-      const namespaces = [config.temporal.namespace, ...(opts.extraNamespaces ?? [])];
-      cluster = await startClusterForStack({
-        config,
-        supervisor,
-        databaseUrl,
-        postgres,
-        dataDir,
-        namespaces,
-        say,
-      });
+      const pgUrl = postgres?.tcpUrl ?? databaseUrl;
+      cluster = await startClusterForStack(config, supervisor, { ...opts, pgUrl, dataDir, say });
       temporalEnv.TEMPORAL_ADDRESS = cluster.address;
     } else if (!config.temporal.address) {
       const cli = await ensureTemporalCli();
@@ -268,10 +301,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     await waitForTemporal(
       effective,
       60_000,
-      () =>
-        config.temporal.address !== undefined ||
-        cluster !== undefined ||
-        supervisor.pid('temporal') !== undefined,
+      () => temporalArgs.length === 0 || supervisor.pid('temporal') !== undefined, // a dev server to watch
     );
 
     // 3. Schema and demo data
@@ -292,40 +322,13 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     };
     supervisor.start({ name: 'carrier', ...entry('carrier/server'), env: childEnv });
     // the cluster profile runs two of each unless WORKERS_PER_QUEUE says otherwise (the bench: 1, 2, 4)
-    const workersPerQueue =
-      cluster && !env.WORKERS_PER_QUEUE ? TOPOLOGY.workersPerQueue : config.workersPerQueue;
-    SERVICES.forEach((service, index) => {
-      for (let i = 0; i < workersPerQueue; i++) {
-        supervisor.start({
-          name: workersPerQueue > 1 ? `${service}-${i + 1}` : service,
-          ...entry(`workers/${service}`),
-          env: {
-            ...childEnv,
-            WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
-          },
-        });
-      }
+    const apiUrls = startWorkersAndApis(supervisor, config, childEnv, {
+      workersPerQueue: cluster && !env.WORKERS_PER_QUEUE ? TOPOLOGY.workersPerQueue : config.workersPerQueue,
+      apiInstances: cluster ? TOPOLOGY.apiInstances : 1,
     });
-    const metricsUrls = SERVICES.flatMap((_, index) =>
-      Array.from(
-        { length: workersPerQueue },
-        (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
-      ),
-    );
-    const apiHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-    const apiUrls: string[] = [];
-    for (let i = 0; i < (cluster ? TOPOLOGY.apiInstances : 1); i++) {
-      supervisor.start({
-        name: i === 0 ? 'api' : `api-${i + 1}`,
-        ...entry('api/server'),
-        env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv, PORT: String(config.port + i) },
-      });
-      apiUrls.push(`http://${apiHost}:${config.port + i}`);
-    }
 
     const apiUrl = apiUrls[0]!;
-    // the cluster profile starts twice the processes (and its nodes are busy taking over shards)
-    const apiWaitMs = cluster ? 180_000 : 60_000;
+    const apiWaitMs = cluster ? 180_000 : 60_000; // the cluster profile starts twice the processes
     const apiUp = (await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/health`, apiWaitMs)))).every(
       Boolean,
     );

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config';
 import type { Supervisor } from './supervisor';
-import { freePort, type RunningPostgres } from './postgres';
+import { freePort } from './postgres';
 import { startFrontendProxy, type FrontendProxy } from './temporal-cluster-proxy';
 import { registerNamespaces, setUpSchema, waitForFrontend, waitForRing } from './temporal-cluster-setup';
 import {
@@ -231,27 +231,23 @@ export function postgresEndpoint(tcpUrl: string): PostgresEndpoint {
 }
 
 /** The cluster profile of launchStack: the cluster on the stack's Postgres, the LB on TEMPORAL_PORT. */
-export function startClusterForStack(s: {
-  config: Config;
-  supervisor: Supervisor;
-  databaseUrl: string;
-  postgres: RunningPostgres | undefined;
-  dataDir: string;
-  namespaces: string[];
-  say: (msg: string) => void;
-}): Promise<TemporalCluster> {
-  if (s.config.temporal.address) {
+export function startClusterForStack(
+  config: Config,
+  supervisor: Supervisor,
+  s: { pgUrl: string; dataDir: string; extraNamespaces?: string[]; say: (msg: string) => void },
+): Promise<TemporalCluster> {
+  if (config.temporal.address) {
     throw new ConfigError(
       'TEMPORAL_ADDRESS',
       'must be unset with --cluster (the profile runs its own cluster)',
     );
   }
   return startTemporalCluster({
-    supervisor: s.supervisor,
-    postgres: postgresEndpoint(s.postgres?.tcpUrl ?? s.databaseUrl),
-    frontendPort: s.config.temporal.devServerPort,
-    uiPort: s.config.temporal.uiPort,
-    namespaces: s.namespaces,
+    supervisor,
+    postgres: postgresEndpoint(s.pgUrl),
+    frontendPort: config.temporal.devServerPort,
+    uiPort: config.temporal.uiPort,
+    namespaces: [config.temporal.namespace, ...(s.extraNamespaces ?? [])],
     dataDir: s.dataDir,
     say: s.say,
   });
