@@ -42,6 +42,10 @@ export async function startClusterStack(): Promise<ClusterStack> {
       lines.push(`${name}| ${line}`);
       if (lines.length > 300) lines.shift();
     },
+  }).catch((err: unknown) => {
+    // launchStack stopped what it started; the data directory is ours to remove
+    fs.rmSync(env.DATA_DIR!, { recursive: true, force: true });
+    throw err;
   });
   let connection: Connection | undefined;
   const close = async () => {
