@@ -74,7 +74,11 @@ export const VARIABLES = {
     "`npm start` only: how it prints its processes' log lines. `pretty`: one readable line each (time, process, level, message, and orderId, workflowId, the request or err when present); `json`: each process's pino JSON lines unchanged, as log shippers expect; `auto`: pretty when stdout is a terminal, JSON otherwise. A process run on its own always writes JSON.",
     'auto',
   ),
-  PORT: v(port(), 'HTTP port of the API gateway.', '3000'),
+  PORT: v(
+    port(),
+    'HTTP port of the API gateway. `npm start -- --cluster` runs a second instance on PORT + 1.',
+    '3000',
+  ),
   HOST: v(
     z.string().min(1),
     'Interface the API gateway, the carrier and worker metrics listen on.',
@@ -101,13 +105,13 @@ export const VARIABLES = {
   ),
   TEMPORAL_PORT: v(
     port(),
-    '`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset.',
+    "`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset; with `--cluster`, the one frontend address in front of the cluster's nodes.",
     '7233',
   ),
   TEMPORAL_NAMESPACE: v(z.string().min(1), 'Temporal namespace.', 'default'),
   TEMPORAL_UI_PORT: v(
     port(),
-    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset).",
+    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset), or of the UI server with `--cluster`.",
     '8233',
   ),
   TEMPORAL_UI_URL: v(
@@ -200,7 +204,11 @@ export const VARIABLES = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: v(int(1, 10000), 'Activity slots per worker process.', '100'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: v(int(1, 10000), 'Workflow task slots of the orders worker.', '100'),
   WORKER_MAX_CACHED_WORKFLOWS: v(int(0, 100000), 'Sticky workflow cache size of the orders worker.', '1000'),
-  WORKERS_PER_QUEUE: v(int(1, 16), '`npm start` only: worker processes started per task queue.', '1'),
+  WORKERS_PER_QUEUE: v(
+    int(1, 16),
+    '`npm start` only: worker processes started per task queue (unset with `--cluster`: 2).',
+    '1',
+  ),
   RELAY_POLL_INTERVAL_MS: v(int(10, 60000), 'Outbox relay polling fallback when no NOTIFY arrives.', '1000'),
   RELAY_LAG_LIMIT_S: v(
     int(1, 86400),
