@@ -93,7 +93,12 @@ export const VARIABLES = {
     "`npm start` only: how it prints its processes' log lines. `pretty`: one readable line each (time, process, level, message, and orderId, workflowId, the request or err when present); `json`: each process's pino JSON lines unchanged, as log shippers expect; `auto`: pretty when stdout is a terminal, JSON otherwise. A process run on its own always writes JSON.",
     'auto',
   ),
-  PORT: v('port', port(), 'HTTP port of the API gateway.', '3000'),
+  PORT: v(
+    'port',
+    port(),
+    'HTTP port of the API gateway. `npm start -- --cluster` runs a second instance on PORT + 1.',
+    '3000',
+  ),
   HOST: v(
     'host',
     z.string().min(1),
@@ -126,14 +131,14 @@ export const VARIABLES = {
   TEMPORAL_PORT: v(
     'temporal.devServerPort',
     port(),
-    '`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset.',
+    "`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset; with `--cluster`, the one frontend address in front of the cluster's nodes.",
     '7233',
   ),
   TEMPORAL_NAMESPACE: v('temporal.namespace', z.string().min(1), 'Temporal namespace.', 'default'),
   TEMPORAL_UI_PORT: v(
     'temporal.uiPort',
     port(),
-    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset).",
+    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset), or of the UI server with `--cluster`.",
     '8233',
   ),
   TEMPORAL_UI_URL: v(
@@ -286,7 +291,7 @@ export const VARIABLES = {
   WORKERS_PER_QUEUE: v(
     'workersPerQueue',
     int(1, 16),
-    '`npm start` only: worker processes started per task queue.',
+    '`npm start` only: worker processes started per task queue (unset with `--cluster`: 2).',
     '1',
   ),
   RELAY_POLL_INTERVAL_MS: v(
