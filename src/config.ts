@@ -1,9 +1,7 @@
 /**
- * The one configuration module. Every setting the system reads from the environment is one entry of
- * VARIABLES: where it lands in `Config`, its parser, its default and a description. The `Config` type is
- * derived from that table and the README's configuration table is generated from it (`npm run config:docs`),
- * so adding a variable is adding its entry. Only composition roots (src/workers/*, src/api/server.ts,
- * src/platform/*) call `loadConfig(process.env)`; everything else receives the typed values it needs.
+ * The one configuration module: every environment variable is one VARIABLES entry (its `Config` key, parser,
+ * default, description); the `Config` type and the README's table (`npm run config:docs`) derive from it.
+ * Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call `loadConfig(process.env)`.
  */
 import { z } from 'zod';
 import { SERVICES } from './domain/ids';
