@@ -11,6 +11,9 @@ import { CustomerIdKey, OrderStatusKey } from '../../src/workflows/search-attrib
 
 export const BENCH_NAMESPACE = 'bench';
 
+/** how long the bench-only workers may take to poll (the stack's own bound, READY_TIMEOUT_MS) */
+const READY_TIMEOUT_MS = 420_000;
+
 export interface BenchWorkers {
   /** stops them (a second call does nothing) */
   stop(): Promise<void>;
@@ -40,10 +43,14 @@ export async function startBenchWorkers(stack: Stack, env: Record<string, string
       restart: false,
     });
   }
-  const deadline = Date.now() + 120_000;
+  // The orders worker bundles the workflows first: seconds on an idle machine, minutes on a loaded 2-core one
+  // (over 120 s at load 80). Ready is its own line; a worker that exits fails the wait at once.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   while (ready.size < names.length) {
-    if (Date.now() > deadline) {
-      throw new Error(`bench workers not ready after 120 s:\n${lines.slice(-30).join('\n')}`);
+    const exited = names.find((n) => !ready.has(n) && stack.supervisor.pid(n) === undefined);
+    if (exited || Date.now() > deadline) {
+      const why = exited ? `${exited} exited` : `not ready after ${READY_TIMEOUT_MS / 1000} s`;
+      throw new Error(`bench workers: ${why}:\n${lines.slice(-30).join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
