@@ -75,15 +75,78 @@ describe('npm run bench:short', () => {
 
     assertNumbers(
       r.ratios!,
-      ['sagaOverhead', 'stubbedOverBare', 'fullOverStubbed', 'eventStoreEfficiency'],
+      ['sagaOverhead', 'stubbedOverBare', 'fullOverStubbed', 'eventStoreEfficiency', 'sagaOverheadPooled'],
       'ratios',
+    );
+    const rounds = r.ratios!.sagaOverheadRounds as {
+      rounds: number[];
+      median: number;
+      min: number;
+      max: number;
+    };
+    assert.ok(rounds.rounds.length >= 3, 'sagaOverhead is the median of at least three interleaved rounds');
+    assert.equal(rounds.median, r.ratios!.sagaOverhead);
+    assert.ok(rounds.min <= rounds.median && rounds.median <= rounds.max);
+    const vsEmmett = r.ratios!.vsEmmett as Record<string, unknown>;
+    assertNumbers(vsEmmett, ['1', '8', '32', 'min'], 'ratios.vsEmmett');
+
+    const shape = r.sagaShape as { steps: { kind: string; taskQueue: string }[]; activities: number };
+    assert.ok(shape.steps.length > 0, 'the saga shape has steps');
+    assert.equal(
+      (r.bareTemporal!.closedLoop as { perRound: number[] }).perRound.length,
+      rounds.rounds.length,
     );
 
     const levels = (r.eventStore!.levels as Record<string, unknown>[]).map((l) => l.writers);
     assert.deepEqual(levels, [1, 8, 32]);
     for (const l of r.eventStore!.levels as Record<string, unknown>[]) {
-      assertNumbers(l, ['appendsPerSecond', 'appendP99Ms', 'plainInsertsPerSecond', 'ratio'], 'eventStore');
+      assertNumbers(
+        l,
+        ['appendsPerSecond', 'appendP99Ms', 'plainInsertsPerSecond', 'ratio', 'emmettPerSecond', 'vsEmmett'],
+        'eventStore',
+      );
+      const perOp = l.statementsPerOp as Record<string, number>;
+      assert.equal(perOp.plain, 1, 'the plain INSERT counts one statement per operation');
+      assert.ok(perOp.emmett! >= 1, 'Emmett sends at least one statement per append');
     }
+
+    // counted costs: every path ended as expected and has its counts
+    const costs = r.costs as {
+      paths: Record<string, Record<string, unknown>>;
+      budget: Record<string, unknown>;
+    };
+    for (const name of [
+      'happy',
+      'noStock',
+      'noFunds',
+      'unsupportedCountry',
+      'cancelInWindow',
+      'carrierDownTooLong',
+    ]) {
+      const p = costs.paths[name];
+      assert.ok(p, `costs.paths.${name}`);
+      assertNumbers(
+        p,
+        [
+          'historyEvents',
+          'workflowTasks',
+          'activityTasks',
+          'localActivities',
+          'historyBytes',
+          'pgStatements',
+          'walCommits',
+        ],
+        `costs.paths.${name}`,
+      );
+      assert.ok((p.walCommits as number) > 0, `${name} wrote to Postgres`);
+    }
+    const happy = costs.paths.happy!;
+    assert.equal(
+      (happy.activityTasks as number) + (happy.localActivities as number),
+      shape.steps.length,
+      'the happy order has the steps of the saga shape',
+    );
+    assert.equal(typeof costs.budget.withinBudget, 'boolean');
 
     assertNumbers(r.projectionLag!, ['p50Ms', 'p99Ms', 'samples'], 'projectionLag');
     assert.ok((r.projectionLag!.samples as number) > 0, 'projection lag has samples');

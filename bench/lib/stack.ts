@@ -6,13 +6,16 @@
  * `close()` stops everything it started (and what sections registered with `onClose`).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { ORDER_PROJECTIONS, projectionsSubscriber, startOutboxRelay } from '../../src/eventstore';
-import { isolatedStackEnv, launchStack, type Stack } from '../../src/platform/stack';
+import { isolatedStackEnv, launchStack, ROOT, type Stack } from '../../src/platform/stack';
 import { BENCH_NAMESPACE, ensureSearchAttributes, startBenchWorkers } from './bench-workers';
 import type { BenchContext, BenchSetup } from './context';
+import { preloadStatementStats } from './pg-statements';
 import { CUSTOMERS, seedBenchData } from './seed';
 import { createWorkloads } from './workloads';
 
@@ -32,6 +35,12 @@ async function startStack(setup: BenchSetup): Promise<{ stack: Stack; childLog: 
   delete process.env.WORKER_METRICS_URLS;
   Object.assign(process.env, stackEnv);
   setup.say(`starting the stack (DATA_DIR ${stackEnv.DATA_DIR})`);
+  // the cost section counts statements with pg_stat_statements, which loads only at server start
+  const config = loadConfig(process.env);
+  await preloadStatementStats(
+    path.join(path.resolve(ROOT, config.dataDir), 'postgres'),
+    config.embeddedPgPort,
+  );
   const childLog: string[] = [];
   const stack = await launchStack({
     env: process.env,
