@@ -24,6 +24,7 @@ import { migrate } from '../src/db/migrate';
 import { createEventStore } from '../src/eventstore/store';
 import { startThrowawayPostgres } from '../src/platform/postgres';
 import { startEmmettPeer, type EmmettPeer } from './lib/emmett-peer';
+import { checkPeerFairness } from './lib/peer-fairness';
 import { countStatements, setStatementTracking } from './lib/statements-per-op';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -236,6 +237,13 @@ async function pass(label: string, durable: boolean) {
       },
       metadata: { correlationId: 'bench', workflowId: 'order-bench', activityType: 'bench' },
     };
+    const fairness = await checkPeerFairness({
+      db,
+      store: bed.store,
+      emmett,
+      event: { type: 'BenchEvent', data: bed.data, metadata: bed.metadata },
+    });
+    console.log(`[bench] ${label}: fair comparison checked ${JSON.stringify(fairness)}`);
     const levels = [];
     for (const writers of WRITERS) levels.push(await level(label, writers, bed));
     const check = await db.query<{ gaps: number }>(
@@ -247,6 +255,7 @@ async function pass(label: string, durable: boolean) {
       fsync: onOff,
       synchronousCommit: onOff,
       poolMax,
+      fairness,
       streamsWithGaps: check.rows[0]!.gaps,
       levels,
     };

@@ -23,6 +23,8 @@ export interface PeerEvent {
 export interface EmmettPeer {
   /** appends one event at `expected` (0: the stream is new); the stream's next version */
   append(stream: string, expected: number, event: PeerEvent): Promise<number>;
+  /** the stream's stored events (data, metadata), read back from Emmett's table */
+  stored(stream: string): Promise<{ data: unknown; metadata: unknown }[]>;
   /** the database Emmett's tables are in */
   database: string;
   close(): Promise<void>;
@@ -60,6 +62,13 @@ export async function startEmmettPeer(
     async append(stream, expected, event) {
       const r = await store.appendToStream(stream, [event], { expectedStreamVersion: BigInt(expected) });
       return Number(r.nextExpectedStreamVersion);
+    },
+    async stored(stream) {
+      const r = await pool.query<{ data: unknown; metadata: unknown }>(
+        'SELECT message_data AS data, message_metadata AS metadata FROM emt_messages WHERE stream_id = $1 ORDER BY stream_position',
+        [stream],
+      );
+      return r.rows;
     },
     async close() {
       await store.close();

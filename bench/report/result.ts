@@ -161,6 +161,8 @@ export interface KnownResults {
     method: string;
     secondsPerWorkload: number;
     poolMax: number | null;
+    /** bench/lib/peer-fairness.ts: stale versions refused by both, same payload stored */
+    fairness: unknown;
     levels: EventStoreLevel[];
   };
   projectionLag: Record<string, unknown> & Partial<LatencySummary>;

@@ -84,7 +84,7 @@ async function measure(ctx: BenchSetup, out: string): Promise<void> {
     throw new Error(`bench/eventstore.ts exited with 0 but did not write ${out} (BENCH_EVENTSTORE_OUT)`);
   }
   const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as {
-    passes: { levels: RawLevel[]; poolMax: number }[];
+    passes: { levels: RawLevel[]; poolMax: number; fairness: unknown }[];
   };
   ctx.results.eventStore = {
     method:
@@ -93,9 +93,11 @@ async function measure(ctx: BenchSetup, out: string): Promise<void> {
       "the store's defaults (concurrent one-event appends group-committed), and the same with group commit off; " +
       "Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql) as the peer: the same event (type, " +
       'data, metadata), one per append with the expected stream version, its own database on the same server, ' +
-      'a pg pool of the same size; statements per operation counted with pg_stat_statements in an untimed run',
+      'a pg pool of the same size (checked first: both refuse a stale expected version, both stored the same ' +
+      'data and metadata: `fairness`); statements per operation counted with pg_stat_statements in an untimed run',
     secondsPerWorkload: ctx.profile.eventStoreSeconds,
     poolMax: raw.passes[0]?.poolMax ?? null,
+    fairness: raw.passes[0]?.fairness ?? null,
     levels: (raw.passes[0]?.levels ?? []).map(levelOf),
   };
   ctx.files.push({ path: out, what: 'bench/eventstore.ts' });
