@@ -50,6 +50,9 @@ export async function startEmmettPeer(
   u.pathname = `/${database}`;
   const connectionString = u.toString();
   const pool = new pg.Pool({ connectionString, max: poolMax, application_name: 'bench-emmett' });
+  // as src/db/pool.ts does: a client closing while the server stops must not crash the process (pool.end()
+  // resolves before its idle clients' sockets are closed)
+  pool.on('error', () => undefined);
   const before = PARSED_TYPES.map(
     (oid) => [oid, pg.types.getTypeParser(oid) as (v: string) => unknown] as const,
   );
