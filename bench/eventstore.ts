@@ -5,7 +5,8 @@
  * event store (bench/lib/emmett-peer.ts: the same event, one per append, expected version checked, its own
  * database on the same server, a pool of the same size), on the same Postgres. After each level's timing,
  * every workload runs a fixed number of operations once more with pg_stat_statements tracking on (off while
- * timing) to count the statements each operation sends (`statementsPerOp`).
+ * timing) to count the statements each operation sends (`statementsPerOp`). BENCH_GROUP_COMMIT_IN_FLIGHT=4,8
+ * adds the store with group commit at those maxInFlight values (default 2) to every level.
  *
  * Its own throwaway Postgres runs with durable settings (fsync, synchronous_commit, full_page_writes on),
  * unlike the test instances. BENCH_FSYNC=off adds a second pass with them off, reported separately.
@@ -29,6 +30,11 @@ import { countStatements, setStatementTracking } from './lib/statements-per-op';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WRITERS = [1, 8, 32];
+/** BENCH_GROUP_COMMIT_IN_FLIGHT=4,8: also time the store with group commit at these maxInFlight values */
+const IN_FLIGHT = (process.env.BENCH_GROUP_COMMIT_IN_FLIGHT ?? '')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 
 interface RunResult {
   ops: number;
@@ -87,14 +93,24 @@ interface Bed {
   storeTx: EventStore;
   /** Emmett's PostgreSQL event store on the same server (its own database), a pool of the same size */
   emmett: EmmettPeer;
+  /** group commit with other maxInFlight values (BENCH_GROUP_COMMIT_IN_FLIGHT) */
+  storesInFlight: Map<number, EventStore>;
   data: Record<string, unknown>;
   metadata: Record<string, string>;
 }
 
-const KEYS = ['plain', 'append', 'appendSolo', 'published', 'publishedTx', 'emmett'] as const;
-type Key = (typeof KEYS)[number];
+const KEYS: Key[] = [
+  'plain',
+  'append',
+  'appendSolo',
+  'published',
+  'publishedTx',
+  'emmett',
+  ...IN_FLIGHT.map((n) => `inFlight${n}` as const),
+];
+type Key = 'plain' | 'append' | 'appendSolo' | 'published' | 'publishedTx' | 'emmett' | `inFlight${number}`;
 
-/** The six workloads of one writer level, each on its own streams (one per writer). */
+/** The workloads of one writer level, each on its own streams (one per writer). */
 function workloads(bed: Bed): Record<Key, (writer: number) => Promise<void>> {
   const { db, data, metadata } = bed;
   const tag = randomUUID().slice(0, 8);
@@ -150,21 +166,34 @@ function workloads(bed: Bed): Record<Key, (writer: number) => Promise<void>> {
     appendSolo: append(false, false, true),
     published: append(true),
     publishedTx: append(true, true),
+    ...Object.fromEntries(
+      [...bed.storesInFlight].map(([n, store]) => [
+        `inFlight${n}`,
+        async (w: number) => {
+          const stream = `bench-${tag}-f${n}-${w}`;
+          const r = await store.append(stream, versions.get(stream) ?? 0, [{ type: 'BenchEvent', data }], {
+            metadata,
+          });
+          versions.set(stream, r.nextVersion);
+        },
+      ]),
+    ),
   };
 }
 
 async function level(label: string, writers: number, bed: Bed) {
   const ops = workloads(bed);
   // warm-up: connections, prepared statements
-  for (const k of KEYS) await run(writers, 0.3, ops[k]);
+  for (const k of KEYS) await run(writers, 0.3, ops[k]!);
   // the workloads alternate in short slices, so load from other processes hits them alike
   const slices = Math.max(2, Math.round(SECONDS / 0.5));
   const samples = Object.fromEntries(KEYS.map((k) => [k, [] as Sample[]])) as Record<Key, Sample[]>;
   for (let i = 0; i < slices; i++) {
     for (const k of i % 2 === 0 ? KEYS : [...KEYS].reverse()) {
-      samples[k].push(await run(writers, SECONDS / slices, ops[k]));
+      samples[k]!.push(await run(writers, SECONDS / slices, ops[k]!));
     }
   }
+  const byInFlight = Object.fromEntries(IN_FLIGHT.map((n) => [n, summarize(samples[`inFlight${n}`]!)]));
   const appendR = summarize(samples.append);
   const soloR = summarize(samples.appendSolo);
   const plainR = summarize(samples.plain);
@@ -186,7 +215,8 @@ async function level(label: string, writers: number, bed: Bed) {
       `  | +outbox, NOTIFY after commit ${published.perSecond.toFixed(0)}/s p99 ${published.p99Ms} ms` +
       `  | +outbox, NOTIFY in transaction ${publishedTx.perSecond.toFixed(0)}/s p99 ${publishedTx.p99Ms} ms` +
       `  | Emmett ${emmettR.perSecond.toFixed(0)}/s p99 ${emmettR.p99Ms} ms (ours ÷ Emmett ${vsEmmett})` +
-      `  | statements per op ${JSON.stringify(statementsPerOp.perOp)}`,
+      `  | statements per op ${JSON.stringify(statementsPerOp.perOp)}` +
+      IN_FLIGHT.map((n) => `  | maxInFlight ${n}: ${byInFlight[n]!.perSecond.toFixed(0)}/s`).join(''),
   );
   return {
     writers,
@@ -200,6 +230,7 @@ async function level(label: string, writers: number, bed: Bed) {
     emmett: emmettR,
     vsEmmett,
     statementsPerOp,
+    ...(IN_FLIGHT.length ? { appendByMaxInFlight: byInFlight } : {}),
     load1: round(os.loadavg()[0] ?? 0),
   };
 }
@@ -230,6 +261,12 @@ async function pass(label: string, durable: boolean) {
       storeSolo: createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, groupCommit: false }),
       storeTx: createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, notify: 'in-transaction' }),
       emmett,
+      storesInFlight: new Map(
+        IN_FLIGHT.map((n) => [
+          n,
+          createEventStore({ pool: db, schema: 'orders', snapshotEvery: 0, groupCommit: { maxInFlight: n } }),
+        ]),
+      ),
       data: {
         orderId: 'bench',
         at: new Date().toISOString(),
