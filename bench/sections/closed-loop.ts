@@ -90,7 +90,7 @@ export const closedLoop: Section = {
     ctx.results.cpuPerOrder = cpuByKind
       ? {
           method:
-            'user + system CPU of each process group (Linux /proc) around every closed-loop half, ÷ the units ' +
+            'user + system CPU of each process group (Linux /proc) around every closed-loop run (kind and round), ÷ the units ' +
             'completed in it (ramp and drain included); milliseconds per order. serviceWorkers: the four ' +
             'production worker processes (saga, activities, outbox relays, projections); benchWorkers: the ' +
             'bench-only workers (bare and stubbed); postgres: the postmaster and all its backends',
