@@ -1,195 +1,381 @@
 /**
- * The chaos suite's invariant checks can fail: on a real Postgres, a consistent order written straight into
- * the event logs breaks nothing, and each kind of corruption (a second charge, a version gap, an undelivered
- * outbox row, a tampered read model, a saga still running, an order missing from the log, oversold stock)
- * moves exactly the counter that names it. Each test writes its own fresh ids and compares counters before
- * and after, so the tests are independent of each other's leftovers.
+ * The chaos oracle can fail, one counter at a time. On a real Postgres, a world of five orders (two
+ * completed, one failed after its shipment was created, one failed for lack of funds, one cancelled after
+ * payment) is written through the real services (orders, inventory, payments, shipping) in the order the saga
+ * runs them, and its read models are fed by the real outbox relays with the order projections. That world
+ * breaks no invariant. Each test then clones it (CREATE DATABASE … TEMPLATE), applies one corruption, and
+ * asserts the whole counter map: the counter named by the test is above 0 and every other counter is 0.
+ * Stubbed: Temporal (the workflow statuses are given) and the HTTP layer (the services' answers come from
+ * the service functions the API routes call).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { createPool, type Pool } from '../src/db/pool';
-import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/eventstore/projections/orders';
-import { rebuildProjection } from '../src/eventstore/projections/projection';
-import type { RunningPostgres } from '../src/platform/postgres';
-import { startTestPostgres } from '../test/support/stack';
-import { BROKEN_INVARIANT_COUNTERS, checkInvariants, type InvariantReport } from './invariants';
+import { migrate } from '../src/db/migrate';
+import { startThrowawayPostgres, type RunningPostgres } from '../src/platform/postgres';
+import {
+  checkInvariants,
+  COUNTERS,
+  countersOf,
+  type Counter,
+  type InvariantReport,
+  type OracleInput,
+} from './invariants';
+import { ALICE, answeredKey, buildWorld, O, observe, SKUS } from './test-world';
 
-let pg: RunningPostgres;
-let pool: Pool;
-const workflows = new Map<string, string>();
-const submitted = new Set<string>();
+let server: RunningPostgres;
+let admin: pg.Client;
+const urlOf = (db: string) => {
+  const u = new URL(server.url);
+  u.pathname = `/${db}`;
+  return u.toString();
+};
 
-async function append(schema: string, streamId: string, type: string, data: object, version?: number) {
-  const r = await pool.query<{ v: number }>(
-    `SELECT coalesce(max(version), 0)::int AS v FROM ${schema}.events WHERE stream_id = $1`,
-    [streamId],
-  );
-  const v = version ?? r.rows[0]!.v + 1;
-  await pool.query(
-    `INSERT INTO ${schema}.events (stream_id, version, event_id, event_type, data) VALUES ($1, $2, $3, $4, $5)`,
-    [streamId, v, randomUUID(), type, JSON.stringify(data)],
-  );
+let clones = 0;
+/** A fresh copy of the world; `corrupt` breaks it; the oracle's report of the result. */
+async function corrupted(
+  corrupt: (pool: Pool) => Promise<void | Partial<OracleInput>> | void | Partial<OracleInput>,
+): Promise<InvariantReport> {
+  const db = `oracle_t${++clones}`;
+  await admin.query(`CREATE DATABASE ${db} TEMPLATE oracle_world`);
+  const pool = createPool(urlOf(db), { max: 4 });
+  try {
+    const extra = (await corrupt(pool)) ?? {};
+    return await checkInvariants(pool, await observe(pool, extra));
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE ${db}`);
+  }
 }
 
-/** One completed order, paid and shipped, consistent across the four logs and the gateway. */
-async function consistentOrder(): Promise<{ orderId: string; customerId: string; sku: string }> {
-  const orderId = randomUUID();
-  const customerId = `cust-${orderId.slice(0, 8)}`;
-  const sku = `SKU-${orderId.slice(0, 8)}`;
-  const at = new Date().toISOString();
-  const os = `order-${orderId}`;
-  await append('payments', `account-${customerId}`, 'FundsDeposited', {
-    customerId,
-    depositId: 'd1',
-    amount: 10_000,
-    balanceAfter: 10_000,
-    at,
-  });
-  await append('inventory', `item-${sku}`, 'ItemDefined', { sku, name: 'T', price: 2_500, at });
-  await append('inventory', `item-${sku}`, 'ItemRestocked', { sku, restockId: 'r1', quantity: 10, at });
-  const address = { name: 'A', line1: 'B', city: 'C', postalCode: '1', country: 'US' };
-  await append('orders', os, 'OrderPlaced', {
-    orderId,
-    customerId,
-    lines: [{ sku, quantity: 1, unitPrice: 2_500 }],
-    total: 2_500,
-    currency: 'USD',
-    shippingAddress: address,
-    placedAt: at,
-  });
-  await append('inventory', `item-${sku}`, 'StockReserved', { sku, orderId, quantity: 1, at });
-  await append('orders', os, 'OrderInventoryReserved', { orderId, at });
-  await append('payments', `account-${customerId}`, 'AccountCharged', {
-    customerId,
-    orderId,
-    amount: 2_500,
-    balanceAfter: 7_500,
-    at,
-  });
-  await append('orders', os, 'OrderPaid', { orderId, amount: 2_500, at });
-  await append('shipping', `shipment-${orderId}`, 'ShipmentCreated', { orderId, at });
-  await append('inventory', `item-${sku}`, 'StockCommitted', { sku, orderId, quantity: 1, at });
-  await append('orders', os, 'OrderShipped', { orderId, shipmentId: orderId, trackingNumber: 'T1', at });
-  await append('orders', os, 'OrderCompleted', { orderId, at });
-  await pool.query(
-    `INSERT INTO gateway.idempotency_keys (scope, key, fingerprint, method, path, state, resource_id,
-       response_status, response_headers, response_body, created_at, updated_at, expires_at)
-     VALUES ($1, $2, 'f', 'POST', '/orders', 'completed', $3, 202, '{}', '\\x7b7d', now(), now(), now() + interval '1 day')`,
-    [customerId, `k-${orderId}`, orderId],
-  );
-  workflows.set(os, 'COMPLETED');
-  submitted.add(orderId);
-  // the live read models, as the relay would have built them
-  for (const p of ORDER_PROJECTIONS) await rebuildProjection(pool, ORDERS_SCHEMA, p);
-  return { orderId, customerId, sku };
+const covered = new Set<Counter>();
+/** the counter moved and no other did */
+function assertOnly(r: InvariantReport, counter: Counter) {
+  covered.add(counter);
+  const got = countersOf(r);
+  assert.ok(got[counter] > 0, `${counter} did not move:\n${r.details.join('\n')}`);
+  const zeros = Object.fromEntries(COUNTERS.map((c) => [c, 0]));
+  assert.deepEqual(got, { ...zeros, [counter]: got[counter] }, r.details.join('\n'));
 }
 
-const check = (rebuild = false): Promise<InvariantReport> =>
-  checkInvariants(pool, { workflows, submitted, rebuild });
+async function append(pool: Pool, schema: string, streamId: string, type: string, data: object, gap = 0) {
+  await pool.query(
+    `INSERT INTO ${schema}.events (stream_id, version, event_id, event_type, data)
+     SELECT $1, coalesce(max(version), 0) + 1 + $5, $2, $3, $4 FROM ${schema}.events WHERE stream_id = $1`,
+    [streamId, randomUUID(), type, JSON.stringify(data), gap],
+  );
+}
+const at = () => new Date().toISOString();
+const balanceOf = async (pool: Pool, c: string) =>
+  (
+    await pool.query<{ b: number }>(
+      `SELECT (data->>'balanceAfter')::int AS b FROM payments.events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1`,
+      [`account-${c}`],
+    )
+  ).rows[0]!.b;
+const setField =
+  (schema: string, where: string) =>
+  (pool: Pool, field: string, value: unknown, ...params: unknown[]) =>
+    pool.query(`UPDATE ${schema}.events SET data = jsonb_set(data, $1, $2::jsonb) WHERE ${where}`, [
+      `{${field}}`,
+      JSON.stringify(value),
+      ...params,
+    ]);
+const setAccountEvent = setField('payments', `stream_id = $3 AND event_type = $4 AND data->>'orderId' = $5`);
+/** Every group runs on the same world, built once for the file. */
+const group = (what: string) =>
+  `chaos oracle, ${what} (real Postgres, services and relays; Temporal and HTTP stubbed)`;
 
-describe('chaos invariants', { timeout: 120_000 }, () => {
-  before(async () => {
-    pg = await startTestPostgres();
-    pool = createPool(pg.url, { max: 4 });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+before(
+  async () => {
+    server = await startThrowawayPostgres({ durability: 'fast' });
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE oracle_world');
+    await migrate(urlOf('oracle_world'));
+    await buildWorld(urlOf('oracle_world'));
+  },
+  { timeout: 300_000 },
+);
+after(async () => {
+  await admin?.end();
+  await server?.stop();
+});
 
-  it('a consistent completed order breaks no invariant', async () => {
-    const base = await check(true);
-    const { orderId } = await consistentOrder();
-    const r = await check(true);
-    assert.equal(r.terminal, base.terminal + 1);
-    assert.ok(!r.stuckIds.includes(orderId));
-    for (const k of BROKEN_INVARIANT_COUNTERS) {
-      assert.equal(r[k], base[k], `${k}: ${r.details.join('\n')}`);
-    }
-  });
-
-  it('a second charge for one order is a double charge, a net-charge mismatch and money drift', async () => {
-    const o = await consistentOrder();
-    const base = await check();
-    await append('payments', `account-${o.customerId}`, 'AccountCharged', {
-      customerId: o.customerId,
-      orderId: o.orderId,
-      amount: 2_500,
-      balanceAfter: 5_000,
-      at: new Date().toISOString(),
+describe(
+  group('the consistent world and the orders: each counter moves on its own corruption'),
+  { timeout: 300_000 },
+  () => {
+    it('the consistent world breaks no invariant: five orders settled, every counter 0', async () => {
+      const r = await corrupted(() => undefined);
+      assert.deepEqual(countersOf(r), Object.fromEntries(COUNTERS.map((c) => [c, 0])), r.details.join('\n'));
+      assert.equal(r.orders, 5);
+      assert.equal(r.terminal, 5);
     });
-    const r = await check();
-    assert.equal(r.doubleCharges, base.doubleCharges + 1);
-    assert.equal(r.netChargeMismatches, base.netChargeMismatches + 1);
-    assert.ok(r.moneyDrift > base.moneyDrift);
-  });
 
-  it('a missing version is a stream gap', async () => {
-    const o = await consistentOrder();
-    const base = await check();
-    await append(
-      'inventory',
-      `item-${o.sku}`,
-      'ItemRestocked',
-      { sku: o.sku, restockId: 'r9', quantity: 1 },
-      9,
-    );
-    const r = await check();
-    assert.equal(r.streamGaps, base.streamGaps + 1);
-  });
-
-  it('an outbox row not delivered is counted', async () => {
-    const base = await check();
-    await pool.query(
-      `INSERT INTO shipping.outbox (message_id, topic, aggregate_id, payload) VALUES ($1, 't', 'a', '{}')`,
-      [randomUUID()],
-    );
-    const r = await check();
-    assert.equal(r.undelivered, base.undelivered + 1);
-  });
-
-  it('a read model row that differs from a rebuild from the log is a projection mismatch', async () => {
-    const o = await consistentOrder();
-    await pool.query('UPDATE orders.order_summary SET total = total + 1 WHERE order_id = $1', [o.orderId]);
-    const r = await check(true);
-    assert.ok((r.projectionDetails.order_summary ?? 0) >= 1, JSON.stringify(r.projectionDetails));
-  });
-
-  it('a saga still running is stuck; a closed saga whose order never reached the log is unrecorded', async () => {
-    const base = await check();
-    const o = await consistentOrder();
-    workflows.set(`order-${o.orderId}`, 'RUNNING');
-    const ghost = randomUUID();
-    workflows.set(`order-${ghost}`, 'COMPLETED');
-    submitted.add(ghost);
-    const r = await check();
-    assert.equal(r.stuck, base.stuck + 1);
-    assert.equal(r.unrecorded, base.unrecorded + 1);
-    assert.ok(r.idempotencyViolations > base.idempotencyViolations, 'a workflow without an answered key');
-    workflows.delete(`order-${ghost}`);
-    submitted.delete(ghost);
-  });
-
-  it('reserving beyond the stock is oversold and a negative bucket', async () => {
-    const o = await consistentOrder();
-    const base = await check();
-    const at = new Date().toISOString();
-    // 9 units left: two reservations of 5
-    await append('inventory', `item-${o.sku}`, 'StockReserved', {
-      sku: o.sku,
-      orderId: randomUUID(),
-      quantity: 5,
-      at,
+    it('stuck: a saga still Running in Temporal', async () => {
+      const ids = Object.values(O);
+      const r = await corrupted(() => ({
+        workflows: new Map(ids.map((id) => [`order-${id}`, id === O.completed ? 'RUNNING' : 'COMPLETED'])),
+      }));
+      assertOnly(r, 'stuck');
+      assert.deepEqual(r.stuckIds, [O.completed]);
     });
-    await append('inventory', `item-${o.sku}`, 'StockReserved', {
-      sku: o.sku,
-      orderId: randomUUID(),
-      quantity: 5,
-      at,
+
+    it('unrecorded: an accepted order whose saga closed but that never reached the orders log', async () => {
+      const ghost = randomUUID();
+      const ids = [...Object.values(O), ghost];
+      const r = await corrupted(async (pool) => {
+        await answeredKey(pool, ALICE, ghost);
+        return { workflows: new Map(ids.map((id) => [`order-${id}`, 'COMPLETED'])), submitted: ids };
+      });
+      assertOnly(r, 'unrecorded');
+      assert.deepEqual(r.unrecordedIds, [ghost]);
     });
-    const r = await check();
-    assert.equal(r.negativeStock, base.negativeStock + 1);
-    assert.equal(r.oversold, base.oversold + 1);
+  },
+);
+
+describe(group('money and stock: each counter moves on its own corruption'), { timeout: 300_000 }, () => {
+  it('doubleCharges: the failed order charged and refunded a second time (net and balances still agree)', async () => {
+    const r = await corrupted(async (pool) => {
+      const stream = `account-${ALICE}`;
+      const bal = await balanceOf(pool, ALICE);
+      const d = { customerId: ALICE, orderId: O.failedAfterShipment, amount: 5000, at: at() };
+      await append(pool, 'payments', stream, 'AccountCharged', { ...d, balanceAfter: bal - 5000 });
+      await append(pool, 'payments', stream, 'AccountRefunded', { ...d, balanceAfter: bal });
+    });
+    assertOnly(r, 'doubleCharges');
+  });
+
+  it("netChargeMismatches: the two completed orders charged each other's amounts (balances still agree)", async () => {
+    const r = await corrupted(async (pool) => {
+      const stream = `account-${ALICE}`;
+      // alice: deposit 100000, charge 4500 (completed), charge 1000 (completedSmall): swap the amounts
+      await setAccountEvent(pool, 'amount', 1000, stream, 'AccountCharged', O.completed);
+      await setAccountEvent(pool, 'balanceAfter', 99_000, stream, 'AccountCharged', O.completed);
+      await setAccountEvent(pool, 'amount', 4500, stream, 'AccountCharged', O.completedSmall);
+    });
+    assertOnly(r, 'netChargeMismatches');
+  });
+
+  it('oversold: a reservation recorded before the restock it took stock from', async () => {
+    const r = await corrupted(async (pool) => {
+      // item-SKU-B: v1 ItemDefined, v2 ItemRestocked, v3 StockReserved (completed order): swap v2 and v3
+      const swap = (from: number, to: number) =>
+        pool.query(
+          `UPDATE inventory.events SET version = $2 WHERE stream_id = 'item-SKU-B' AND version = $1`,
+          [from, to],
+        );
+      await swap(2, 1000);
+      await swap(3, 2);
+      await swap(1000, 3);
+    });
+    assertOnly(r, 'oversold');
+  });
+
+  it("negativeStock: the failed order's stock released a second time", async () => {
+    const r = await corrupted(async (pool) => {
+      await append(pool, 'inventory', `item-${SKUS.b}`, 'StockReleased', {
+        sku: SKUS.b,
+        orderId: O.failedAfterShipment,
+        quantity: 2,
+        at: at(),
+      });
+    });
+    assertOnly(r, 'negativeStock');
+  });
+
+  it('negativeStock: a stock movement of quantity 0', async () => {
+    const r = await corrupted(async (pool) => {
+      await append(pool, 'inventory', `item-${SKUS.a}`, 'ItemRestocked', {
+        sku: SKUS.a,
+        restockId: 'zero',
+        quantity: 0,
+        at: at(),
+      });
+    });
+    assertOnly(r, 'negativeStock');
+  });
+
+  it('moneyDrift: the payments service answers from a snapshot that disagrees with the log', async () => {
+    const r = await corrupted(async (pool) => {
+      await pool.query(
+        `UPDATE payments.snapshots SET state = jsonb_set(state, '{balance}', to_jsonb((state->>'balance')::int + 7))
+        WHERE stream_id = $1`,
+        [`account-${ALICE}`],
+      );
+    });
+    assertOnly(r, 'moneyDrift');
+    assert.equal(r.moneyDrift, 7);
+  });
+
+  it('moneyDrift: a recorded balanceAfter that is not the running balance', async () => {
+    const r = await corrupted(async (pool) => {
+      await setField('payments', `stream_id = $3 AND event_type = 'FundsDeposited'`)(
+        pool,
+        'balanceAfter',
+        100_001,
+        `account-${ALICE}`,
+      );
+    });
+    assertOnly(r, 'moneyDrift');
+    assert.equal(r.moneyDrift, 1);
+  });
+
+  it('stockDrift: the inventory service answers from a snapshot that disagrees with the log', async () => {
+    const r = await corrupted(async (pool) => {
+      await pool.query(
+        `UPDATE inventory.snapshots SET state = jsonb_set(state, '{available}', to_jsonb((state->>'available')::int + 3))
+        WHERE stream_id = $1`,
+        [`item-${SKUS.a}`],
+      );
+    });
+    assertOnly(r, 'stockDrift');
+    assert.equal(r.stockDrift, 3);
+  });
+
+  it('stockDrift: no answer from the inventory service for a SKU', async () => {
+    const r = await corrupted(async (pool) => {
+      const input = await observe(pool);
+      input.serviceStock!.set(SKUS.b, undefined);
+      return { serviceStock: input.serviceStock! };
+    });
+    assertOnly(r, 'stockDrift');
+  });
+
+  it('reservationMismatches: stock reserved and released for an order the orders log does not have', async () => {
+    const r = await corrupted(async (pool) => {
+      const d = { sku: SKUS.a, orderId: randomUUID(), quantity: 1 };
+      await append(pool, 'inventory', `item-${SKUS.a}`, 'StockReserved', { ...d, at: at() });
+      await append(pool, 'inventory', `item-${SKUS.a}`, 'StockReleased', { ...d, at: at() });
+    });
+    assertOnly(r, 'reservationMismatches');
   });
 });
+
+describe(
+  group(
+    'shipments, logs, outboxes, read models, keys, event types: each counter moves on its own corruption',
+  ),
+  { timeout: 300_000 },
+  () => {
+    it("shipmentMismatches: the completed order's shipment is cancelled", async () => {
+      const r = await corrupted(async (pool) => {
+        await append(pool, 'shipping', `shipment-${O.completed}`, 'ShipmentCancelled', {
+          shipmentId: O.completed,
+          orderId: O.completed,
+          reason: 'x',
+          at: at(),
+        });
+      });
+      assertOnly(r, 'shipmentMismatches');
+    });
+
+    it('shipmentMismatches: the order records another tracking number than the shipment', async () => {
+      const r = await corrupted(async (pool) => {
+        await setField('shipping', `stream_id = $3 AND event_type = 'ShipmentDispatched'`)(
+          pool,
+          'trackingNumber',
+          'TRK-OTHER',
+          `shipment-${O.completed}`,
+        );
+      });
+      assertOnly(r, 'shipmentMismatches');
+    });
+
+    it("streamGaps: an event five versions past its stream's head", async () => {
+      const r = await corrupted(async (pool) => {
+        await append(
+          pool,
+          'inventory',
+          `item-${SKUS.a}`,
+          'ItemUpdated',
+          { sku: SKUS.a, name: SKUS.a, price: 1000, at: at() },
+          5,
+        );
+      });
+      assertOnly(r, 'streamGaps');
+    });
+
+    it('undelivered: an outbox row the relay has not delivered', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(
+          `INSERT INTO shipping.outbox (message_id, topic, aggregate_id, payload) VALUES ($1, 't', 'a', '{}')`,
+          [randomUUID()],
+        );
+      });
+      assertOnly(r, 'undelivered');
+    });
+
+    const tampers: Record<string, string> = {
+      order_summary: `UPDATE orders.order_summary SET shipping_address = shipping_address || '{"city":"Elsewhere"}' WHERE order_id = $1`,
+      customer_orders: `UPDATE orders.customer_orders SET item_count = item_count + 1 WHERE order_id = $1`,
+      order_analytics_orders: `UPDATE orders.order_analytics_orders SET lines = '[]' WHERE order_id = $1`,
+      order_analytics_daily: `UPDATE orders.order_analytics_daily SET revenue = revenue + 1 WHERE status = 'COMPLETED' AND $1::text IS NOT NULL`,
+      order_analytics_skus: `UPDATE orders.order_analytics_skus SET revenue = revenue + 1 WHERE sku = 'SKU-A' AND $1::text IS NOT NULL`,
+      projection_checkpoints: `UPDATE orders.projection_checkpoints SET version = version - 1 WHERE projection = 'order_summary' AND stream_id = 'order-' || $1`,
+    };
+    for (const [table, sql] of Object.entries(tampers)) {
+      it(`projectionMismatches: a tampered ${table} row differs from the oracle's fold of the log`, async () => {
+        const r = await corrupted(async (pool) => {
+          const u = await pool.query(sql, [O.completed]);
+          assert.ok((u.rowCount ?? 0) > 0, 'the tamper changed a row');
+        });
+        assertOnly(r, 'projectionMismatches');
+        assert.deepEqual(
+          Object.entries(r.projectionDetails)
+            .filter(([, n]) => n > 0)
+            .map(([t]) => t),
+          [table],
+        );
+      });
+    }
+
+    it('projectionMismatches: a live order_summary row moved on by a status the log never recorded', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(
+          `UPDATE orders.order_summary SET status = 'COMPLETED', saga_state = 'COMPLETED' WHERE order_id = $1`,
+          [O.cancelled],
+        );
+      });
+      assertOnly(r, 'projectionMismatches');
+    });
+
+    it('idempotencyViolations: a saga whose Idempotency-Key the gateway has no answer for', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(`DELETE FROM gateway.idempotency_keys WHERE resource_id = $1`, [O.failedNoFunds]);
+      });
+      assertOnly(r, 'idempotencyViolations');
+    });
+
+    it('idempotencyViolations: one Idempotency-Key answered with two orders', async () => {
+      const r = await corrupted(() => ({
+        keys: new Map([['k-x', new Set([O.completed, O.cancelled])]]),
+      }));
+      assertOnly(r, 'idempotencyViolations');
+    });
+
+    it('unknownEvents: an event type the oracle does not fold', async () => {
+      const r = await corrupted(async (pool) => {
+        await append(pool, 'shipping', `shipment-${O.completed}`, 'ShipmentTeleported', {
+          orderId: O.completed,
+          at: at(),
+        });
+      });
+      assertOnly(r, 'unknownEvents');
+    });
+
+    it('unknownEvents: a known type in a stream of another kind (HealthChecked in a shipment stream)', async () => {
+      const r = await corrupted(async (pool) => {
+        await append(pool, 'shipping', `shipment-${O.completed}`, 'HealthChecked', { at: at() });
+      });
+      assertOnly(r, 'unknownEvents');
+    });
+
+    it('every counter has a negative test above', () => {
+      assert.deepEqual([...covered].sort(), [...COUNTERS].sort());
+    });
+  },
+);

@@ -74,7 +74,11 @@ export const VARIABLES = {
     "`npm start` only: how it prints its processes' log lines. `pretty`: one readable line each (time, process, level, message, and orderId, workflowId, the request or err when present); `json`: each process's pino JSON lines unchanged, as log shippers expect; `auto`: pretty when stdout is a terminal, JSON otherwise. A process run on its own always writes JSON.",
     'auto',
   ),
-  PORT: v(port(), 'HTTP port of the API gateway.', '3000'),
+  PORT: v(
+    port(),
+    'HTTP port of the API gateway. `npm start -- --cluster` runs a second instance on PORT + 1.',
+    '3000',
+  ),
   HOST: v(
     z.string().min(1),
     'Interface the API gateway, the carrier and worker metrics listen on.',
@@ -101,13 +105,13 @@ export const VARIABLES = {
   ),
   TEMPORAL_PORT: v(
     port(),
-    '`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset.',
+    "`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset; with `--cluster`, the one frontend address in front of the cluster's nodes.",
     '7233',
   ),
   TEMPORAL_NAMESPACE: v(z.string().min(1), 'Temporal namespace.', 'default'),
   TEMPORAL_UI_PORT: v(
     port(),
-    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset).",
+    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset), or of the UI server with `--cluster`.",
     '8233',
   ),
   TEMPORAL_UI_URL: v(
@@ -133,6 +137,26 @@ export const VARIABLES = {
   TEMPORAL_CLI_PATH: v(
     z.string().min(1),
     'Path of an existing `temporal` CLI binary; otherwise a cached build is used or built with Go.',
+  ),
+  KAFKA_BROKERS: v(
+    list().pipe(z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'each must be host:port')).min(1)),
+    'Comma-separated host:port bootstrap brokers of the Kafka cluster the integration events go to. Unset under `npm start`: a single-node Kafka (KRaft) is started with its data under DATA_DIR, on 127.0.0.1:KAFKA_PORT. A process run on its own defaults to 127.0.0.1:KAFKA_PORT.',
+  ),
+  KAFKA_PORT: v(
+    port(),
+    '`npm start` only: client port of the Kafka broker it starts when KAFKA_BROKERS is unset (any Kafka tool can use 127.0.0.1:KAFKA_PORT).',
+    '9092',
+  ),
+  KAFKA_CONTROLLER_PORT: v(
+    port(),
+    "`npm start` only: port of the started broker's KRaft controller listener (loopback).",
+    '9093',
+  ),
+  KAFKA_HEAP_MB: v(int(128, 32768), '`npm start` only: Java heap of the started broker, in MiB.', '512'),
+  KAFKA_TOPIC_PARTITIONS: v(
+    int(1, 1000),
+    'Partitions of each `<service>.events` topic the project creates (an existing topic keeps its count).',
+    '6',
   ),
   AUTH_JWT_SECRET: v(
     z.string().min(32, 'must be at least 32 characters'),
@@ -180,7 +204,11 @@ export const VARIABLES = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: v(int(1, 10000), 'Activity slots per worker process.', '100'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: v(int(1, 10000), 'Workflow task slots of the orders worker.', '100'),
   WORKER_MAX_CACHED_WORKFLOWS: v(int(0, 100000), 'Sticky workflow cache size of the orders worker.', '1000'),
-  WORKERS_PER_QUEUE: v(int(1, 16), '`npm start` only: worker processes started per task queue.', '1'),
+  WORKERS_PER_QUEUE: v(
+    int(1, 16),
+    '`npm start` only: worker processes started per task queue (unset with `--cluster`: 2).',
+    '1',
+  ),
   RELAY_POLL_INTERVAL_MS: v(int(10, 60000), 'Outbox relay polling fallback when no NOTIFY arrives.', '1000'),
   RELAY_LAG_LIMIT_S: v(
     int(1, 86400),
@@ -219,6 +247,14 @@ export interface Config {
     tlsServerName: string | undefined;
     apiKey: string | undefined;
     cliPath: string | undefined;
+  };
+  kafka: {
+    /** undefined: `npm start` runs a broker; standalone processes use 127.0.0.1:port */
+    brokers: string[] | undefined;
+    port: number;
+    controllerPort: number;
+    heapMb: number;
+    topicPartitions: number;
   };
   authJwtSecret: string | undefined;
   orderCancellationWindowMs: number;
@@ -282,6 +318,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiKey: r.TEMPORAL_API_KEY,
       cliPath: r.TEMPORAL_CLI_PATH,
     },
+    kafka: {
+      brokers: r.KAFKA_BROKERS,
+      port: r.KAFKA_PORT,
+      controllerPort: r.KAFKA_CONTROLLER_PORT,
+      heapMb: r.KAFKA_HEAP_MB,
+      topicPartitions: r.KAFKA_TOPIC_PARTITIONS,
+    },
     authJwtSecret: r.AUTH_JWT_SECRET,
     orderCancellationWindowMs: r.ORDER_CANCELLATION_WINDOW_MS,
     shippingCountries: r.SHIPPING_COUNTRIES,
@@ -321,4 +364,8 @@ export function requireJwtSecret(config: Config): string {
 
 export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
+}
+
+export function kafkaBrokers(config: Config): string[] {
+  return config.kafka.brokers ?? [`127.0.0.1:${config.kafka.port}`];
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_SHIPPING_COUNTRIES, loadConfig, requireDatabaseUrl } from './config';
+import {
+  ConfigError,
+  DEFAULT_SHIPPING_COUNTRIES,
+  kafkaBrokers,
+  loadConfig,
+  requireDatabaseUrl,
+} from './config';
 
 describe('config', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -14,6 +20,20 @@ describe('config', () => {
     assert.equal(c.logLevel, 'info');
     assert.equal(c.orderCancellationWindowMs, 10000);
     assert.equal(c.relayLagLimitS, 60);
+    assert.deepEqual(c.kafka, {
+      brokers: undefined,
+      port: 9092,
+      controllerPort: 9093,
+      heapMb: 512,
+      topicPartitions: 6,
+    });
+    assert.deepEqual(kafkaBrokers(c), ['127.0.0.1:9092']);
+  });
+
+  it('KAFKA_BROKERS names the cluster to use instead of the started broker', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'k1.example:9092, k2.example:9093', KAFKA_PORT: '19092' });
+    assert.deepEqual(kafkaBrokers(c), ['k1.example:9092', 'k2.example:9093']);
+    assert.deepEqual(kafkaBrokers(loadConfig({ KAFKA_PORT: '19092' })), ['127.0.0.1:19092']);
   });
 
   it('parses every kind of value', () => {
@@ -48,6 +68,9 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud'],
     ['TEMPORAL_TLS', 'maybe'],
     ['RELAY_LAG_LIMIT_S', '0'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['KAFKA_TOPIC_PARTITIONS', '0'],
+    ['KAFKA_HEAP_MB', '64'],
   ] as const) {
     it(`fails fast naming ${name} when it is ${JSON.stringify(value)}`, () => {
       assert.throws(

@@ -11,8 +11,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
-import { ORDER_PROJECTIONS, projectionsSubscriber, startOutboxRelay } from '../../src/eventstore';
-import { isolatedStackEnv, launchStack, ROOT, type Stack } from '../../src/platform/stack';
+import { projectionsSubscriber, startOutboxRelay } from '../../src/eventstore';
+import { ORDER_PROJECTIONS } from '../../src/services/orders/read-models';
+import { isolatedStackEnv, launchStack, ROOT, waitForHttp, type Stack } from '../../src/platform/stack';
 import { BENCH_NAMESPACE, ensureSearchAttributes, startBenchWorkers } from './bench-workers';
 import type { BenchContext, BenchSetup } from './context';
 import { preloadStatementStats } from './pg-statements';
@@ -79,7 +80,9 @@ export async function openBench(setup: BenchSetup): Promise<BenchContext & { clo
   };
   try {
     connection = await Connection.connect({ address: stack.temporalAddress });
-    if (!stack.apiUp) throw new Error(`the API did not come up:\n${childLog.slice(-30).join('\n')}`);
+    // launchStack waits 60 s for /health; on a loaded machine the API can take longer: wait on, bounded
+    if (!stack.apiUp && !(await waitForHttp(`${stack.apiUrl}/health`, 240_000)))
+      throw new Error(`the API did not come up:\n${childLog.slice(-30).join('\n')}`);
     const client = new Client({ connection, namespace: stack.config.temporal.namespace });
     const benchClient = new Client({ connection, namespace: BENCH_NAMESPACE });
     await applyPgSettings(setup, pool);

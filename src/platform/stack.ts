@@ -1,20 +1,25 @@
 /**
  * Launches the whole stack on one machine: Postgres (DATABASE_URL or embedded), Temporal (TEMPORAL_ADDRESS
- * or the CLI dev server with a persistent SQLite file), migrations, demo data, the carrier, one worker
- * process per task queue and the API, each a supervised child. Used by `npm start` (src/platform/start.ts)
+ * or the CLI dev server with a persistent SQLite file), Kafka (KAFKA_BROKERS or a single-node KRaft broker
+ * with its data under DATA_DIR) and its topics, migrations, demo data, the carrier, one worker process per
+ * task queue and the API, each a supervised child. Used by `npm start` (src/platform/start.ts)
  * and by tools that need the real stack and control over it (benchmarks, the chaos suite, the browser test).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { type Config, loadConfig, temporalAddress } from '../config';
+import { type Config, kafkaBrokers, loadConfig, temporalAddress } from '../config';
 import { migrate } from '../db/migrate';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
 import os from 'node:os';
+import { kafkaReady, startSupervisedKafka } from './kafka';
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
 import { Supervisor } from './supervisor';
+import { startClusterForStack, type TemporalCluster } from './temporal-cluster';
+import { TOPOLOGY } from './temporal-cluster-topology';
 import { clientConnectionOptions } from './temporal-connection';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -47,6 +52,13 @@ export interface StackOptions {
   childEnv?: Record<string, string>;
   /** extra dev-server flags (benchmarks: SQLite pragmas, dynamic config) */
   temporalExtraArgs?: string[];
+  /**
+   * the cluster profile (`npm start -- --cluster`): a Temporal cluster of real server nodes on the stack's
+   * Postgres instead of the dev server, two workers per task queue, two API instances (temporal-cluster.ts)
+   */
+  cluster?: boolean;
+  /** namespaces the cluster profile registers besides TEMPORAL_NAMESPACE (the bench's) */
+  extraNamespaces?: string[];
 }
 
 export interface Stack {
@@ -55,6 +67,10 @@ export interface Stack {
   uiUrl: string | undefined;
   databaseUrl: string;
   temporalAddress: string;
+  /** bootstrap brokers of the bus (the started broker, or KAFKA_BROKERS) */
+  kafkaBrokers: string[];
+  /** whether the stack started the broker (a supervised child named `kafka`) */
+  kafkaEmbedded: boolean;
   jwtSecret: string;
   dataDir: string;
   supervisor: Supervisor;
@@ -64,6 +80,10 @@ export interface Stack {
   credentials(): Promise<DemoCredential[]>;
   /** the dev-server flags used (recorded by benchmarks) */
   temporalArgs: string[];
+  /** the cluster profile's Temporal nodes (crash/stop/start each) and frontend address */
+  cluster: TemporalCluster | undefined;
+  /** every API instance (apiUrl is the first); the cluster profile runs two on consecutive ports */
+  apiUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -75,6 +95,13 @@ function jwtSecretFor(config: Config, dataDir: string): string {
   fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
 }
+
+/**
+ * How long the stack waits for Temporal and the API to answer: an upper bound, not a pause (each wait returns
+ * as soon as the service answers). A few seconds on a quiet machine; generous because a loaded 2-core host
+ * (a CI runner, or several suites at once) was seen to need over a minute.
+ */
+const READY_TIMEOUT_MS = 180_000;
 
 export async function waitForTemporal(
   config: Config,
@@ -169,13 +196,69 @@ export async function isolatedStackEnv(prefix: string): Promise<Record<string, s
   if (metricsBase > 55000) metricsBase = 40000 + (metricsBase % 10000);
   return {
     DATA_DIR: dataDir,
-    PORT: String(await freePort()),
+    PORT: String(await freePortPair()),
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     EMBEDDED_PG_PORT: String(await freePort()),
     CARRIER_PORT: String(await freePort()),
+    KAFKA_PORT: String(await freePort()),
+    KAFKA_CONTROLLER_PORT: String(await freePort()),
     METRICS_PORT_BASE: String(metricsBase),
   };
+}
+
+/** A free port whose successor is free too (the cluster profile's second API instance listens there). */
+async function freePortPair(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = net.createServer().once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (;;) {
+    const port = await freePort();
+    if (await free(port + 1)) return port;
+  }
+}
+
+/**
+ * Starts `workersPerQueue` worker processes per task queue (metrics on consecutive ports from
+ * METRICS_PORT_BASE) and `apiInstances` API processes on consecutive ports from PORT; returns the API URLs.
+ */
+function startWorkersAndApis(
+  supervisor: Supervisor,
+  config: Config,
+  childEnv: Record<string, string | undefined>,
+  { workersPerQueue, apiInstances }: { workersPerQueue: number; apiInstances: number },
+): string[] {
+  SERVICES.forEach((service, index) => {
+    for (let i = 0; i < workersPerQueue; i++) {
+      supervisor.start({
+        name: workersPerQueue > 1 ? `${service}-${i + 1}` : service,
+        ...entry(`workers/${service}`),
+        env: {
+          ...childEnv,
+          WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
+        },
+      });
+    }
+  });
+  const metricsUrls = SERVICES.flatMap((_, index) =>
+    Array.from(
+      { length: workersPerQueue },
+      (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
+    ),
+  );
+  const apiHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const apiUrls: string[] = [];
+  for (let i = 0; i < apiInstances; i++) {
+    supervisor.start({
+      name: i === 0 ? 'api' : `api-${i + 1}`,
+      ...entry('api/server'),
+      env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv, PORT: String(config.port + i) },
+    });
+    apiUrls.push(`http://${apiHost}:${config.port + i}`);
+  }
+  return apiUrls;
 }
 
 export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
@@ -188,9 +271,11 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.onChildLine) supervisor.on('line', opts.onChildLine);
   let postgres: RunningPostgres | undefined;
   let temporalArgs: string[] = [];
+  let cluster: TemporalCluster | undefined;
 
   const stop = async () => {
     await supervisor.stopAll();
+    await cluster?.close();
     await postgres?.stop().catch((err: unknown) => say(`Postgres stop: ${String(err)}`));
   };
 
@@ -213,7 +298,11 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
 
     // 2. Temporal
     const temporalEnv: Record<string, string> = {};
-    if (!config.temporal.address) {
+    if (opts.cluster) {
+      const pgUrl = postgres?.tcpUrl ?? databaseUrl;
+      cluster = await startClusterForStack(config, supervisor, { ...opts, pgUrl, dataDir, say });
+      temporalEnv.TEMPORAL_ADDRESS = cluster.address;
+    } else if (!config.temporal.address) {
       const cli = await ensureTemporalCli();
       const address = `127.0.0.1:${config.temporal.devServerPort}`;
       say(
@@ -223,57 +312,46 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       supervisor.start({ name: 'temporal', command: cli, args: temporalArgs, stopTimeoutMs: 15_000 });
       temporalEnv.TEMPORAL_ADDRESS = address;
     }
-    const effective = loadConfig({ ...env, ...temporalEnv, DATABASE_URL: databaseUrl });
+    // 3. Kafka (the JVM starts while Temporal does)
+    const kafkaEnv = await startSupervisedKafka(config, dataDir, supervisor, say);
+    const effective = loadConfig({ ...env, ...temporalEnv, ...kafkaEnv, DATABASE_URL: databaseUrl });
     await waitForTemporal(
       effective,
-      60_000,
-      () => config.temporal.address !== undefined || supervisor.pid('temporal') !== undefined,
+      READY_TIMEOUT_MS,
+      () => temporalArgs.length === 0 || supervisor.pid('temporal') !== undefined, // a dev server to watch
     );
+    const brokers = kafkaBrokers(effective);
+    await kafkaReady(config, brokers, supervisor, say);
 
-    // 3. Schema and demo data
+    // 4. Schema and demo data
     const migrated = await migrate(databaseUrl);
     say(`migrations: ${migrated.applied.length} applied, ${migrated.skipped.length} already in place`);
     const jwtSecret = jwtSecretFor(config, dataDir);
     if (opts.seed !== false) await seedDemoData(databaseUrl);
 
-    // 4. Carrier, workers, API
+    // 5. Carrier, workers, API
     // Children inherit process.env (the supervisor's default) overlaid with the stack's own env, so a
     // caller that configures the stack through `env` (ports, tuning) configures every child the same way.
     const childEnv: Record<string, string | undefined> = {
       ...opts.env,
       ...temporalEnv,
+      ...kafkaEnv,
       DATABASE_URL: databaseUrl,
       AUTH_JWT_SECRET: jwtSecret,
       ...opts.childEnv,
     };
     supervisor.start({ name: 'carrier', ...entry('carrier/server'), env: childEnv });
-    SERVICES.forEach((service, index) => {
-      for (let i = 0; i < config.workersPerQueue; i++) {
-        supervisor.start({
-          name: config.workersPerQueue > 1 ? `${service}-${i + 1}` : service,
-          ...entry(`workers/${service}`),
-          env: {
-            ...childEnv,
-            WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
-          },
-        });
-      }
-    });
-    const metricsUrls = SERVICES.flatMap((_, index) =>
-      Array.from(
-        { length: config.workersPerQueue },
-        (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
-      ),
-    );
-    supervisor.start({
-      name: 'api',
-      ...entry('api/server'),
-      env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv },
+    // the cluster profile runs two of each unless WORKERS_PER_QUEUE says otherwise (the bench: 1, 2, 4)
+    const apiUrls = startWorkersAndApis(supervisor, config, childEnv, {
+      workersPerQueue: cluster && !env.WORKERS_PER_QUEUE ? TOPOLOGY.workersPerQueue : config.workersPerQueue,
+      apiInstances: cluster ? TOPOLOGY.apiInstances : 1,
     });
 
-    const apiUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-    const apiUp = await waitForHttp(`${apiUrl}/health`, 60_000);
-    const uiUrl = config.temporal.address ? undefined : config.temporal.uiUrl;
+    const apiUrl = apiUrls[0]!;
+    const apiUp = (await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/health`, READY_TIMEOUT_MS)))).every(
+      Boolean,
+    );
+    const uiUrl = cluster?.uiUrl ?? (config.temporal.address ? undefined : config.temporal.uiUrl);
     const uiUp = uiUrl ? await waitForHttp(uiUrl, 30_000) : true;
     return {
       config,
@@ -281,6 +359,8 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       uiUrl,
       databaseUrl,
       temporalAddress: temporalAddress(effective),
+      kafkaBrokers: brokers,
+      kafkaEmbedded: !config.kafka.brokers,
       jwtSecret,
       dataDir,
       supervisor,
@@ -291,6 +371,8 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       uiUp,
       credentials: () => demoCredentials(jwtSecret),
       temporalArgs,
+      cluster,
+      apiUrls,
       stop,
     };
   } catch (err) {

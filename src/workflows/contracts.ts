@@ -9,6 +9,7 @@ import {
 } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CustomerIdKey, OrderStatusKey } from './search-attributes';
+import { orderSagaSummary } from './summaries';
 
 export const TASK_QUEUES = {
   orders: 'orders',
@@ -90,8 +91,10 @@ export interface SagaStateView {
   /** compensations that finished, in the order they ran (newest step first) */
   compensationsRun: string[];
   failure?: SagaFailure;
-  /** set while COMPENSATION_BLOCKED: which undo could not finish and why */
+  /** set while COMPENSATION_BLOCKED: which undo (or bookkeeping step after shipping) could not finish, and why */
   blocked?: { compensation: string; error: string };
+  /** set once the workflow was cancelled through Temporal (it never skips an undo or the bookkeeping) */
+  temporalCancelRequestedAt?: string;
   transitions: { from: SagaStateName; to: SagaStateName; at: string }[];
   order: Pick<OrderSagaInput, 'lines' | 'total' | 'currency' | 'shippingAddress' | 'placedAt'>;
 }
@@ -166,11 +169,7 @@ export const BUSINESS_ERROR_TYPES = [
   'InvalidOrder',
 ] as const;
 
-const usd = (cents: number): string => `$${(cents / 100).toFixed(2)}`;
-
-/** The one-line summary the Web UI shows for a saga. */
-export const orderSagaSummary = (input: Pick<OrderSagaInput, 'orderId' | 'customerId' | 'total'>): string =>
-  `Order ${input.orderId} · customer ${input.customerId} · ${usd(input.total)}`;
+export { orderSagaSummary };
 
 /**
  * Start options for `client.workflow.start(orderSaga, orderSagaStartOptions(input))` (API and tests).

@@ -1,0 +1,122 @@
+/**
+ * The chaos suite's own logic, without a stack: reading the breaker from a real metrics exposition, the
+ * fault plans of both modes, and the run's verdict (failuresOf) on a clean and on broken summaries.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createMeteredCarrierClient } from '../src/workers/service-worker';
+import { createMetricsRegistry, createSagaMetrics } from '../src/metrics/saga-metrics';
+import { parseBreaker } from './lib/breaker';
+import { COUNTERS, type Counter } from './invariants';
+import { FULL, SHORT } from './lib/options';
+import { faultPlan } from './scenarios/inject';
+import { failuresOf, type ChaosSummary } from './report/summary';
+
+describe('chaos suite logic (no stack)', () => {
+  it("reads the carrier breaker from the shipping worker's real metrics exposition", async () => {
+    const registry = createMetricsRegistry({ service: 'worker-shipping' });
+    const metrics = createSagaMetrics(registry);
+    assert.equal(
+      parseBreaker(await registry.metrics()),
+      undefined,
+      'no gauge before a carrier client exists',
+    );
+    // a carrier that refuses connections: two failures (the threshold here) open the breaker
+    const carrier = createMeteredCarrierClient(
+      { carrier: { url: 'http://127.0.0.1:9', port: 9, failureRate: 0, latencyMs: 0, timeoutMs: 500 } },
+      metrics,
+      { failureThreshold: 2, halfOpenAfterMs: 50 },
+    );
+    assert.deepEqual(parseBreaker(await registry.metrics()), { state: 0, open: 0, halfOpen: 0, closed: 0 });
+    const book = () =>
+      carrier
+        .book({ key: 'k', orderId: 'o', country: 'US', postalCode: '1', parcels: 1 })
+        .catch(() => undefined);
+    await book();
+    await book();
+    assert.deepEqual(parseBreaker(await registry.metrics()), { state: 1, open: 1, halfOpen: 0, closed: 0 });
+    await new Promise((r) => setTimeout(r, 80));
+    await book(); // the half-open trial fails: open again
+    assert.deepEqual(parseBreaker(await registry.metrics()), { state: 1, open: 2, halfOpen: 1, closed: 0 });
+  });
+
+  it('the short plan is one worker kill, one Temporal restart and one Postgres restart; the full plan 16 + 1 + 1', () => {
+    assert.deepEqual(faultPlan(SHORT.faults), [
+      { kind: 'worker', service: 'payments' },
+      { kind: 'temporal' },
+      { kind: 'postgres' },
+    ]);
+    const full = faultPlan(FULL.faults);
+    assert.equal(full.length, 18);
+    assert.equal(full.filter((f) => f.kind === 'temporal').length, 1);
+    assert.equal(full.filter((f) => f.kind === 'postgres').length, 1);
+    assert.ok(full.findIndex((f) => f.kind === 'temporal') < full.findIndex((f) => f.kind === 'postgres'));
+  });
+
+  const clean = (): ChaosSummary => ({
+    ...(Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>),
+    ok: true,
+    mode: 'short',
+    failures: [],
+    ordersSubmitted: 49,
+    submissions: 49,
+    terminal: 49,
+    compensationBlocked: 0,
+    completed: 17,
+    failed: 31,
+    cancelled: 1,
+    hostileRequests: 130,
+    hostile5xx: 0,
+    hostileNon4xx: 0,
+    hostileWrites: 0,
+    killsInjected: 1,
+    temporalRestarts: 1,
+    postgresRestarts: 1,
+    recovered: { workers: 1, temporal: 1, postgres: 1 },
+    faultsLandedMidRun: 3,
+    restarts: 2,
+    restartsByProcess: {},
+    faults: [],
+    problems: [],
+    submitRetries: 0,
+    submitGaveUp: 0,
+    cancelStatuses: {},
+    breaker: { opened: 1, halfOpened: 1, closed: 1, openAfterMs: 3000, closedAfterMs: 8000 },
+    contention: { orders: 30, stock: 3, accepted: 30, completed: 3, outOfStock: 27, secondsToSubmitAll: 1 },
+    idempotency: {
+      concurrent: 10,
+      statuses: {},
+      distinctOrders: 1,
+      mismatchStatus: 422,
+      workflows: 1,
+      orderStreams: 1,
+    },
+    phases: {},
+    details: [],
+    seconds: 90,
+    startedAt: '',
+  });
+
+  it('a clean short summary has no failure; each broken part is named', () => {
+    assert.deepEqual(failuresOf(clean(), SHORT), []);
+    const broken: [string, (s: ChaosSummary) => void][] = [
+      ['unknownEvents = 2', (s) => (s.unknownEvents = 2)],
+      ['submitGaveUp = 1', (s) => (s.submitGaveUp = 1)],
+      ['orders: 48 accepted of 49 submitted', (s) => (s.ordersSubmitted = 48)],
+      ['contention: 0 completed', (s) => (s.contention = { ...s.contention!, completed: 0, outOfStock: 30 })],
+      ['Temporal restarts: 0 injected', (s) => (s.temporalRestarts = 0)],
+      ['Postgres restarts: 1 injected, 0 back', (s) => (s.recovered = { ...s.recovered, postgres: 0 })],
+      ['faults: 2 of 3 landed', (s) => (s.faultsLandedMidRun = 2)],
+      ['carrier breaker', (s) => (s.breaker = { ...s.breaker!, halfOpened: 0 })],
+    ];
+    for (const [want, breakIt] of broken) {
+      const s = clean();
+      breakIt(s);
+      const f = failuresOf(s, SHORT);
+      assert.ok(
+        f.some((x) => x.startsWith(want)),
+        `${want}: ${JSON.stringify(f)}`,
+      );
+    }
+  });
+});

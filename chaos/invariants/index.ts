@@ -1,0 +1,98 @@
+/**
+ * The chaos suite's invariants: one file per counter, each `{ name, check(ctx) }` over the oracle's context
+ * (oracle/context.ts). The oracle reads Postgres with plain SQL and folds the raw logs itself; it shares no
+ * code with the services, the event store or the projections it checks. Every counter must be 0.
+ */
+import type { Pool } from 'pg';
+import { buildContext, type OracleContext, type OracleInput } from '../oracle/context';
+import { doubleCharges } from './double-charges';
+import { idempotencyViolations } from './idempotency-violations';
+import { moneyDrift } from './money-drift';
+import { negativeStock } from './negative-stock';
+import { netChargeMismatches } from './net-charge-mismatches';
+import { knownOrderIds, standingOf } from '../oracle/standing';
+import { oversold } from './oversold';
+import { projectionMismatches } from './projection-mismatches';
+import { reservationMismatches } from './reservation-mismatches';
+import { shipmentMismatches } from './shipment-mismatches';
+import { stockDrift } from './stock-drift';
+import { streamGaps } from './stream-gaps';
+import { stuck } from './stuck';
+import { undelivered } from './undelivered';
+import { unknownEvents } from './unknown-events';
+import { unrecorded } from './unrecorded';
+
+export const INVARIANTS = [
+  stuck,
+  unrecorded,
+  doubleCharges,
+  netChargeMismatches,
+  oversold,
+  negativeStock,
+  moneyDrift,
+  stockDrift,
+  reservationMismatches,
+  shipmentMismatches,
+  streamGaps,
+  undelivered,
+  projectionMismatches,
+  idempotencyViolations,
+  unknownEvents,
+] as const;
+
+export type Counter = (typeof INVARIANTS)[number]['name'];
+/** The counters of an InvariantReport that a run may not raise: each counts a broken invariant. */
+export const COUNTERS: readonly Counter[] = INVARIANTS.map((i) => i.name);
+
+export interface InvariantReport extends Record<Counter, number> {
+  /** orders known to the check (accepted through the API and/or present in the orders log) */
+  orders: number;
+  /** of those, closed in Temporal and settled in their own log */
+  terminal: number;
+  stuckIds: string[];
+  unrecordedIds: string[];
+  runningWorkflows: number;
+  compensationBlocked: number;
+  /** projectionMismatches per read-model table */
+  projectionDetails: Record<string, number>;
+  details: string[];
+}
+
+export function evaluate(ctx: OracleContext): InvariantReport {
+  const counters = {} as Record<Counter, number>;
+  const details: string[] = [];
+  let stuckIds: string[] = [];
+  let unrecordedIds: string[] = [];
+  let projectionDetails: Record<string, number> = {};
+  for (const inv of INVARIANTS) {
+    const f = inv.check(ctx);
+    counters[inv.name] = f.count;
+    for (const d of f.details) if (details.length < 60) details.push(`${inv.name}: ${d}`);
+    if (inv.name === 'stuck') stuckIds = (f.ids ?? []).slice(0, 20);
+    if (inv.name === 'unrecorded') unrecordedIds = (f.ids ?? []).slice(0, 20);
+    if (inv.name === 'projectionMismatches') projectionDetails = f.breakdown ?? {};
+  }
+  const ids = knownOrderIds(ctx);
+  return {
+    ...counters,
+    orders: ids.size,
+    terminal: [...ids].filter((id) => standingOf(ctx, id) === 'terminal').length,
+    stuckIds,
+    unrecordedIds,
+    runningWorkflows: [...ctx.input.workflows.values()].filter((s) => s === 'RUNNING').length,
+    compensationBlocked: ctx.input.compensationBlocked ?? 0,
+    projectionDetails,
+    details,
+  };
+}
+
+/** Reads one consistent snapshot of Postgres and checks every invariant against it. */
+export async function checkInvariants(pool: Pool, input: OracleInput): Promise<InvariantReport> {
+  return evaluate(await buildContext(pool, input));
+}
+
+/** counter → value, for assertions and summaries */
+export const countersOf = (r: Record<Counter, number>): Record<Counter, number> =>
+  Object.fromEntries(COUNTERS.map((c) => [c, r[c]])) as Record<Counter, number>;
+
+export type { OracleInput } from '../oracle/context';

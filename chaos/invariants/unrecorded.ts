@@ -1,0 +1,20 @@
+/**
+ * unrecorded: an order the API accepted (202) whose orderSaga closed in Temporal but that has no stream in
+ * the orders log at all.
+ */
+import { tally, type Invariant } from '../oracle/context';
+import { knownOrderIds, standingOf, workflowOf } from '../oracle/standing';
+
+export const unrecorded = {
+  name: 'unrecorded',
+  check(ctx) {
+    const t = tally();
+    const ids: string[] = [];
+    for (const id of knownOrderIds(ctx)) {
+      if (standingOf(ctx, id) !== 'unrecorded') continue;
+      ids.push(id);
+      t.add(1, `order ${id}: workflow ${workflowOf(ctx, id)} but no order stream (accepted with 202)`);
+    }
+    return { ...t, ids };
+  },
+} as const satisfies Invariant;

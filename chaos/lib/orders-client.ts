@@ -1,0 +1,65 @@
+/**
+ * The suite's customer side: submits orders as a real client would, retrying a submission that got no
+ * answer, a 5xx or a 409 with the same Idempotency-Key. Records every submission (one per key), every
+ * accepted order id, and which order ids each key was answered with.
+ */
+import { randomUUID } from 'node:crypto';
+import { NO_ANSWER, sleep, type ApiClient } from './http';
+
+export interface Customer {
+  id: string;
+  token: string;
+}
+
+export class OrdersClient {
+  /** order ids accepted (202) */
+  readonly submitted = new Set<string>();
+  /** `${customer}:${key}` → order ids its answers named */
+  readonly keys = new Map<string, Set<string>>();
+  /** distinct Idempotency-Keys submitted through this client */
+  private readonly submittedKeys = new Set<string>();
+  retries = 0;
+  /** submissions still unanswered (no answer, 5xx or 409) when their time budget ran out */
+  gaveUp = 0;
+  /** submissions answered with another status (4xx) */
+  readonly refused: string[] = [];
+
+  constructor(private readonly api: ApiClient) {}
+
+  get submissions(): number {
+    return this.submittedKeys.size;
+  }
+
+  /** records order ids answered for a key by requests made outside this client (the idempotency scenario) */
+  noteAnswers(c: Customer, key: string, orderIds: Iterable<string>): void {
+    const k = `${c.id}:${key}`;
+    this.keys.set(k, new Set([...(this.keys.get(k) ?? []), ...orderIds]));
+  }
+
+  async submit(
+    c: Customer,
+    body: unknown,
+    key = `chaos-${randomUUID()}`,
+    budgetMs = 120_000,
+  ): Promise<{ status: number; orderId?: string }> {
+    this.submittedKeys.add(`${c.id}:${key}`);
+    const deadline = Date.now() + budgetMs;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.api.request('POST', '/orders', { token: c.token, body, idempotencyKey: key });
+      if (r.status === 202) {
+        const orderId = (r.json as { orderId: string }).orderId;
+        this.submitted.add(orderId);
+        this.noteAnswers(c, key, [orderId]);
+        return { status: 202, orderId };
+      }
+      const retryable = r.status === NO_ANSWER || r.status >= 500 || r.status === 409;
+      if (!retryable || Date.now() > deadline) {
+        if (retryable) this.gaveUp += 1;
+        else this.refused.push(`order refused: ${r.status} ${r.text.slice(0, 200)}`);
+        return { status: r.status };
+      }
+      this.retries += 1;
+      await sleep(Math.min(3000, 200 * 2 ** Math.min(attempt, 4))); // client backoff
+    }
+  }
+}

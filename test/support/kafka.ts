@@ -1,0 +1,52 @@
+/**
+ * A throwaway Kafka broker for an integration test file: the real broker (scripts/kafka.js's jars, KRaft),
+ * on free loopback ports, its data in a temporary directory that is removed when the test stops it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startKafka, type KafkaListener, type RunningKafka } from '../../src/platform/kafka';
+import { freePort } from '../../src/platform/postgres';
+
+export interface TestKafka extends RunningKafka {
+  /** stops the broker and removes its data */
+  dispose(): Promise<void>;
+}
+
+export async function startTestKafka(
+  opts: { partitions?: number; extraListeners?: KafkaListener[] } = {},
+): Promise<TestKafka> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-kafka-'));
+  const lines: string[] = [];
+  try {
+    const kafka = await startKafka(
+      {
+        dataDir: dir,
+        port: await freePort(),
+        controllerPort: await freePort(),
+        heapMb: 512,
+        defaultPartitions: opts.partitions ?? 1,
+        ...(opts.extraListeners && { extraListeners: opts.extraListeners }),
+      },
+      {
+        log: (line) => {
+          lines.push(line);
+          if (lines.length > 200) lines.shift();
+          if (process.env.KAFKA_TEST_LOG) process.stderr.write(`kafka | ${line}\n`);
+        },
+      },
+    );
+    return {
+      ...kafka,
+      dispose: async () => {
+        await kafka.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}\nlast broker lines:\n${lines.join('\n')}`,
+    );
+  }
+}
