@@ -40,10 +40,12 @@ export async function startBenchWorkers(stack: Stack, env: Record<string, string
       restart: false,
     });
   }
-  const deadline = Date.now() + 120_000;
+  // the orders worker bundles the workflows first: over 120 s on a 2-core host at load 30-40
+  const readySeconds = 300;
+  const deadline = Date.now() + readySeconds * 1000;
   while (ready.size < names.length) {
     if (Date.now() > deadline) {
-      throw new Error(`bench workers not ready after 120 s:\n${lines.slice(-30).join('\n')}`);
+      throw new Error(`bench workers not ready after ${readySeconds} s:\n${lines.slice(-30).join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
