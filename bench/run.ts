@@ -7,7 +7,7 @@
  * clients, admin token, seed data) and the others run on it. The report (bench/report) writes latest.json,
  * latest.svg and the table. Method, knobs and how to add a section: bench/README.md.
  *
- * Env: BENCH_OUT_DIR, BENCH_CONCURRENCY, BENCH_SECONDS, BENCH_TEMPORAL_ARGS, BENCH_PG_SETTINGS, BENCH_VERBOSE,
+ * Env: BENCH_OUT_DIR, BENCH_CONCURRENCY, BENCH_SECONDS, BENCH_ROUNDS, BENCH_TEMPORAL_ARGS, BENCH_PG_SETTINGS, BENCH_VERBOSE,
  * BENCH_LOG_LEVEL (bench/lib/config.ts), and every WORKER_* / PG_POOL_MAX / RELAY_* variable of src/config.ts
  * (the stack's processes inherit them).
  */
@@ -18,11 +18,13 @@ import { writeReport } from './report';
 import { breakdown } from './sections/breakdown';
 import { closedLoop } from './sections/closed-loop';
 import { costGrowth } from './sections/cost-growth';
+import { costs } from './sections/costs';
 import { environment } from './sections/environment';
 import { eventStore } from './sections/event-store';
 import { openLoop } from './sections/open-loop';
 import { projectionLag } from './sections/projection-lag';
 import { ratios } from './sections/ratios';
+import { sagaShape } from './sections/saga-shape';
 import { warmUp } from './sections/warm-up';
 import { workersPerQueue } from './sections/workers-per-queue';
 
@@ -31,8 +33,10 @@ const BEFORE_STACK: Section<BenchSetup>[] = [eventStore];
 
 /** On the running stack, in this order. */
 const SECTIONS: Section[] = [
+  sagaShape, // the first order; the bare baseline copies its steps
   warmUp,
-  closedLoop, // saga, bare, stubbed interleaved; cpuPerOrder; saga.postgresPerOrder
+  costs, // per order and path, counted one at a time on the quiet stack
+  closedLoop, // saga, bare, stubbed in interleaved rounds; cpuPerOrder; saga.postgresPerOrder
   projectionLag, // of the closed loop's orders
   breakdown, // of the closed loop's workflows
   openLoop,

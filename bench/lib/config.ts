@@ -9,8 +9,10 @@ import { ROOT } from '../../src/platform/stack';
 export interface Profile {
   /** orders (or workflows) in flight in every closed loop */
   concurrency: number;
-  /** counted seconds per closed-loop half */
-  halfSeconds: number;
+  /** interleaved closed-loop rounds (each kind once per round; a ratio per round, the median reported) */
+  rounds: number;
+  /** counted seconds per kind and round */
+  roundSeconds: number;
   rampSeconds: number;
   warmupSeconds: number;
   /** open-loop rates as fractions of the closed-loop saga throughput */
@@ -21,6 +23,10 @@ export interface Profile {
   workersPerQueue: number[];
   workersSeconds: number;
   eventStoreSeconds: number;
+  /** orders counted per saga path in the cost section (one at a time) */
+  costOrders: number;
+  /** seconds of an idle stack watched for timer-driven statements before the cost section's orders */
+  costIdleSeconds: number;
   /** run the event store child alongside the stack's start-up (saves time; its figures are then a smoke test) */
   eventStoreAlongsideStack: boolean;
 }
@@ -50,7 +56,8 @@ function profileOf(mode: Mode, env: NodeJS.ProcessEnv): Profile {
   return mode === 'short'
     ? {
         concurrency: envInt(env, 'BENCH_CONCURRENCY', 4),
-        halfSeconds: envInt(env, 'BENCH_SECONDS', 3),
+        rounds: Math.max(3, envInt(env, 'BENCH_ROUNDS', 3)),
+        roundSeconds: envInt(env, 'BENCH_SECONDS', 3),
         rampSeconds: 0,
         warmupSeconds: 1,
         ladder: [0.5, 1],
@@ -60,11 +67,14 @@ function profileOf(mode: Mode, env: NodeJS.ProcessEnv): Profile {
         workersPerQueue: [1, 2],
         workersSeconds: 4,
         eventStoreSeconds: 0.4,
+        costOrders: 1,
+        costIdleSeconds: 2.5,
         eventStoreAlongsideStack: true,
       }
     : {
         concurrency: envInt(env, 'BENCH_CONCURRENCY', 16),
-        halfSeconds: envInt(env, 'BENCH_SECONDS', 16),
+        rounds: Math.max(3, envInt(env, 'BENCH_ROUNDS', 3)),
+        roundSeconds: envInt(env, 'BENCH_SECONDS', 12),
         rampSeconds: 4,
         warmupSeconds: 2,
         ladder: [0.5, 0.75, 1, 1.25],
@@ -74,6 +84,8 @@ function profileOf(mode: Mode, env: NodeJS.ProcessEnv): Profile {
         workersPerQueue: [1, 2, 4],
         workersSeconds: 10,
         eventStoreSeconds: 8,
+        costOrders: 3,
+        costIdleSeconds: 3,
         eventStoreAlongsideStack: false,
       };
 }

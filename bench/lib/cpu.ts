@@ -1,6 +1,6 @@
 /**
  * Where the CPU goes: user + system CPU seconds of the stack's processes, grouped, read from Linux /proc
- * (undefined elsewhere). The bench takes a snapshot before and after each closed-loop half and divides the
+ * (undefined elsewhere). The bench takes a snapshot before and after each closed-loop run and divides the
  * difference by the orders completed in it, so every kind (saga, bare, stubbed) gets CPU milliseconds per
  * order by process group. Groups: the Temporal dev server, the stack's service workers, the bench-only
  * workers, the API, the carrier stub, Postgres (the postmaster and every backend it forked, including those

@@ -1,19 +1,24 @@
 /**
- * Closed loops of several kinds, interleaved A B C C B A, so that drift on a shared machine hits every kind
- * alike; each kind's two halves are merged. Around every half the CPU of the stack's processes is read, so
- * each kind also gets CPU milliseconds per unit by process group.
+ * Closed loops of several kinds in rounds, interleaved A B C, C B A, A B C, …, so that drift on a shared
+ * machine hits every kind alike and the kinds compared in a ratio run next to each other in every round.
+ * Each kind's rounds are merged (`results`) and also kept one by one (`rounds`: a same-round ratio each,
+ * whose median and spread the ratios section reports). Around every run the CPU of the stack's processes
+ * is read, so each kind also gets CPU milliseconds per unit by process group.
  */
 import { perOrder, type CpuSnapshot } from './cpu';
 import { closedLoop, type LoadResult, type Op } from './load';
 import { round } from './stats';
 
 export interface Interleaved {
+  /** each kind's runs merged */
   results: Record<string, LoadResult>;
+  /** each round's result per kind, in round order */
+  rounds: Record<string, LoadResult>[];
   /** CPU ms per order by process group, per kind (undefined without /proc) */
   cpu: Record<string, Record<string, number>> | undefined;
 }
 
-interface CpuHalf {
+interface CpuRun {
   before: CpuSnapshot;
   after: CpuSnapshot;
   units: number;
@@ -21,13 +26,23 @@ interface CpuHalf {
 
 export async function interleaved(
   kinds: { name: string; op: Op }[],
-  opts: { concurrency: number; halfSeconds: number; rampSeconds: number; say: (msg: string) => void },
+  opts: {
+    concurrency: number;
+    rounds: number;
+    roundSeconds: number;
+    rampSeconds: number;
+    say: (msg: string) => void;
+  },
   cpu: () => CpuSnapshot | undefined,
 ): Promise<Interleaved> {
-  const halves: Record<string, LoadResult[]> = {};
-  const cpuHalves: Record<string, CpuHalf[]> = {};
-  for (const k of [...kinds, ...[...kinds].reverse()]) {
-    // every unit that completed in the half (ramp and drain too), as the CPU is read around the whole half
+  const runs: Record<string, LoadResult[]> = {};
+  const cpuRuns: Record<string, CpuRun[]> = {};
+  const rounds: Record<string, LoadResult>[] = [];
+  const order = Array.from({ length: opts.rounds }, (_, r) =>
+    (r % 2 === 0 ? kinds : [...kinds].reverse()).map((k) => ({ k, r })),
+  ).flat();
+  for (const { k, r } of order) {
+    // every unit that completed in the run (ramp and drain too), as the CPU is read around the whole run
     let units = 0;
     const counted: Op = async (slot, seq) => {
       const ok = await k.op(slot, seq);
@@ -35,31 +50,33 @@ export async function interleaved(
       return ok;
     };
     const before = cpu();
-    const r = await closedLoop(counted, {
+    const res = await closedLoop(counted, {
       concurrency: opts.concurrency,
-      seconds: opts.halfSeconds,
+      seconds: opts.roundSeconds,
       rampSeconds: opts.rampSeconds,
       progress: (n) => opts.say(`  ${k.name}: ${n} completed`),
     });
     const after = cpu();
-    if (before && after) (cpuHalves[k.name] ??= []).push({ before, after, units });
+    if (before && after) (cpuRuns[k.name] ??= []).push({ before, after, units });
     opts.say(
-      `  ${k.name.padEnd(8)} ${r.perSecond.toFixed(1)}/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.completed} done, ${r.failed} failed)`,
+      `  round ${r + 1} ${k.name.padEnd(8)} ${res.perSecond.toFixed(1)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  (${res.completed} done, ${res.failed} failed)`,
     );
-    (halves[k.name] ??= []).push(r);
+    (runs[k.name] ??= []).push(res);
+    (rounds[r] ??= {})[k.name] = res;
   }
   return {
-    results: Object.fromEntries(Object.entries(halves).map(([name, rs]) => [name, mergeHalves(rs)])),
+    results: Object.fromEntries(Object.entries(runs).map(([name, rs]) => [name, mergeRuns(rs)])),
+    rounds,
     cpu:
-      Object.keys(cpuHalves).length === kinds.length
-        ? Object.fromEntries(Object.entries(cpuHalves).map(([name, hs]) => [name, cpuPerUnit(hs)]))
+      Object.keys(cpuRuns).length === kinds.length
+        ? Object.fromEntries(Object.entries(cpuRuns).map(([name, hs]) => [name, cpuPerUnit(hs)]))
         : undefined,
   };
 }
 
-/** CPU ms per unit over a kind's halves: the summed differences ÷ the summed units. */
-function cpuPerUnit(hs: CpuHalf[]): Record<string, number> {
-  const sum = (pick: (h: CpuHalf) => CpuSnapshot) =>
+/** CPU ms per unit over a kind's runs: the summed differences ÷ the summed units. */
+function cpuPerUnit(hs: CpuRun[]): Record<string, number> {
+  const sum = (pick: (h: CpuRun) => CpuSnapshot) =>
     Object.fromEntries(
       Object.keys(hs[0]!.before).map((g) => [g, hs.reduce((t, h) => t + pick(h)[g as keyof CpuSnapshot], 0)]),
     ) as CpuSnapshot;
@@ -70,8 +87,8 @@ function cpuPerUnit(hs: CpuHalf[]): Record<string, number> {
   );
 }
 
-/** Merges closed-loop halves: throughput over the summed time; latency quantiles are sample-weighted means. */
-export function mergeHalves(rs: LoadResult[]): LoadResult {
+/** Merges closed-loop runs: throughput over the summed time; latency quantiles are sample-weighted means. */
+export function mergeRuns(rs: LoadResult[]): LoadResult {
   const completed = rs.reduce((a, r) => a + r.completed, 0);
   const seconds = rs.reduce((a, r) => a + r.seconds, 0);
   const w = (f: (r: LoadResult) => number) =>

@@ -6,14 +6,17 @@
  * `close()` stops everything it started (and what sections registered with `onClose`).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { projectionsSubscriber, startOutboxRelay } from '../../src/eventstore';
 import { ORDER_PROJECTIONS } from '../../src/services/orders/read-models';
-import { isolatedStackEnv, launchStack, waitForHttp, type Stack } from '../../src/platform/stack';
+import { isolatedStackEnv, launchStack, ROOT, waitForHttp, type Stack } from '../../src/platform/stack';
 import { BENCH_NAMESPACE, ensureSearchAttributes, startBenchWorkers } from './bench-workers';
 import type { BenchContext, BenchSetup } from './context';
+import { preloadStatementStats } from './pg-statements';
 import { CUSTOMERS, seedBenchData } from './seed';
 import { createWorkloads } from './workloads';
 
@@ -33,6 +36,12 @@ async function startStack(setup: BenchSetup): Promise<{ stack: Stack; childLog: 
   delete process.env.WORKER_METRICS_URLS;
   Object.assign(process.env, stackEnv);
   setup.say(`starting the stack (DATA_DIR ${stackEnv.DATA_DIR})`);
+  // the cost section counts statements with pg_stat_statements, which loads only at server start
+  const config = loadConfig(process.env);
+  await preloadStatementStats(
+    path.join(path.resolve(ROOT, config.dataDir), 'postgres'),
+    config.embeddedPgPort,
+  );
   const childLog: string[] = [];
   const stack = await launchStack({
     env: process.env,

@@ -81,3 +81,36 @@ export function kneeOf(rungs: Rung[]): number | undefined {
   }
   return knee;
 }
+
+/** The median of a sample (the mean of the middle two for an even count; 0 for an empty one). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface PairedRatio {
+  /** the median of the per-round ratios */
+  median: number;
+  /** the ratio of each round, in round order */
+  rounds: number[];
+  min: number;
+  max: number;
+}
+
+/** a[i] ÷ b[i] for each round i (both measured in that round, next to each other), its median and spread. */
+export function pairedRatio(a: number[], b: number[], digits = 3): PairedRatio {
+  if (a.length !== b.length || a.length === 0) {
+    throw new Error(
+      `paired ratio needs the same number of rounds on both sides (${a.length} vs ${b.length})`,
+    );
+  }
+  const rounds = a.map((x, i) => (b[i]! > 0 ? x / b[i]! : 0));
+  return {
+    median: round(median(rounds), digits),
+    rounds: rounds.map((x) => round(x, digits)),
+    min: round(Math.min(...rounds), digits),
+    max: round(Math.max(...rounds), digits),
+  };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kneeOf, leastSquares, quantile, summarize } from './stats';
+import { kneeOf, leastSquares, median, pairedRatio, quantile, summarize } from './stats';
 
 describe('bench statistics', () => {
   it('nearest-rank quantiles of a sorted sample', () => {
@@ -31,5 +31,13 @@ describe('bench statistics', () => {
     assert.equal(kneeOf([rung(10, 10, 100), rung(20, 19.5, 120), rung(30, 24, 900)]), 20);
     assert.equal(kneeOf([rung(10, 10, 100), rung(20, 20, 150), rung(30, 30, 250)]), 20);
     assert.equal(kneeOf([rung(10, 5, 100)]), undefined);
+  });
+
+  it('a paired ratio is the median of the per-round ratios, with their spread', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    const r = pairedRatio([8, 6, 9], [10, 10, 10]);
+    assert.deepEqual(r, { median: 0.8, rounds: [0.8, 0.6, 0.9], min: 0.6, max: 0.9 });
+    assert.throws(() => pairedRatio([1, 2], [1]), /same number of rounds/);
   });
 });

@@ -55,6 +55,8 @@ const PG_SETTINGS = [
   'commit_siblings',
   'wal_writer_delay',
   'max_worker_processes',
+  'shared_preload_libraries',
+  'pg_stat_statements.track',
 ];
 
 export async function postgresVersion(pool: Pool): Promise<string> {

@@ -2,7 +2,8 @@
  * The units of work the bench measures, as load-generator ops (bench/lib/load.ts), and what they record:
  *   saga     POST /orders through the gateway, then the Temporal client awaits the workflow's result;
  *            only COMPLETED counts (slot i orders SKU i for customer i; `sagaOpen` uses the sequence number)
- *   bare(n)  bareWorkflow with n no-op activities in the bench namespace
+ *   bare     bareWorkflow running the given steps (the saga's shape, or n steps cycled from it) as no-ops in
+ *            the bench namespace
  *   stubbed  the real orderSaga code on the bench workers' no-op activities, with the gateway's start options
  * Each records the workflow id and its time from submission to result, for the history breakdown; the saga
  * also records its order ids, for the projection lag.
@@ -12,15 +13,19 @@ import type { Client } from '@temporalio/client';
 import type { Stack } from '../../src/platform/stack';
 import {
   orderSagaStartOptions,
+  TASK_QUEUES,
   type OrderSagaInput,
   type OrderSagaResult,
 } from '../../src/workflows/contracts';
+import type { BareInput } from '../workflows/bare';
 import { api } from './api';
+import type { ShapeStep } from './history-costs';
 import type { Op } from './load';
 import { ADDRESS, CUSTOMERS, customerOf, skuOf } from './seed';
 
-/** activities of a completed saga (see bench/workflows/bare.ts) */
-export const SAGA_ACTIVITIES = 9;
+/** `n` steps cycled from the saga's shape (costGrowth: 1, 3, 6, 9 steps) */
+export const cycleSteps = (shape: ShapeStep[], n: number): ShapeStep[] =>
+  Array.from({ length: n }, (_, i) => shape[i % shape.length]!);
 
 export interface Timed {
   workflowId: string;
@@ -30,7 +35,7 @@ export interface Timed {
 export interface Workloads {
   saga: Op;
   sagaOpen: Op;
-  bare(activities: number): Op;
+  bare(steps: ShapeStep[]): Op;
   stubbed: Op;
   recorded: { orderIds: string[]; saga: Timed[]; bare: Timed[]; stubbed: Timed[] };
   /** orders submitted to the gateway so far (every attempt) */
@@ -69,18 +74,21 @@ export function createWorkloads(deps: {
       throw new Error(`saga ${result.status}: ${JSON.stringify(result.failure)}`);
   };
 
-  const bare =
-    (activities: number): Op =>
-    async () => {
+  const bare = (steps: ShapeStep[]): Op => {
+    const input: BareInput = {
+      steps: steps.map((s) => ({ local: s.kind === 'local', taskQueue: s.taskQueue })),
+    };
+    return async () => {
       const handle = await benchClient.workflow.start('bareWorkflow', {
-        taskQueue: 'orders',
+        taskQueue: TASK_QUEUES.orders,
         workflowId: `bare-${randomUUID()}`,
-        args: [{ activities }],
+        args: [input],
       });
       const t = performance.now();
       await handle.result();
       recorded.bare.push({ workflowId: handle.workflowId, ms: performance.now() - t });
     };
+  };
 
   const stubbed: Op = async (slot) => {
     const input: OrderSagaInput = {

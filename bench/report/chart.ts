@@ -68,7 +68,7 @@ function eventStorePanel(r: Reportable): Panel {
   const levels = r.eventStore.levels;
   return {
     kind: 'lines',
-    title: 'Event store: appends/s vs plain INSERT/s',
+    title: 'Event store: appends/s vs plain INSERT/s and Emmett',
     xLabel: 'concurrent writers',
     yLabel: 'per second',
     series: [
@@ -78,6 +78,7 @@ function eventStorePanel(r: Reportable): Panel {
         color: '#4e79a7',
         points: levels.map((l) => [l.writers, l.plainInsertsPerSecond]),
       },
+      { name: 'Emmett', color: '#59a14f', points: levels.map((l) => [l.writers, l.emmettPerSecond]) },
     ],
   };
 }
@@ -87,6 +88,6 @@ export function chartOf(r: Reportable, mode: string, at: string): string {
   return renderSvg(
     `order-saga bench (${mode}) ${at}`,
     [throughputPanel(r), ladderPanel(r), growthPanel(r), eventStorePanel(r)],
-    `saga/bare ${q.sagaOverhead} · stubbed/bare ${q.stubbedOverBare} · full/stubbed ${q.fullOverStubbed} · event store/INSERT ${q.eventStoreEfficiency} (min over writers)`,
+    `saga/bare ${q.sagaOverhead} (median of ${q.sagaOverheadRounds.rounds.length} rounds, ${q.sagaOverheadRounds.min}–${q.sagaOverheadRounds.max}) · stubbed/bare ${q.stubbedOverBare} · full/stubbed ${q.fullOverStubbed} · event store/INSERT ${q.eventStoreEfficiency}, /Emmett ${q.vsEmmett.min} (min over writers)`,
   );
 }

@@ -29,7 +29,7 @@ function latestJson(ctx: BenchSetup): Record<string, unknown> {
     durationSeconds: round(ctx.elapsedSeconds(), 1),
     note:
       'One 2-core machine shared with other work: absolute figures drift between runs; compare the ratios, ' +
-      'whose two sides are measured in the same run, interleaved (A B C C B A), on the same servers.',
+      'whose two sides are measured in the same run, next to each other in every interleaved round (A B C, C B A, …; a ratio is the median of its rounds), on the same servers; and the counts (costs), which do not depend on the machine.',
     machine: {
       cpus: cpus.length,
       cpuModel: cpus[0]?.model,

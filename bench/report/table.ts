@@ -1,4 +1,7 @@
-/** The table on stdout: rates and latency quantiles per measurement, then the ratios, CPU and the knee. */
+/**
+ * The table on stdout: rates and latency quantiles per measurement, then the ratios, CPU and the knee, then
+ * the counted costs per order and path.
+ */
 import type { LoadResult } from '../lib/load';
 import type { Reportable } from './result';
 
@@ -28,6 +31,7 @@ function rowsOf(r: Reportable): Row[] {
       '',
       `${l.plainP99Ms}`,
     ]);
+    rows.push([`Emmett append, ${l.writers} writers`, `${l.emmettPerSecond}/s`, '', '', `${l.emmettP99Ms}`]);
     if (l.appendWithOutboxPerSecond !== null) {
       rows.push([
         `append + outbox row, ${l.writers} writers`,
@@ -57,6 +61,37 @@ function cpuLine(cpu: Reportable['cpuPerOrder']): string | undefined {
     .join(' · ')}`;
 }
 
+/** Counted costs per order and path: history, workflow and activity tasks, statements, WAL-writing commits. */
+function printCosts(r: Reportable): void {
+  const head = [
+    'per order',
+    'events',
+    'WF tasks',
+    'act. tasks',
+    'local act.',
+    'history B',
+    'statements',
+    'WAL commits',
+  ];
+  const rows = Object.entries(r.costs.paths).map(([name, p]) => [
+    name,
+    ...[p.historyEvents, p.workflowTasks, p.activityTasks, p.localActivities, p.historyBytes].map(String),
+    p.pgStatements === null ? '?' : `${p.pgStatements} +${p.pgStatementsTimerShared}`,
+    String(p.walCommits),
+  ]);
+  const all = [head, ...rows];
+  const w = head.map((_, i) => Math.max(...all.map((x) => x[i]!.length)));
+  console.log('');
+  for (const x of all)
+    console.log(x.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+  const b = r.costs.budget;
+  console.log(
+    `happy order vs ${b.file}: ${b.withinBudget ? 'within' : 'OVER'} the budget of ${b.happyOrder.historyEvents} events / ` +
+      `${b.happyOrder.workflowTasks} workflow tasks (target ${b.target.historyEvents} / ${b.target.workflowTasks}); ` +
+      'statements: exact + timer-shared (relay fetches, elections)',
+  );
+}
+
 export function printTable(r: Reportable): void {
   const head: Row = ['', 'rate', 'p50 ms', 'p90 ms', 'p99 ms'];
   const all = [head, ...rowsOf(r)];
@@ -65,9 +100,17 @@ export function printTable(r: Reportable): void {
   for (const x of all)
     console.log(x.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
   console.log('');
+  const q = r.ratios;
+  const rounds = (x: typeof q.sagaOverheadRounds) => `rounds ${x.rounds.join(' / ')}`;
   console.log(
-    `ratios: sagaOverhead (saga ÷ bare) ${r.ratios.sagaOverhead} · stubbed ÷ bare ${r.ratios.stubbedOverBare} · ` +
-      `full ÷ stubbed ${r.ratios.fullOverStubbed} · eventStoreEfficiency ${r.ratios.eventStoreEfficiency}`,
+    `ratios (median of the interleaved rounds): sagaOverhead (saga ÷ bare) ${q.sagaOverhead} (${rounds(q.sagaOverheadRounds)}) · ` +
+      `stubbed ÷ bare ${q.stubbedOverBare} (${rounds(q.stubbedOverBareRounds)}) · full ÷ stubbed ${q.fullOverStubbed} ` +
+      `(${rounds(q.fullOverStubbedRounds)})`,
+  );
+  console.log(
+    `event store: eventStoreEfficiency ${q.eventStoreEfficiency} · vsEmmett ${r.eventStore.levels
+      .map((l) => `${l.writers}w ${l.vsEmmett}`)
+      .join(' / ')} (min ${q.vsEmmett.min})`,
   );
   const cpu = cpuLine(r.cpuPerOrder);
   if (cpu) console.log(cpu);
@@ -75,4 +118,5 @@ export function printTable(r: Reportable): void {
     `knee of the open-loop ladder: ${r.saga.openLoop.kneePerSecond ?? 'below the lowest rung'}/s · bare cost ` +
       `${r.costGrowth.bare.msPerActivity} ms per added activity (r² ${r.costGrowth.bare.r2})`,
   );
+  printCosts(r);
 }

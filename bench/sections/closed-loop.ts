@@ -1,7 +1,9 @@
 /**
- * The closed loop: saga, bare and stubbed interleaved (A B C C B A) at `profile.concurrency` in flight, with
- * the CPU per order of every process group and the saga's Postgres work per order over the same phase.
- * Writes saga, bareTemporal, stubbedSaga (their closedLoop) and cpuPerOrder; what the loop recorded
+ * The closed loop: saga, bare and stubbed in `profile.rounds` interleaved rounds (A B C, C B A, A B C, …) at
+ * `profile.concurrency` in flight, with the CPU per order of every process group and the saga's Postgres
+ * work per order over the same phase. The bare workflow runs the saga's shape (results.sagaShape). Writes
+ * saga, bareTemporal, stubbedSaga (their closedLoop: the rounds merged, and `perRound`, each round's rate,
+ * from which the ratios section takes same-round ratios) and cpuPerOrder; what the loop recorded
  * (`ctx.load.recorded`: its orders and workflow times) is what projectionLag and breakdown read.
  */
 import { postmasterPid } from '../../src/platform/postgres';
@@ -9,7 +11,7 @@ import type { BenchContext, Section } from '../lib/context';
 import { cpuSnapshot, type CpuSnapshot } from '../lib/cpu';
 import { interleaved } from '../lib/interleave';
 import { pgCounters, pgPerOrder } from '../lib/pg-counters';
-import { SAGA_ACTIVITIES } from '../lib/workloads';
+import { need } from '../report/result';
 
 /** A reader of the CPU used so far by the stack's supervised processes and its Postgres. */
 async function stackCpu(ctx: BenchContext): Promise<() => CpuSnapshot | undefined> {
@@ -26,16 +28,21 @@ export const closedLoop: Section = {
   name: 'closedLoop',
   async run(ctx) {
     const { load, profile } = ctx;
+    const shape = need(ctx.results, 'sagaShape');
     load.reset(); // from here on, the recordings are this phase's
     ctx.say(
-      `closed loop: ${profile.concurrency} in flight, 2 × (${profile.rampSeconds}s ramp + ${profile.halfSeconds}s counted) per kind (A B C C B A)`,
+      `closed loop: ${profile.concurrency} in flight, ${profile.rounds} rounds × (${profile.rampSeconds}s ramp + ${profile.roundSeconds}s counted) per kind (A B C, C B A, …)`,
     );
     const pgBefore = await pgCounters(ctx.pool);
     const ordersBefore = load.ordersSubmitted();
-    const { results: closed, cpu: cpuByKind } = await interleaved(
+    const {
+      results: closed,
+      rounds,
+      cpu: cpuByKind,
+    } = await interleaved(
       [
         { name: 'saga', op: load.saga },
-        { name: 'bare', op: load.bare(SAGA_ACTIVITIES) },
+        { name: 'bare', op: load.bare(shape.steps) },
         { name: 'stubbed', op: load.stubbed },
       ],
       { ...profile, say: ctx.say },
@@ -50,32 +57,40 @@ export const closedLoop: Section = {
     };
     ctx.say(`  Postgres per order: ${JSON.stringify(postgresPerOrder)}`);
     const concurrency = profile.concurrency;
+    const loop = (kind: string) => ({
+      concurrency,
+      ...closed[kind]!,
+      perRound: rounds.map((r) => r[kind]!.perSecond),
+    });
     ctx.results.saga = {
       method:
         'POST /orders through the gateway (admin token, Idempotency-Key), then the Temporal client awaits the ' +
         'workflow result (push: a long-poll on the history, no polling of the API); only COMPLETED counts',
-      activities: SAGA_ACTIVITIES,
-      closedLoop: { concurrency, ...closed.saga! },
+      activities: shape.activities,
+      localActivities: shape.localActivities,
+      closedLoop: loop('saga'),
       postgresPerOrder,
     };
     ctx.results.bareTemporal = {
       method:
-        'bareWorkflow (bench/workflows/bare.ts): the same 9 activities, no-op, on the same task queue names in the ' +
-        'same order, saga forward-step options; started by the Temporal client in namespace "bench" of the same ' +
-        'dev server; 4 bench worker processes (one per queue) with the production worker options',
-      activities: SAGA_ACTIVITIES,
-      closedLoop: { concurrency, ...closed.bare! },
+        "bareWorkflow (bench/workflows/bare.ts): the saga's steps (results.sagaShape: the same activities on the " +
+        'same task queue names and the same local activities, in the same order), no-op, saga forward-step ' +
+        'options; started by the Temporal client in namespace "bench" of the same dev server; 4 bench worker ' +
+        'processes (one per queue) with the production worker options',
+      activities: shape.activities,
+      localActivities: shape.localActivities,
+      closedLoop: loop('bare'),
     };
     ctx.results.stubbedSaga = {
       method:
         'the real orderSaga workflow code (same start options as the gateway) with no-op activities registered ' +
         'under the real names, on the bench workers; started by the Temporal client (no gateway)',
-      closedLoop: { concurrency, ...closed.stubbed! },
+      closedLoop: loop('stubbed'),
     };
     ctx.results.cpuPerOrder = cpuByKind
       ? {
           method:
-            'user + system CPU of each process group (Linux /proc) around every closed-loop half, ÷ the units ' +
+            'user + system CPU of each process group (Linux /proc) around every closed-loop run (kind and round), ÷ the units ' +
             'completed in it (ramp and drain included); milliseconds per order. serviceWorkers: the four ' +
             'production worker processes (saga, activities, outbox relays, projections); benchWorkers: the ' +
             'bench-only workers (bare and stubbed); postgres: the postmaster and all its backends',

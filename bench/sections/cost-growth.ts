@@ -1,25 +1,29 @@
 /**
- * Cost growth: bare workflows with 1, 3, 6, 9 activities (`profile.growthActivities`), one at a time, and a
- * least-squares line of p50 against the number of activities. The saga's step count is fixed, so no fit.
+ * Cost growth: bare workflows with 1, 3, 6, 9 steps (`profile.growthActivities`, cycled from the saga's
+ * shape), one at a time, and a least-squares line of p50 against the number of steps. The saga's step count
+ * is fixed, so no fit.
  */
 import type { Section } from '../lib/context';
 import { leastSquares, round, summarize } from '../lib/stats';
+import { cycleSteps } from '../lib/workloads';
+import { need } from '../report/result';
 
 export const costGrowth: Section = {
   name: 'costGrowth',
   async run(ctx) {
     const { profile } = ctx;
-    ctx.say(`cost growth: bare workflow with ${profile.growthActivities.join('/')} activities, sequential`);
+    const shape = need(ctx.results, 'sagaShape');
+    ctx.say(`cost growth: bare workflow with ${profile.growthActivities.join('/')} steps, sequential`);
     const points = [];
     for (const n of profile.growthActivities) {
       const lat: number[] = [];
       for (let i = 0; i < profile.growthSamples; i++) {
         const t = performance.now();
-        await ctx.load.bare(n)(0, i);
+        await ctx.load.bare(cycleSteps(shape.steps, n))(0, i);
         lat.push(performance.now() - t);
       }
       const s = summarize(lat);
-      ctx.say(`  ${n} activities: p50 ${s.p50Ms} ms`);
+      ctx.say(`  ${n} steps: p50 ${s.p50Ms} ms`);
       points.push({ activities: n, ...s });
     }
     const fit = leastSquares(
@@ -28,7 +32,7 @@ export const costGrowth: Section = {
     );
     ctx.results.costGrowth = {
       bare: {
-        method: `p50 of ${profile.growthSamples} sequential bare workflows per point; least-squares line`,
+        method: `p50 of ${profile.growthSamples} sequential bare workflows per point (n steps cycled from the saga's shape); least-squares line`,
         points,
         msPerActivity: round(fit.slope, 2),
         interceptMs: round(fit.intercept, 1),
@@ -36,8 +40,7 @@ export const costGrowth: Section = {
       },
       saga: {
         feasible: false,
-        reason:
-          'the saga has a fixed number of activities (9 on the happy path); varying it needs a step-count knob in the workflow',
+        reason: `the saga has a fixed number of steps (${shape.steps.length} on the happy path); varying it needs a step-count knob in the workflow`,
       },
     };
   },

@@ -45,7 +45,8 @@ async function settings(ctx: BenchContext): Promise<Record<string, unknown>> {
     },
     load: {
       concurrency: profile.concurrency,
-      halfSeconds: profile.halfSeconds,
+      rounds: profile.rounds,
+      roundSeconds: profile.roundSeconds,
       customersAndSkus: CUSTOMERS,
       orderShape: '1 line, quantity 1, price 100 cents, country US; one SKU and one customer per slot',
       cancellationWindowMs: 0,

@@ -1,5 +1,5 @@
 /**
- * The event store: bench/eventstore.ts (append vs plain INSERT at 1, 8 and 32 writers, on its own durable
+ * The event store: bench/eventstore.ts (append vs plain INSERT and vs Emmett at 1, 8 and 32 writers, on its own durable
  * throwaway Postgres) as a child, before the stack loads the CPU; with `profile.eventStoreAlongsideStack`
  * (short mode) it runs alongside the stack's start-up and the next sections instead. The child writes its
  * raw result into this run's output directory (BENCH_EVENTSTORE_OUT), never into a file another run may
@@ -21,6 +21,9 @@ interface RawLevel {
   appendWithoutGroupCommit?: { perSecond: number; p99Ms: number };
   appendWithOutbox?: { perSecond: number; p99Ms: number };
   appendWithOutboxNotifyAfterCommit?: { perSecond: number; p99Ms: number };
+  emmett: { perSecond: number; p99Ms: number };
+  vsEmmett: number;
+  statementsPerOp: { perOp: Record<string, number>; complete: boolean };
 }
 
 function runChild(ctx: BenchSetup, out: string): Promise<void> {
@@ -67,6 +70,11 @@ function levelOf(raw: RawLevel): EventStoreLevel {
     appendWithOutboxPerSecond: withOutbox?.perSecond ?? null,
     appendWithOutboxP99Ms: withOutbox?.p99Ms ?? null,
     withOutboxRatio: withOutbox ? round(withOutbox.perSecond / raw.plainInsert.perSecond, 3) : null,
+    emmettPerSecond: raw.emmett.perSecond,
+    emmettP99Ms: raw.emmett.p99Ms,
+    vsEmmett: raw.vsEmmett,
+    statementsPerOp: raw.statementsPerOp.perOp,
+    statementsCounted: raw.statementsPerOp.complete,
   };
 }
 
@@ -75,13 +83,21 @@ async function measure(ctx: BenchSetup, out: string): Promise<void> {
   if (!fs.existsSync(out)) {
     throw new Error(`bench/eventstore.ts exited with 0 but did not write ${out} (BENCH_EVENTSTORE_OUT)`);
   }
-  const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as { passes: { levels: RawLevel[] }[] };
+  const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+    passes: { levels: RawLevel[]; poolMax: number; fairness: unknown }[];
+  };
   ctx.results.eventStore = {
     method:
       'bench/eventstore.ts as a child (its own durable throwaway Postgres, before the stack starts): one-event ' +
       'appends with expected version on distinct streams vs a plain INSERT of the same row shape, alternated; ' +
-      "the store's defaults (concurrent one-event appends group-committed), and the same with group commit off",
+      "the store's defaults (concurrent one-event appends group-committed), and the same with group commit off; " +
+      "Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql) as the peer: the same event (type, " +
+      'data, metadata), one per append with the expected stream version, its own database on the same server, ' +
+      'a pg pool of the same size (checked first: both refuse a stale expected version, both stored the same ' +
+      'data and metadata: `fairness`); statements per operation counted with pg_stat_statements in an untimed run',
     secondsPerWorkload: ctx.profile.eventStoreSeconds,
+    poolMax: raw.passes[0]?.poolMax ?? null,
+    fairness: raw.passes[0]?.fairness ?? null,
     levels: (raw.passes[0]?.levels ?? []).map(levelOf),
   };
   ctx.files.push({ path: out, what: 'bench/eventstore.ts' });
@@ -90,7 +106,7 @@ async function measure(ctx: BenchSetup, out: string): Promise<void> {
 export const eventStore: Section<BenchSetup> = {
   name: 'eventStore',
   async run(ctx) {
-    ctx.say('event store: bench/eventstore.ts (append vs plain INSERT, 1/8/32 writers)');
+    ctx.say('event store: bench/eventstore.ts (append vs plain INSERT and Emmett, 1/8/32 writers)');
     const work = measure(ctx, path.join(ctx.outDir, 'eventstore.json'));
     if (ctx.profile.eventStoreAlongsideStack) ctx.background('eventStore', work);
     else await work;
