@@ -1,6 +1,6 @@
 /**
- * Shared plumbing of the service use-case layer: command metadata, how a step's key becomes the options of
- * the event store's one command handler (handleCommand), and the audit-trail record shape.
+ * What every service shares: its dependencies, the metadata a command receives, how a step's key becomes the
+ * options of the event store's command handler (handleCommand), and the audit-trail record.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -9,9 +9,9 @@ import { createEventStore } from '../eventstore/store';
 import type { EventMetadata, EventStore, StoredEvent } from '../eventstore/types';
 
 /**
- * What every command receives besides its arguments: the event metadata (the activities' EventMetadata) or
- * the API's CommandContext ({ requestId, idempotencyKey, actor }); both fit. `idempotencyKey` is the key of
- * the step or request: retrying with the same key writes nothing new.
+ * What every command receives besides its arguments: a saga step's metadata (src/activities/step-meta.ts) or
+ * the API's { requestId, idempotencyKey, actor }. `idempotencyKey` is the key of the step or request:
+ * retrying with the same key writes nothing new.
  */
 export type CommandMeta = EventMetadata & { actor?: string };
 
@@ -23,7 +23,7 @@ export interface ServiceDeps {
   clock?: () => Date;
 }
 
-/** One audit-trail entry (the API's EventRecord). */
+/** One audit-trail entry, as GET .../events answers it. */
 export interface EventRecord {
   type: string;
   version: number;

@@ -4,7 +4,7 @@ import type { OrderSagaInput, SagaStateName, SagaStateView } from '../../workflo
 import { assertOwnData, principalOf } from '../auth';
 import type { AppContext } from '../context';
 import { runIdempotent } from '../idempotent';
-import { InvalidCursorError, type OrderRecord } from '../ports';
+import { InvalidCursorError, type OrderRecord } from '../wiring';
 import { ApiError, badRequest, notFound } from '../problem';
 import { CancelNotYetAcceptedError, CancelRejectedError, type WorkflowSnapshot } from '../sagas';
 import {
