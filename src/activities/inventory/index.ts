@@ -8,27 +8,20 @@ import { KeyedLock } from '../keyed-lock';
 import { nothing, stepMeta, type Step } from '../step-meta';
 
 type Args = { orderId: string; lines: OrderLine[] } & Step;
+const skusOf = (lines: OrderLine[]) => lines.map((l) => l.sku);
 
 export function createInventoryActivities({ inventory }: { inventory: InventoryService }) {
   const locks = new KeyedLock();
-  const locked = <T>(lines: OrderLine[], fn: () => Promise<T>) =>
-    locks.withLocks(
-      lines.map((l) => l.sku),
-      fn,
-    );
+  /** runs a step holding the locks of its SKUs; the step answers nothing */
+  const locked = (lines: OrderLine[], step: () => Promise<unknown>): Promise<void> =>
+    locks.withLocks(skusOf(lines), step).then(nothing);
   return {
-    reserveStock: ({ key, requestId, ...stock }: Args) =>
-      locked(stock.lines, () => inventory.reserve(stock, stepMeta(key, stock.orderId, requestId))).then(
-        nothing,
-      ),
-    releaseStock: ({ key, requestId, ...stock }: Args) =>
-      locked(stock.lines, () => inventory.release(stock, stepMeta(key, stock.orderId, requestId))).then(
-        nothing,
-      ),
-    commitStock: ({ key, requestId, ...stock }: Args) =>
-      locked(stock.lines, () => inventory.commit(stock, stepMeta(key, stock.orderId, requestId))).then(
-        nothing,
-      ),
+    reserveStock: ({ key, requestId, ...s }: Args) =>
+      locked(s.lines, () => inventory.reserve(s, stepMeta(key, s.orderId, requestId))),
+    releaseStock: ({ key, requestId, ...s }: Args) =>
+      locked(s.lines, () => inventory.release(s, stepMeta(key, s.orderId, requestId))),
+    commitStock: ({ key, requestId, ...s }: Args) =>
+      locked(s.lines, () => inventory.commit(s, stepMeta(key, s.orderId, requestId))),
   };
 }
 export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

@@ -2,7 +2,7 @@
 import type { OrdersService, PlaceOrderInput } from '../../services/orders';
 import { nothing, stepMeta, type Step } from '../step-meta';
 
-export type PlaceOrderArgs = PlaceOrderInput & Step;
+type PlaceOrderArgs = PlaceOrderInput & Step;
 type Args<M extends keyof OrdersService> = Parameters<OrdersService[M]>[0] & Step;
 
 export const createOrderActivities = ({ orders }: { orders: OrdersService }) => ({
@@ -18,9 +18,14 @@ export const createOrderActivities = ({ orders }: { orders: OrdersService }) => 
     await orders.complete(shipped, stepMeta(key, shipped.orderId, requestId));
   },
   /** compensation of placeOrder: the order ends FAILED or CANCELLED with its reason */
-  rejectOrder: ({ key, requestId, outcome, ...r }: Args<'fail'> & { outcome: 'FAILED' | 'CANCELLED' }) =>
-    (outcome === 'CANCELLED' ? orders.cancel : orders.fail)(r, stepMeta(key, r.orderId, requestId)).then(
-      nothing,
-    ),
+  rejectOrder: async ({
+    key,
+    requestId,
+    outcome,
+    ...r
+  }: Args<'fail'> & { outcome: 'FAILED' | 'CANCELLED' }) => {
+    const meta = stepMeta(key, r.orderId, requestId);
+    await (outcome === 'CANCELLED' ? orders.cancel(r, meta) : orders.fail(r, meta));
+  },
 });
 export type OrderActivities = ReturnType<typeof createOrderActivities>;

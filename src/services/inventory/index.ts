@@ -102,7 +102,7 @@ function reservations(
 }
 
 /** An order's lines, as the saga passes them (extra fields such as unitPrice are ignored). */
-export interface OrderStock<L extends { sku: string } = { sku: string }> {
+interface OrderStock<L extends { sku: string } = { sku: string }> {
   orderId: string;
   lines: L[];
 }
