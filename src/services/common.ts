@@ -50,27 +50,17 @@ export function resolveDeps(
 }
 
 /**
- * The key the event ids derive from. One step key may drive several commands (e.g. "mark shipped" and
- * "complete" under one activity key) and several streams (one per SKU), so the stream and command type are
- * part of it: equal only for a true retry of the same command on the same stream.
- */
-export const eventKey = (key: string, streamId: string, commandType: string): string =>
-  `${key}|${streamId}|${commandType}`;
-
-export function metadataOf(meta: CommandMeta, key: string): EventMetadata {
-  return { ...meta, idempotencyKey: meta.idempotencyKey ?? key };
-}
-
-/**
  * The command handler's options for a command of a service: the step's key (meta.idempotencyKey, else
- * `defaultKey`) goes into the metadata, the event ids derive from eventKey(key, stream, command type), and
- * every appended event is published through the outbox.
+ * `defaultKey`) goes into the metadata, and every appended event is published through the outbox. The event
+ * ids derive from `<key>|<stream>|<command type>`: one step key may drive several commands (shipped, then
+ * completed) and several streams (one per SKU), so the ids are equal only for a true retry of the same
+ * command on the same stream.
  */
 export function commandOptions(meta: CommandMeta, defaultKey: string): HandleCommandOptions {
   const key = meta.idempotencyKey ?? defaultKey;
   return {
-    idempotencyKey: (streamId, commandType) => eventKey(key, streamId, commandType),
-    metadata: metadataOf(meta, key),
+    idempotencyKey: (streamId, commandType) => `${key}|${streamId}|${commandType}`,
+    metadata: { ...meta, idempotencyKey: key },
     publish: true,
   };
 }
