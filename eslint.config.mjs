@@ -126,6 +126,43 @@ export default tseslint.config(
     },
   },
   {
+    // Domain code is pure (deciders, vocabularies, id formats): no I/O, no framework, no other layer. Its unit
+    // specs and their given/when/then helper may use node:assert and node:test.
+    files: ['src/domain/**/*.ts'],
+    ignores: ['src/domain/**/*.spec.ts', 'src/domain/decider-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Domain code does no I/O: no Node builtins.' })),
+            { name: 'pg', message: 'Domain code does no I/O: the services load and append.' },
+            { name: 'express', message: 'Domain code does not know the HTTP layer.' },
+          ],
+          patterns: [
+            { group: ['node:*'], message: 'Domain code does no I/O: no Node builtins.' },
+            { group: ['@temporalio/*'], message: 'Domain code does not know Temporal.' },
+            {
+              // the Decider type is still declared by the event store: a type import of it is the exception
+              regex: '(^|/)eventstore(/(?!types$).*)?$',
+              message: 'Domain code depends on no other layer (they depend on it).',
+            },
+            {
+              regex:
+                '(^|/)(db|api|services|activities|workflows|workers|platform|carrier|metrics|bus|config)(/.*)?$',
+              message: 'Domain code depends on no other layer (they depend on it).',
+            },
+            {
+              group: ['**/eventstore/types'],
+              allowTypeImports: true,
+              message: 'Only the Decider type may come from the event store (until it moves to src/domain).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

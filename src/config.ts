@@ -1,10 +1,10 @@
 /**
- * The one configuration module. Every setting the system reads from the environment is declared here,
- * with its default and a description (the README's configuration table is generated from the same list:
- * `npm run config:docs`). Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call
- * `loadConfig(process.env)`; everything else receives the typed values it needs.
+ * The one configuration module: every environment variable is one VARIABLES entry (its `Config` key, parser,
+ * default, description); the `Config` type and the README's table (`npm run config:docs`) derive from it.
+ * Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call `loadConfig(process.env)`.
  */
 import { z } from 'zod';
+import { SERVICES } from './domain/ids';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -51,296 +51,331 @@ const list = () =>
       .filter(Boolean),
   );
 
-interface VarSpec<T> {
+/**
+ * One environment variable: where its value lands in `Config` (a dotted path), its parser, its default and
+ * its documentation (the README's table).
+ */
+interface VarSpec<K extends string, T> {
+  key: K;
   schema: z.ZodType<T, string>;
   default?: string;
   doc: string;
 }
-function v<T>(schema: z.ZodType<T, string>, doc: string): VarSpec<T>;
-function v<T>(schema: z.ZodType<T, string>, doc: string, def: string): VarSpec<T> & { default: string };
-function v<T>(schema: z.ZodType<T, string>, doc: string, def?: string): VarSpec<T> {
-  return def === undefined ? { schema, doc } : { schema, doc, default: def };
+function v<K extends string, T>(key: K, schema: z.ZodType<T, string>, doc: string): VarSpec<K, T>;
+function v<K extends string, T>(
+  key: K,
+  schema: z.ZodType<T, string>,
+  doc: string,
+  def: string,
+): VarSpec<K, T> & { default: string };
+function v<K extends string, T>(
+  key: K,
+  schema: z.ZodType<T, string>,
+  doc: string,
+  def?: string,
+): VarSpec<K, T> {
+  return def === undefined ? { key, schema, doc } : { key, schema, doc, default: def };
 }
 
 /** Every environment variable, its parser, default and documentation. */
 export const VARIABLES = {
   LOG_LEVEL: v(
+    'logLevel',
     z.enum(LOG_LEVELS),
     'Log level of every process (pino): fatal, error, warn, info, debug, trace, silent.',
     'info',
   ),
   LOG_FORMAT: v(
+    'logFormat',
     z.enum(LOG_FORMATS),
     "`npm start` only: how it prints its processes' log lines. `pretty`: one readable line each (time, process, level, message, and orderId, workflowId, the request or err when present); `json`: each process's pino JSON lines unchanged, as log shippers expect; `auto`: pretty when stdout is a terminal, JSON otherwise. A process run on its own always writes JSON.",
     'auto',
   ),
-  PORT: v(port(), 'HTTP port of the API gateway.', '3000'),
+  PORT: v(
+    'port',
+    port(),
+    'HTTP port of the API gateway. `npm start -- --cluster` runs a second instance on PORT + 1.',
+    '3000',
+  ),
   HOST: v(
+    'host',
     z.string().min(1),
     'Interface the API gateway, the carrier and worker metrics listen on.',
     '127.0.0.1',
   ),
   DATA_DIR: v(
+    'dataDir',
     z.string().min(1),
     '`npm start` only: where the embedded Postgres and the Temporal dev server keep their data.',
     '.data',
   ),
   DATABASE_URL: v(
+    'databaseUrl',
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
     "Postgres connection URL (`?host=/dir` for a Unix socket). Unset under `npm start`: an embedded Postgres is started with its data under DATA_DIR; the stack's processes connect through its Unix socket in that directory, people and tools through 127.0.0.1:EMBEDDED_PG_PORT. Required for a process run on its own.",
   ),
   EMBEDDED_PG_PORT: v(
+    'embeddedPgPort',
     port(),
     '`npm start` only: port of the embedded Postgres when DATABASE_URL is unset.',
     '54329',
   ),
-  PG_POOL_MAX: v(int(1, 200), "Maximum connections in each process's Postgres pool.", '10'),
+  PG_POOL_MAX: v('pgPoolMax', int(1, 200), "Maximum connections in each process's Postgres pool.", '10'),
   TEMPORAL_ADDRESS: v(
+    'temporal.address',
     z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port'),
     'Temporal frontend host:port. Unset under `npm start`: the Temporal CLI dev server is started (UI on TEMPORAL_UI_PORT). A process run on its own defaults to 127.0.0.1:7233.',
   ),
   TEMPORAL_PORT: v(
+    'temporal.devServerPort',
     port(),
-    '`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset.',
+    "`npm start` only: gRPC port of the dev server it starts when TEMPORAL_ADDRESS is unset; with `--cluster`, the one frontend address in front of the cluster's nodes.",
     '7233',
   ),
-  TEMPORAL_NAMESPACE: v(z.string().min(1), 'Temporal namespace.', 'default'),
+  TEMPORAL_NAMESPACE: v('temporal.namespace', z.string().min(1), 'Temporal namespace.', 'default'),
   TEMPORAL_UI_PORT: v(
+    'temporal.uiPort',
     port(),
-    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset).",
+    "Port of the dev server's Web UI (started by `npm start` when TEMPORAL_ADDRESS is unset), or of the UI server with `--cluster`.",
     '8233',
   ),
   TEMPORAL_UI_URL: v(
+    'temporal.uiUrl',
     z.url(),
     'Web UI base URL printed and linked for operators. Defaults to http://127.0.0.1:TEMPORAL_UI_PORT.',
   ),
   TEMPORAL_TLS: v(
+    'temporal.tls',
     bool(),
     'Use TLS to reach Temporal (implied by TEMPORAL_API_KEY or a client certificate).',
     'false',
   ),
   TEMPORAL_TLS_CERT_PATH: v(
+    'temporal.tlsCertPath',
     z.string().min(1),
     'mTLS client certificate (PEM) for a remote Temporal cluster.',
   ),
-  TEMPORAL_TLS_KEY_PATH: v(z.string().min(1), 'mTLS client private key (PEM).'),
+  TEMPORAL_TLS_KEY_PATH: v('temporal.tlsKeyPath', z.string().min(1), 'mTLS client private key (PEM).'),
   TEMPORAL_TLS_CA_PATH: v(
+    'temporal.tlsCaPath',
     z.string().min(1),
     'CA certificate (PEM) to verify the server, if not a public CA.',
   ),
-  TEMPORAL_TLS_SERVER_NAME: v(z.string().min(1), 'TLS server name override (SNI).'),
-  TEMPORAL_API_KEY: v(z.string().min(1), 'API key for Temporal Cloud (sent as a bearer token; enables TLS).'),
+  TEMPORAL_TLS_SERVER_NAME: v('temporal.tlsServerName', z.string().min(1), 'TLS server name override (SNI).'),
+  TEMPORAL_API_KEY: v(
+    'temporal.apiKey',
+    z.string().min(1),
+    'API key for Temporal Cloud (sent as a bearer token; enables TLS).',
+  ),
   TEMPORAL_CLI_PATH: v(
+    'temporal.cliPath',
     z.string().min(1),
     'Path of an existing `temporal` CLI binary; otherwise a cached build is used or built with Go.',
   ),
   KAFKA_BROKERS: v(
+    'kafka.brokers',
     list().pipe(z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'each must be host:port')).min(1)),
     'Comma-separated host:port bootstrap brokers of the Kafka cluster the integration events go to. Unset under `npm start`: a single-node Kafka (KRaft) is started with its data under DATA_DIR, on 127.0.0.1:KAFKA_PORT. A process run on its own defaults to 127.0.0.1:KAFKA_PORT.',
   ),
   KAFKA_PORT: v(
+    'kafka.port',
     port(),
     '`npm start` only: client port of the Kafka broker it starts when KAFKA_BROKERS is unset (any Kafka tool can use 127.0.0.1:KAFKA_PORT).',
     '9092',
   ),
   KAFKA_CONTROLLER_PORT: v(
+    'kafka.controllerPort',
     port(),
     "`npm start` only: port of the started broker's KRaft controller listener (loopback).",
     '9093',
   ),
-  KAFKA_HEAP_MB: v(int(128, 32768), '`npm start` only: Java heap of the started broker, in MiB.', '512'),
+  KAFKA_HEAP_MB: v(
+    'kafka.heapMb',
+    int(128, 32768),
+    '`npm start` only: Java heap of the started broker, in MiB.',
+    '512',
+  ),
   KAFKA_TOPIC_PARTITIONS: v(
+    'kafka.topicPartitions',
     int(1, 1000),
     'Partitions of each `<service>.events` topic the project creates (an existing topic keeps its count).',
     '6',
   ),
   AUTH_JWT_SECRET: v(
+    'authJwtSecret',
     z.string().min(32, 'must be at least 32 characters'),
     'HS256 secret for API bearer tokens. `npm start` generates one under DATA_DIR if unset; required for the API run on its own.',
   ),
   ORDER_CANCELLATION_WINDOW_MS: v(
+    'orderCancellationWindowMs',
     int(0, 7 * 24 * 3600 * 1000),
     'Durable timer after payment during which an order can still be cancelled; 0 = no window.',
     '10000',
   ),
   SHIPPING_COUNTRIES: v(
+    'shippingCountries',
     list().pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'each must be an ISO 3166-1 alpha-2 code')).min(1)),
     'Comma-separated ISO 3166-1 alpha-2 codes the carrier ships to.',
     DEFAULT_SHIPPING_COUNTRIES.join(','),
   ),
   CARRIER_URL: v(
+    'carrier.url',
     z.url(),
     'Base URL of the shipping carrier HTTP service. Defaults to http://HOST:CARRIER_PORT.',
   ),
-  CARRIER_PORT: v(port(), 'Port of the simulated carrier service started with the stack.', '4010'),
-  CARRIER_FAILURE_RATE: v(rate(), 'Simulated carrier: share of requests that fail with 503 (0..1).', '0'),
-  CARRIER_LATENCY_MS: v(int(0, 60000), 'Simulated carrier: added latency per request.', '0'),
+  CARRIER_PORT: v(
+    'carrier.port',
+    port(),
+    'Port of the simulated carrier service started with the stack.',
+    '4010',
+  ),
+  CARRIER_FAILURE_RATE: v(
+    'carrier.failureRate',
+    rate(),
+    'Simulated carrier: share of requests that fail with 503 (0..1).',
+    '0',
+  ),
+  CARRIER_LATENCY_MS: v(
+    'carrier.latencyMs',
+    int(0, 60000),
+    'Simulated carrier: added latency per request.',
+    '0',
+  ),
   CARRIER_TIMEOUT_MS: v(
+    'carrier.timeoutMs',
     int(1, 60000),
     'Timeout of one call to the carrier from the shipping worker.',
     '2000',
   ),
   METRICS_PORT_BASE: v(
+    'metricsPortBase',
     port(),
-    'Workers serve /metrics on consecutive ports from here: orders, inventory, payments, shipping.',
+    `Workers serve /metrics on consecutive ports from here: ${SERVICES.join(', ')}.`,
     '9464',
   ),
   WORKER_METRICS_PORT: v(
+    'workerMetricsPort',
     port(),
     "Port of this worker process's /metrics and /health server. Defaults to METRICS_PORT_BASE + the queue's index.",
   ),
   WORKER_SDK_METRICS_PORT: v(
+    'workerSdkMetricsPort',
     port(),
     "Loopback port of the Temporal SDK's own Prometheus exporter in a worker process (merged into its /metrics). Defaults to the worker's metrics port + 1000.",
   ),
   WORKER_METRICS_URLS: v(
+    'workerMetricsUrls',
     list(),
     'Comma-separated worker /metrics URLs the API gathers into its own /metrics. Defaults to the four METRICS_PORT_BASE ports on HOST.',
   ),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: v(int(1, 10000), 'Activity slots per worker process.', '100'),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: v(int(1, 10000), 'Workflow task slots of the orders worker.', '100'),
-  WORKER_MAX_CACHED_WORKFLOWS: v(int(0, 100000), 'Sticky workflow cache size of the orders worker.', '1000'),
-  WORKERS_PER_QUEUE: v(int(1, 16), '`npm start` only: worker processes started per task queue.', '1'),
-  RELAY_POLL_INTERVAL_MS: v(int(10, 60000), 'Outbox relay polling fallback when no NOTIFY arrives.', '1000'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: v(
+    'worker.maxConcurrentActivities',
+    int(1, 10000),
+    'Activity slots per worker process.',
+    '100',
+  ),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: v(
+    'worker.maxConcurrentWorkflowTasks',
+    int(1, 10000),
+    'Workflow task slots of the orders worker.',
+    '100',
+  ),
+  WORKER_MAX_CACHED_WORKFLOWS: v(
+    'worker.maxCachedWorkflows',
+    int(0, 100000),
+    'Sticky workflow cache size of the orders worker.',
+    '1000',
+  ),
+  WORKERS_PER_QUEUE: v(
+    'workersPerQueue',
+    int(1, 16),
+    '`npm start` only: worker processes started per task queue (unset with `--cluster`: 2).',
+    '1',
+  ),
+  RELAY_POLL_INTERVAL_MS: v(
+    'relayPollIntervalMs',
+    int(10, 60000),
+    'Outbox relay polling fallback when no NOTIFY arrives.',
+    '1000',
+  ),
   RELAY_LAG_LIMIT_S: v(
+    'relayLagLimitS',
     int(1, 86400),
     "The API's /health answers 503 when a service's oldest undelivered outbox message, or the oldest order event a read model has not applied, has waited longer than this (seconds).",
     '60',
   ),
-} satisfies Record<string, VarSpec<unknown>>;
+} satisfies Record<string, VarSpec<string, unknown>>;
 
 type Vars = typeof VARIABLES;
-type Parsed<K extends keyof Vars> = Vars[K] extends VarSpec<infer T> ? T : never;
-type HasDefault<K extends keyof Vars> = Vars[K] extends { default: string } ? K : never;
-export type RawConfig = { [K in keyof Vars as HasDefault<K>]: Parsed<K> } & {
-  [K in keyof Vars as Vars[K] extends { default: string } ? never : K]?: Parsed<K>;
+type Name = keyof Vars;
+type Parsed<K extends Name> = Vars[K] extends VarSpec<string, infer T> ? T : never;
+/** Each variable's parsed value: present when it has a default, else possibly undefined. */
+export type RawConfig = { [K in Name as Vars[K] extends { default: string } ? K : never]: Parsed<K> } & {
+  [K in Name as Vars[K] extends { default: string } ? never : K]?: Parsed<K>;
 };
 
-export interface Config {
-  logLevel: (typeof LOG_LEVELS)[number];
-  logFormat: LogFormatSetting;
-  host: string;
-  port: number;
-  dataDir: string;
-  databaseUrl: string | undefined;
-  embeddedPgPort: number;
-  pgPoolMax: number;
-  temporal: {
-    /** undefined: `npm start` runs the dev server; standalone processes use 127.0.0.1:7233 */
-    address: string | undefined;
-    devServerPort: number;
-    namespace: string;
-    uiPort: number;
-    uiUrl: string;
-    tls: boolean;
-    tlsCertPath: string | undefined;
-    tlsKeyPath: string | undefined;
-    tlsCaPath: string | undefined;
-    tlsServerName: string | undefined;
-    apiKey: string | undefined;
-    cliPath: string | undefined;
-  };
-  kafka: {
-    /** undefined: `npm start` runs a broker; standalone processes use 127.0.0.1:port */
-    brokers: string[] | undefined;
-    port: number;
-    controllerPort: number;
-    heapMb: number;
-    topicPartitions: number;
-  };
-  authJwtSecret: string | undefined;
-  orderCancellationWindowMs: number;
-  shippingCountries: string[];
-  carrier: { url: string; port: number; failureRate: number; latencyMs: number; timeoutMs: number };
-  metricsPortBase: number;
-  /** explicit /metrics port of this worker process (set by `npm start` when several run per queue) */
-  workerMetricsPort: number | undefined;
-  /** explicit port of the SDK's Prometheus exporter in this worker process */
-  workerSdkMetricsPort: number | undefined;
-  workerMetricsUrls: string[];
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
-  workersPerQueue: number;
-  relayPollIntervalMs: number;
-  relayLagLimitS: number;
-}
+/** Values computed from other variables (each variable's doc says how). */
+const DERIVED = {
+  TEMPORAL_UI_URL: (r: RawConfig) => r.TEMPORAL_UI_URL ?? `http://127.0.0.1:${r.TEMPORAL_UI_PORT}`,
+  TEMPORAL_TLS: (r: RawConfig) =>
+    r.TEMPORAL_TLS || r.TEMPORAL_API_KEY !== undefined || r.TEMPORAL_TLS_CERT_PATH !== undefined,
+  CARRIER_URL: (r: RawConfig) => r.CARRIER_URL ?? `http://${r.HOST}:${r.CARRIER_PORT}`,
+  WORKER_METRICS_URLS: (r: RawConfig) =>
+    r.WORKER_METRICS_URLS ??
+    SERVICES.map((_service, i) => `http://${r.HOST}:${r.METRICS_PORT_BASE + i}/metrics`),
+} satisfies { [K in Name]?: (raw: RawConfig) => Parsed<K> };
 
-/** Parses and validates the environment. Throws a ConfigError naming the first bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
-  const raw: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(VARIABLES) as [string, VarSpec<unknown>][]) {
-    const given = env[name];
-    const value = given === undefined || given === '' ? spec.default : given;
-    if (value === undefined) continue;
-    const result = spec.schema.safeParse(value);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new ConfigError(name, `${issue?.message ?? 'invalid value'} (got ${JSON.stringify(given)})`);
-    }
-    raw[name] = result.data;
-  }
-  const r = raw as RawConfig;
-  const tls = r.TEMPORAL_TLS || r.TEMPORAL_API_KEY !== undefined || r.TEMPORAL_TLS_CERT_PATH !== undefined;
+/** Rules between variables, checked after each was parsed. */
+function checkTogether(r: RawConfig): void {
   if ((r.TEMPORAL_TLS_CERT_PATH === undefined) !== (r.TEMPORAL_TLS_KEY_PATH === undefined)) {
     throw new ConfigError(
       r.TEMPORAL_TLS_CERT_PATH === undefined ? 'TEMPORAL_TLS_CERT_PATH' : 'TEMPORAL_TLS_KEY_PATH',
       'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
     );
   }
-  const base = r.METRICS_PORT_BASE;
-  return {
-    logLevel: r.LOG_LEVEL,
-    logFormat: r.LOG_FORMAT,
-    host: r.HOST,
-    port: r.PORT,
-    dataDir: r.DATA_DIR,
-    databaseUrl: r.DATABASE_URL,
-    embeddedPgPort: r.EMBEDDED_PG_PORT,
-    pgPoolMax: r.PG_POOL_MAX,
-    temporal: {
-      address: r.TEMPORAL_ADDRESS,
-      devServerPort: r.TEMPORAL_PORT,
-      namespace: r.TEMPORAL_NAMESPACE,
-      uiPort: r.TEMPORAL_UI_PORT,
-      uiUrl: r.TEMPORAL_UI_URL ?? `http://127.0.0.1:${r.TEMPORAL_UI_PORT}`,
-      tls,
-      tlsCertPath: r.TEMPORAL_TLS_CERT_PATH,
-      tlsKeyPath: r.TEMPORAL_TLS_KEY_PATH,
-      tlsCaPath: r.TEMPORAL_TLS_CA_PATH,
-      tlsServerName: r.TEMPORAL_TLS_SERVER_NAME,
-      apiKey: r.TEMPORAL_API_KEY,
-      cliPath: r.TEMPORAL_CLI_PATH,
-    },
-    kafka: {
-      brokers: r.KAFKA_BROKERS,
-      port: r.KAFKA_PORT,
-      controllerPort: r.KAFKA_CONTROLLER_PORT,
-      heapMb: r.KAFKA_HEAP_MB,
-      topicPartitions: r.KAFKA_TOPIC_PARTITIONS,
-    },
-    authJwtSecret: r.AUTH_JWT_SECRET,
-    orderCancellationWindowMs: r.ORDER_CANCELLATION_WINDOW_MS,
-    shippingCountries: r.SHIPPING_COUNTRIES,
-    carrier: {
-      url: r.CARRIER_URL ?? `http://${r.HOST}:${r.CARRIER_PORT}`,
-      port: r.CARRIER_PORT,
-      failureRate: r.CARRIER_FAILURE_RATE,
-      latencyMs: r.CARRIER_LATENCY_MS,
-      timeoutMs: r.CARRIER_TIMEOUT_MS,
-    },
-    metricsPortBase: base,
-    workerMetricsPort: r.WORKER_METRICS_PORT,
-    workerSdkMetricsPort: r.WORKER_SDK_METRICS_PORT,
-    workerMetricsUrls:
-      r.WORKER_METRICS_URLS ?? [0, 1, 2, 3].map((i) => `http://${r.HOST}:${base + i}/metrics`),
-    worker: {
-      maxConcurrentActivities: r.WORKER_MAX_CONCURRENT_ACTIVITIES,
-      maxConcurrentWorkflowTasks: r.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-      maxCachedWorkflows: r.WORKER_MAX_CACHED_WORKFLOWS,
-    },
-    workersPerQueue: r.WORKERS_PER_QUEUE,
-    relayPollIntervalMs: r.RELAY_POLL_INTERVAL_MS,
-    relayLagLimitS: r.RELAY_LAG_LIMIT_S,
-  };
+}
+
+type Value<K extends Name> = K extends keyof typeof DERIVED
+  ? ReturnType<(typeof DERIVED)[K]>
+  : Vars[K] extends { default: string }
+    ? Parsed<K>
+    : Parsed<K> | undefined;
+/** `{ a: { b: V } }` for the path `a.b`. */
+type AtPath<P extends string, V> = P extends `${infer Head}.${infer Rest}`
+  ? { [_ in Head]: AtPath<Rest, V> }
+  : { [_ in P]: V };
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type Flatten<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Flatten<T[K]> } : T;
+
+/** The typed configuration: every variable's value at its `key` (derived from VARIABLES, never restated). */
+export type Config = Flatten<Intersect<{ [K in Name]: AtPath<Vars[K]['key'], Value<K>> }[Name]>>;
+
+function parseVariable(name: string, spec: VarSpec<string, unknown>, given: string | undefined): unknown {
+  const value = given === undefined || given === '' ? spec.default : given;
+  if (value === undefined) return undefined;
+  const result = spec.schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(name, `${issue?.message ?? 'invalid value'} (got ${JSON.stringify(given)})`);
+  }
+  return result.data;
+}
+
+/** Parses and validates the environment. Throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const specs = Object.entries(VARIABLES) as [Name, VarSpec<string, unknown>][];
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of specs) raw[name] = parseVariable(name, spec, env[name]);
+  checkTogether(raw as RawConfig);
+  const config: Record<string, unknown> = {};
+  for (const [name, spec] of specs) {
+    const derive = (DERIVED as Partial<Record<Name, (r: RawConfig) => unknown>>)[name];
+    const path = spec.key.split('.');
+    let at = config;
+    for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[path.at(-1)!] = derive ? derive(raw as RawConfig) : raw[name];
+  }
+  return config as Config;
 }
 
 /** For processes that cannot run without a database URL (workers, API run on their own). */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   ConfigError,
   DEFAULT_SHIPPING_COUNTRIES,
+  VARIABLES,
   kafkaBrokers,
   loadConfig,
   requireDatabaseUrl,
@@ -82,5 +83,12 @@ describe('config', () => {
 
   it('requires DATABASE_URL where a process cannot run without it', () => {
     assert.throws(() => requireDatabaseUrl(loadConfig({})), /DATABASE_URL/);
+  });
+
+  it('gives every variable its own place in the config (no key repeated or nested under another)', () => {
+    const keys = Object.values(VARIABLES).map((spec) => spec.key);
+    for (const key of keys) {
+      assert.equal(keys.filter((k) => k === key || k.startsWith(`${key}.`)).length, 1, key);
+    }
   });
 });

@@ -26,12 +26,13 @@ import { getOrderSummary, ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/o
 import type { RunningPostgres } from '../platform/postgres';
 import { eventually } from '../../test/support/eventually';
 import { startTestPostgres, startTestTemporal } from '../../test/support/stack';
+import { SERVICES, type ServiceName } from '../domain/ids';
 import { createApp } from './app';
 import { createApiServices } from './wiring';
 
 const LIMIT_S = 1;
-const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
-type Schema = (typeof SCHEMAS)[number];
+const SCHEMAS = SERVICES;
+type Schema = ServiceName;
 
 let temporal: TestWorkflowEnvironment;
 let pg: RunningPostgres;

@@ -12,15 +12,19 @@ import {
   CreateOrderRequest,
   DepositRequest,
   DepositResult,
+  CustomerId,
   EventList,
   Health,
+  IdempotencyKeyHeader,
   InventoryItem,
   ListOrdersQuerySchema,
   OrderAccepted,
+  OrderId,
   OrderList,
   OrderView,
   Problem,
   RestockRequest,
+  Sku,
   UpsertItemRequest,
 } from './schemas';
 
@@ -59,12 +63,19 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
   }));
 }
 
-const pathParam = (name: string, schema: JsonSchema, description: string): JsonSchema => ({
+/** A parameter's JSON Schema, from the zod schema that validates it. */
+const paramSchema = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
+  return rest;
+};
+
+const pathParam = (name: string, schema: z.ZodType, description: string, example: string): JsonSchema => ({
   name,
   in: 'path',
   required: true,
   description,
-  schema,
+  schema: paramSchema(schema),
+  example,
 });
 
 const IDEMPOTENCY_KEY: JsonSchema = {
@@ -74,16 +85,13 @@ const IDEMPOTENCY_KEY: JsonSchema = {
   description:
     'Required on every POST. Same key + same request → the first response again (byte for byte); ' +
     'same key + different request → 422; same key while the first is in flight → 409. Kept ≥ 24 h.',
-  schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,255}$' },
+  schema: paramSchema(IdempotencyKeyHeader),
 };
 
-const ORDER_ID = pathParam('orderId', { type: 'string', format: 'uuid' }, 'Order id.');
-const CUSTOMER_ID = pathParam(
-  'customerId',
-  { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$' },
-  'Customer id.',
-);
-const SKU = pathParam('sku', { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, 'Stock keeping unit.');
+// examples: the demo data `npm start` seeds (src/platform/seed.ts)
+const ORDER_ID = pathParam('orderId', OrderId, 'Order id.', '0f8fad5b-d9cb-469f-a165-70867728950e');
+const CUSTOMER_ID = pathParam('customerId', CustomerId, 'Customer id.', 'cust-alice');
+const SKU = pathParam('sku', Sku, 'Stock keeping unit.', 'SKU-KEYBOARD');
 
 const json = (schema: z.ZodType, description: string): JsonSchema => ({
   description,

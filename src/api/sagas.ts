@@ -13,6 +13,7 @@ import {
   cancelOrderUpdate,
   type CancelOrderResult,
   ORDER_SAGA_WORKFLOW_TYPE,
+  orderDetailsOf,
   orderSagaStartOptions,
   orderWorkflowId,
   type OrderSagaInput,
@@ -75,13 +76,7 @@ export class SagaGateway {
     const memo: OrderMemo = {
       requestId: input.requestId,
       customerId: input.customerId,
-      order: {
-        lines: input.lines,
-        total: input.total,
-        currency: input.currency,
-        shippingAddress: input.shippingAddress,
-        placedAt: input.placedAt,
-      },
+      order: orderDetailsOf(input),
     };
     try {
       await this.within(this.deadlineMs, () =>

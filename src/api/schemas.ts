@@ -3,26 +3,51 @@
  * validate every request; the same schemas generate the OpenAPI 3.1 document (./openapi.ts).
  */
 import { z } from 'zod';
+import { ORDER_STATUSES, SAGA_STATES } from '../domain/order/progress';
+import {
+  type Address,
+  CURRENCY,
+  type OrderLine as DomainOrderLine,
+  type OrderRequest,
+} from '../domain/order/shape';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 import { SUBJECT_PATTERN } from './tokens';
+
+/**
+ * True when a schema's output is the domain type, field for field: both assignable to each other with the
+ * same keys. `const _x: Same<z.output<typeof S>, T> = true` fails to compile when a field is added to one
+ * and not the other.
+ */
+type Same<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 
 /** Named schemas: they become components.schemas of the OpenAPI document. */
 export const apiSchemas = z.registry<{ id: string; description?: string }>();
 
 // ISO 3166-1 alpha-2 officially assigned codes (249).
-const COUNTRY_CODES = new Set(
-  (
-    'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV ' +
-    'BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ' +
-    'ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE ' +
-    'IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY ' +
-    'MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU ' +
-    'NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM ' +
-    'SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE ' +
-    'VG VI VN VU WF WS YE YT ZA ZM ZW'
-  ).split(' '),
-);
-export const isCountryCode = (code: string): boolean => COUNTRY_CODES.has(code);
+const COUNTRY_CODES = (
+  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV ' +
+  'BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ' +
+  'ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE ' +
+  'IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY ' +
+  'MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU ' +
+  'NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM ' +
+  'SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE ' +
+  'VG VI VN VU WF WS YE YT ZA ZM ZW'
+).split(' ') as [string, ...string[]];
+export const isCountryCode = (code: string): boolean => COUNTRY_CODES.includes(code);
+/** The contract lists the codes (an enum), so a client or a fuzzer knows which ones are accepted. */
+const CountryCode = z
+  .enum(COUNTRY_CODES, { error: 'must be an ISO 3166-1 alpha-2 code' })
+  .pipe(z.string())
+  .meta({ description: 'ISO 3166-1 alpha-2 country code.' });
 
 /** Printable text without control characters. */
 const text = (min: number, max: number) =>
@@ -43,29 +68,11 @@ export const Sku = z
   .meta({ description: 'Stock keeping unit.' });
 export const OrderId = z.uuid().meta({ description: 'Order id (a UUID chosen by the gateway).' });
 export const Cents = z.number().int().meta({ description: 'Amount in integer cents (USD).' });
-export const Currency = z.literal('USD');
+export const Currency = z.literal(CURRENCY);
 export const IsoTime = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 time.' });
 
-export const OrderStatusSchema = z.enum([
-  'PENDING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'COMPENSATION_BLOCKED',
-]);
-export const SagaStateSchema = z.enum([
-  'STARTED',
-  'ORDER_PLACED',
-  'INVENTORY_RESERVED',
-  'PAYMENT_COMPLETED',
-  'AWAITING_SHIPMENT',
-  'ORDER_SHIPPED',
-  'COMPLETED',
-  'COMPENSATING',
-  'FAILED',
-  'CANCELLED',
-  'COMPENSATION_BLOCKED',
-]);
+export const OrderStatusSchema = z.enum(ORDER_STATUSES);
+export const SagaStateSchema = z.enum(SAGA_STATES);
 
 export const IdempotencyKeyHeader = z
   .string()
@@ -78,12 +85,10 @@ export const ShippingAddressSchema = z
     line2: text(1, 200).optional(),
     city: text(1, 100),
     postalCode: text(1, 20),
-    country: z
-      .string()
-      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
-      .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 code'),
+    country: CountryCode,
   })
   .register(apiSchemas, { id: 'ShippingAddress' });
+const _address: Same<z.output<typeof ShippingAddressSchema>, Address> = true;
 
 export const CreateOrderRequest = z
   .strictObject({
@@ -97,6 +102,8 @@ export const CreateOrderRequest = z
       )
       .min(1)
       .max(100)
+      // JSON Schema cannot say "distinct by one field": the contract says it in words and as x-unique-by
+      .meta({ description: 'One line per SKU: each SKU at most once.', 'x-unique-by': 'sku' })
       .superRefine((items, ctx) => {
         const seen = new Set<string>();
         items.forEach((item, i) => {
@@ -109,6 +116,7 @@ export const CreateOrderRequest = z
     shippingAddress: ShippingAddressSchema,
   })
   .register(apiSchemas, { id: 'CreateOrderRequest' });
+const _request: Same<Omit<z.output<typeof CreateOrderRequest>, 'customerId'>, OrderRequest> = true;
 
 export const OrderAccepted = z
   .object({ orderId: OrderId, workflowId: z.string(), status: z.literal('PENDING') })
@@ -116,10 +124,11 @@ export const OrderAccepted = z
 
 export const OrderLine = z.object({
   sku: Sku,
-  quantity: z.number().int(),
-  unitPrice: Cents,
-  lineTotal: Cents,
+  quantity: z.number().int().min(1),
+  unitPrice: Cents.min(0),
+  lineTotal: Cents.min(0).meta({ description: 'quantity × unitPrice, in cents.' }),
 });
+const _line: Same<z.output<typeof OrderLine>, DomainOrderLine & { lineTotal: number }> = true;
 
 export const OrderView = z
   .object({
@@ -127,8 +136,8 @@ export const OrderView = z
     customerId: CustomerId,
     status: OrderStatusSchema,
     sagaState: SagaStateSchema,
-    items: z.array(OrderLine),
-    total: Cents,
+    items: z.array(OrderLine).min(1),
+    total: Cents.min(0).meta({ description: "The sum of the items' lineTotal, in cents." }),
     currency: Currency,
     shippingAddress: ShippingAddressSchema.optional(),
     failureReason: z.string().optional(),
@@ -143,9 +152,9 @@ export const OrderListItem = z
     customerId: CustomerId,
     status: OrderStatusSchema,
     sagaState: SagaStateSchema,
-    total: Cents,
+    total: Cents.min(0).meta({ description: "The sum of the order's line totals, in cents." }),
     currency: Currency,
-    itemCount: z.number().int(),
+    itemCount: z.number().int().min(1).meta({ description: 'How many lines (SKUs) the order has.' }),
     createdAt: IsoTime,
     updatedAt: IsoTime,
   })
@@ -181,10 +190,10 @@ export const Account = z
   .object({ customerId: CustomerId, balance: Cents, currency: Currency, version: z.number().int() })
   .register(apiSchemas, { id: 'Account' });
 export const AccountQuery = z.strictObject({
-  asOf: IsoTime.refine(
-    (t) => Date.parse(t) >= Date.UTC(1970, 0, 1) && Date.parse(t) < Date.UTC(10000, 0, 1),
-    'must be between 1970 and 9999',
-  ).optional(),
+  // the year as a pattern, so that the contract states it (a year before 1970 or past 9999 is refused)
+  asOf: IsoTime.regex(/^(19[7-9]\d|[2-9]\d{3})-/, 'must be between 1970 and 9999')
+    .meta({ format: 'date-time', description: 'ISO 8601 time, year 1970 to 9999.' })
+    .optional(),
 });
 export const DepositRequest = z
   .strictObject({ amount: z.number().int().min(1).max(100_000_000_00) })

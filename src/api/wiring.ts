@@ -4,6 +4,7 @@
  * Routes are typed against what this returns (ApiServices), so there is no second declaration to keep in step.
  */
 import type { Pool } from 'pg';
+import { SERVICES } from '../domain/ids';
 import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
 import {
   decodeCursor,
@@ -33,8 +34,6 @@ type OrdersQuery = Pick<ListOrdersQuery, 'limit'> & {
 export type ApiServices = ReturnType<typeof createApiServices>;
 /** One order as the read model (orders.order_summary) knows it, times as ISO strings. */
 export type OrderRecord = NonNullable<Awaited<ReturnType<ApiServices['orders']['getOrder']>>>;
-
-const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
 
 export interface ApiServicesDeps {
   pool: Pool;
@@ -102,7 +101,7 @@ export function createApiServices(deps: ApiServicesDeps) {
       /** event store round trip, outbox relay and read-model lag of every schema */
       async check(): Promise<Record<string, HealthCheckResult>> {
         const results = await Promise.all(
-          SCHEMAS.map((schema) =>
+          SERVICES.map((schema) =>
             checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
           ),
         );

@@ -15,13 +15,12 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
+import type { Destination } from '../domain/order/shape';
 
-export interface BookingRequest {
+export interface BookingRequest extends Destination {
   /** idempotency key: the same key always returns the same booking */
   key: string;
   orderId: string;
-  country: string;
-  postalCode: string;
   parcels: number;
 }
 export interface Booking {

@@ -2,8 +2,26 @@
  * Typed business errors raised by the pure deciders. Each has a stable `code` (the activities map it to a
  * non-retryable ApplicationFailure type, the API to a problem+json status) and structured `details`.
  */
+
+/**
+ * Every code a domain refusal can carry, one per class below. All of them are refusals that a retry will
+ * not change: the saga's non-retryable error types are this list.
+ */
+export const ERROR_CODES = [
+  'InsufficientStock',
+  'InsufficientFunds',
+  'UnsupportedCountry',
+  'UnknownSku',
+  'ShipmentAlreadyDispatched',
+  'InvalidAmount',
+  'InvalidCommand',
+  'InvalidTransition',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export const NON_RETRYABLE_ERROR_CODES: readonly ErrorCode[] = ERROR_CODES;
+
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   constructor(
     message: string,
     readonly details: Record<string, unknown> = {},
@@ -88,6 +106,18 @@ export class ShipmentAlreadyDispatched extends DomainError {
 export class InvalidCommand extends DomainError {
   readonly code = 'InvalidCommand';
 }
+
+/** The class of each code (the compiler checks that every code has one, carrying that code). */
+export const ERROR_CLASSES = {
+  InsufficientStock,
+  InsufficientFunds,
+  UnsupportedCountry,
+  UnknownSku,
+  ShipmentAlreadyDispatched,
+  InvalidAmount,
+  InvalidCommand,
+  InvalidTransition,
+} satisfies { [C in ErrorCode]: abstract new (...args: never[]) => DomainError & { readonly code: C } };
 
 export const isDomainError = (err: unknown): err is DomainError => err instanceof DomainError;
 

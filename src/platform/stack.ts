@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { type Config, kafkaBrokers, loadConfig, temporalAddress } from '../config';
@@ -17,11 +18,14 @@ import { kafkaReady, startSupervisedKafka } from './kafka';
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
 import { Supervisor } from './supervisor';
+import { startClusterForStack, type TemporalCluster } from './temporal-cluster';
+import { TOPOLOGY } from './temporal-cluster-topology';
 import { clientConnectionOptions } from './temporal-connection';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const RUNNING_FROM_TS = __filename.endsWith('.ts');
-export const SERVICES = ['orders', 'inventory', 'payments', 'shipping'] as const;
+export { SERVICES } from '../domain/ids';
+import { SERVICES } from '../domain/ids';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureTemporalCli } = require(path.join(ROOT, 'scripts', 'temporal-cli.js')) as {
@@ -49,6 +53,13 @@ export interface StackOptions {
   childEnv?: Record<string, string>;
   /** extra dev-server flags (benchmarks: SQLite pragmas, dynamic config) */
   temporalExtraArgs?: string[];
+  /**
+   * the cluster profile (`npm start -- --cluster`): a Temporal cluster of real server nodes on the stack's
+   * Postgres instead of the dev server, two workers per task queue, two API instances (temporal-cluster.ts)
+   */
+  cluster?: boolean;
+  /** namespaces the cluster profile registers besides TEMPORAL_NAMESPACE (the bench's) */
+  extraNamespaces?: string[];
 }
 
 export interface Stack {
@@ -70,6 +81,10 @@ export interface Stack {
   credentials(): Promise<DemoCredential[]>;
   /** the dev-server flags used (recorded by benchmarks) */
   temporalArgs: string[];
+  /** the cluster profile's Temporal nodes (crash/stop/start each) and frontend address */
+  cluster: TemporalCluster | undefined;
+  /** every API instance (apiUrl is the first); the cluster profile runs two on consecutive ports */
+  apiUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -182,7 +197,7 @@ export async function isolatedStackEnv(prefix: string): Promise<Record<string, s
   if (metricsBase > 55000) metricsBase = 40000 + (metricsBase % 10000);
   return {
     DATA_DIR: dataDir,
-    PORT: String(await freePort()),
+    PORT: String(await freePortPair()),
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     EMBEDDED_PG_PORT: String(await freePort()),
@@ -191,6 +206,60 @@ export async function isolatedStackEnv(prefix: string): Promise<Record<string, s
     KAFKA_CONTROLLER_PORT: String(await freePort()),
     METRICS_PORT_BASE: String(metricsBase),
   };
+}
+
+/** A free port whose successor is free too (the cluster profile's second API instance listens there). */
+async function freePortPair(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = net.createServer().once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (;;) {
+    const port = await freePort();
+    if (await free(port + 1)) return port;
+  }
+}
+
+/**
+ * Starts `workersPerQueue` worker processes per task queue (metrics on consecutive ports from
+ * METRICS_PORT_BASE) and `apiInstances` API processes on consecutive ports from PORT; returns the API URLs.
+ */
+function startWorkersAndApis(
+  supervisor: Supervisor,
+  config: Config,
+  childEnv: Record<string, string | undefined>,
+  { workersPerQueue, apiInstances }: { workersPerQueue: number; apiInstances: number },
+): string[] {
+  SERVICES.forEach((service, index) => {
+    for (let i = 0; i < workersPerQueue; i++) {
+      supervisor.start({
+        name: workersPerQueue > 1 ? `${service}-${i + 1}` : service,
+        ...entry(`workers/${service}`),
+        env: {
+          ...childEnv,
+          WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
+        },
+      });
+    }
+  });
+  const metricsUrls = SERVICES.flatMap((_, index) =>
+    Array.from(
+      { length: workersPerQueue },
+      (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
+    ),
+  );
+  const apiHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const apiUrls: string[] = [];
+  for (let i = 0; i < apiInstances; i++) {
+    supervisor.start({
+      name: i === 0 ? 'api' : `api-${i + 1}`,
+      ...entry('api/server'),
+      env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv, PORT: String(config.port + i) },
+    });
+    apiUrls.push(`http://${apiHost}:${config.port + i}`);
+  }
+  return apiUrls;
 }
 
 export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
@@ -203,9 +272,11 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.onChildLine) supervisor.on('line', opts.onChildLine);
   let postgres: RunningPostgres | undefined;
   let temporalArgs: string[] = [];
+  let cluster: TemporalCluster | undefined;
 
   const stop = async () => {
     await supervisor.stopAll();
+    await cluster?.close();
     await postgres?.stop().catch((err: unknown) => say(`Postgres stop: ${String(err)}`));
   };
 
@@ -228,7 +299,11 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
 
     // 2. Temporal
     const temporalEnv: Record<string, string> = {};
-    if (!config.temporal.address) {
+    if (opts.cluster) {
+      const pgUrl = postgres?.tcpUrl ?? databaseUrl;
+      cluster = await startClusterForStack(config, supervisor, { ...opts, pgUrl, dataDir, say });
+      temporalEnv.TEMPORAL_ADDRESS = cluster.address;
+    } else if (!config.temporal.address) {
       const cli = await ensureTemporalCli();
       const address = `127.0.0.1:${config.temporal.devServerPort}`;
       say(
@@ -244,7 +319,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
     await waitForTemporal(
       effective,
       READY_TIMEOUT_MS,
-      () => config.temporal.address !== undefined || supervisor.pid('temporal') !== undefined,
+      () => temporalArgs.length === 0 || supervisor.pid('temporal') !== undefined, // a dev server to watch
     );
     const brokers = kafkaBrokers(effective);
     await kafkaReady(config, brokers, supervisor, say);
@@ -267,33 +342,17 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       ...opts.childEnv,
     };
     supervisor.start({ name: 'carrier', ...entry('carrier/server'), env: childEnv });
-    SERVICES.forEach((service, index) => {
-      for (let i = 0; i < config.workersPerQueue; i++) {
-        supervisor.start({
-          name: config.workersPerQueue > 1 ? `${service}-${i + 1}` : service,
-          ...entry(`workers/${service}`),
-          env: {
-            ...childEnv,
-            WORKER_METRICS_PORT: String(config.metricsPortBase + index + i * SERVICES.length),
-          },
-        });
-      }
-    });
-    const metricsUrls = SERVICES.flatMap((_, index) =>
-      Array.from(
-        { length: config.workersPerQueue },
-        (_unused, i) => `http://127.0.0.1:${config.metricsPortBase + index + i * SERVICES.length}/metrics`,
-      ),
-    );
-    supervisor.start({
-      name: 'api',
-      ...entry('api/server'),
-      env: { WORKER_METRICS_URLS: metricsUrls.join(','), ...childEnv },
+    // the cluster profile runs two of each unless WORKERS_PER_QUEUE says otherwise (the bench: 1, 2, 4)
+    const apiUrls = startWorkersAndApis(supervisor, config, childEnv, {
+      workersPerQueue: cluster && !env.WORKERS_PER_QUEUE ? TOPOLOGY.workersPerQueue : config.workersPerQueue,
+      apiInstances: cluster ? TOPOLOGY.apiInstances : 1,
     });
 
-    const apiUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-    const apiUp = await waitForHttp(`${apiUrl}/health`, READY_TIMEOUT_MS);
-    const uiUrl = config.temporal.address ? undefined : config.temporal.uiUrl;
+    const apiUrl = apiUrls[0]!;
+    const apiUp = (await Promise.all(apiUrls.map((u) => waitForHttp(`${u}/health`, READY_TIMEOUT_MS)))).every(
+      Boolean,
+    );
+    const uiUrl = cluster?.uiUrl ?? (config.temporal.address ? undefined : config.temporal.uiUrl);
     const uiUp = uiUrl ? await waitForHttp(uiUrl, 30_000) : true;
     return {
       config,
@@ -313,6 +372,8 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       uiUp,
       credentials: () => demoCredentials(jwtSecret),
       temporalArgs,
+      cluster,
+      apiUrls,
       stop,
     };
   } catch (err) {

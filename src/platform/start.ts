@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   const color = tty && process.stdout.hasColors();
   stack = await launchStack({
     say,
+    // `npm start -- --cluster`: real Temporal server nodes on Postgres (src/platform/temporal-cluster.ts)
+    cluster: process.argv.includes('--cluster'),
     onChildLine: (name, line) => {
       if (quiet || name === 'postgres' || line.trim() === '') return;
       process.stdout.write(format === 'pretty' ? prettyLine(name, line, { color }) : jsonLine(name, line));
@@ -58,7 +60,13 @@ async function main(): Promise<void> {
     '────────────────────────────────────────────────────────────────────────────',
     ` order-saga is ${s.apiUp ? 'up' : 'starting (API not answering yet)'} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     `   API          ${s.apiUrl}        (OpenAPI: ${s.apiUrl}/openapi.json)`,
+    ...s.apiUrls.slice(1).map((u) => `   API          ${u}        (another instance)`),
     `   Temporal UI  ${s.uiUrl ?? '(external cluster)'}${s.uiUp ? '' : '  (not answering yet)'}`,
+    ...(s.cluster
+      ? [
+          `   Temporal     ${s.cluster.address} → ${s.cluster.nodes.map((n) => `${n.name} ${n.frontendAddress}`).join(', ')} (server ${s.cluster.serverVersion})`,
+        ]
+      : []),
     `   Postgres     ${(s.postgres?.tcpUrl ?? s.databaseUrl).replace(/:[^:@/]+@/, ':***@')}`,
     `   Kafka        ${kafka}${s.kafkaEmbedded ? `        (Kafka tools: --bootstrap-server ${kafka})` : '  (external cluster)'}`,
     '',

@@ -118,6 +118,29 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent]; line: [
     await terminate(s.child, s.spec.stopTimeoutMs ?? 10_000);
   }
 
+  /** Sends `signal` to one child (default SIGKILL, a crash) and waits for its exit; it stays down until resume(). */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const s = this.children.get(name);
+    if (!s) return;
+    s.stopping = true;
+    if (s.timer) clearTimeout(s.timer);
+    const child = s.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  /** Starts a child that stop() or kill() took down again, with its original spec. */
+  resume(name: string): void {
+    const s = this.children.get(name);
+    if (!s || s.child || this.shuttingDown) return;
+    s.stopping = false;
+    s.restarts = 0;
+    this.launch(s);
+  }
+
   /** Stops children in reverse start order. */
   async stopAll(): Promise<void> {
     this.shuttingDown = true;

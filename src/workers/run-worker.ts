@@ -11,10 +11,9 @@ import { loadConfig, requireDatabaseUrl } from '../config';
 import { createPool } from '../db/pool';
 import { createMetricsRegistry, createSagaMetrics } from '../metrics/saga-metrics';
 import { connectNative } from '../platform/temporal-connection';
+import { SERVICES } from '../domain/ids';
 import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
 import { createServiceWorker } from './service-worker';
-
-const SERVICE_INDEX: Record<ServiceName, number> = { orders: 0, inventory: 1, payments: 2, shipping: 3 };
 
 /** Serves /metrics (our registry + the SDK's Core metrics) and /health. */
 export async function startMetricsServer(opts: {
@@ -66,7 +65,7 @@ export async function runWorker(service: ServiceName): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel, base: { service: `worker-${service}` } });
   const databaseUrl = requireDatabaseUrl(config);
-  const metricsPort = config.workerMetricsPort ?? config.metricsPortBase + SERVICE_INDEX[service];
+  const metricsPort = config.workerMetricsPort ?? config.metricsPortBase + SERVICES.indexOf(service);
   // The SDK's own metrics (slots, polls, latencies, sticky cache...) on a loopback Core exporter; /metrics
   // below appends them to ours so one scrape sees both.
   const coreMetricsAddress = `127.0.0.1:${config.workerSdkMetricsPort ?? metricsPort + 1000}`;

@@ -22,14 +22,7 @@ import type { PaymentActivities } from '../activities/payments';
 import type { ShippingActivities } from '../activities/shipping';
 import { BUSINESS_ERROR_TYPES, type SagaTuning, TASK_QUEUES } from './contracts';
 
-export const NON_RETRYABLE_TYPES: string[] = [
-  ...BUSINESS_ERROR_TYPES,
-  'InvalidAmount',
-  'InvalidCommand',
-  'InvalidTransition',
-  'UnknownSku',
-  'ShipmentAlreadyDispatched',
-];
+export const NON_RETRYABLE_TYPES: string[] = [...BUSINESS_ERROR_TYPES];
 
 /** Production defaults (documented here, overridable per saga through input.tuning). */
 export const DEFAULTS = {

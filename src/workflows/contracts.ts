@@ -8,46 +8,26 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_CODES } from '../domain/errors';
+import { orderWorkflowId, SERVICES, type ServiceName } from '../domain/ids';
+import { SAGA_STATES, type OrderStatus, type SagaStateName } from '../domain/order/progress';
+import type { Address, OrderLine as DomainOrderLine, PlacedOrder } from '../domain/order/shape';
 import { CustomerIdKey, OrderStatusKey } from './search-attributes';
 import { orderSagaSummary } from './summaries';
 
-export const TASK_QUEUES = {
-  orders: 'orders',
-  inventory: 'inventory',
-  payments: 'payments',
-  shipping: 'shipping',
-} as const;
-export type ServiceName = keyof typeof TASK_QUEUES;
+/** One task queue per service, named as the service. */
+export const TASK_QUEUES = Object.fromEntries(SERVICES.map((service) => [service, service])) as {
+  readonly [S in ServiceName]: S;
+};
+export type { ServiceName };
 
-export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
+export { orderWorkflowId };
 
-export interface ShippingAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  /** ISO 3166-1 alpha-2 */
-  country: string;
-}
+/** The order's lines and address, as the domain declares them (src/domain/order/shape.ts). */
+export type ShippingAddress = Address;
+export type OrderLine = DomainOrderLine;
 
-export interface OrderLine {
-  sku: string;
-  quantity: number;
-  /** cents, from the catalog at order time */
-  unitPrice: number;
-}
-
-export interface OrderSagaInput {
-  orderId: string;
-  customerId: string;
-  lines: OrderLine[];
-  /** cents; sum of quantity × unitPrice */
-  total: number;
-  currency: 'USD';
-  shippingAddress: ShippingAddress;
-  /** ISO 8601 time the gateway accepted the order */
-  placedAt: string;
+export interface OrderSagaInput extends PlacedOrder {
   /** durable timer after payment; 0 = no window */
   cancellationWindowMs: number;
   /** gateway request id, carried into event metadata */
@@ -56,24 +36,21 @@ export interface OrderSagaInput {
   tuning?: SagaTuning;
 }
 
-/** Fine-grained saga states (the explicit state machine). */
-export const SAGA_STATES = [
-  'STARTED',
-  'ORDER_PLACED',
-  'INVENTORY_RESERVED',
-  'PAYMENT_COMPLETED',
-  'AWAITING_SHIPMENT',
-  'ORDER_SHIPPED',
-  'COMPLETED',
-  'COMPENSATING',
-  'FAILED',
-  'CANCELLED',
-  'COMPENSATION_BLOCKED',
-] as const;
-export type SagaStateName = (typeof SAGA_STATES)[number];
+/** The order a saga carries: its input less the saga's own settings. */
+export function placedOrderOf(input: OrderSagaInput): PlacedOrder {
+  const { cancellationWindowMs: _window, requestId: _requestId, tuning: _tuning, ...order } = input;
+  return order;
+}
 
-/** Coarse status shown to API clients and in the OrderStatus search attribute. */
-export type OrderStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'COMPENSATION_BLOCKED';
+/** What the sagaState query and the gateway's memo show of the order (its ids are beside it). */
+export type OrderDetails = Omit<PlacedOrder, 'orderId' | 'customerId'>;
+export function orderDetailsOf(input: OrderSagaInput): OrderDetails {
+  const { orderId: _orderId, customerId: _customerId, ...details } = placedOrderOf(input);
+  return details;
+}
+
+/** Fine-grained saga states (the explicit state machine) and the coarse status clients see. */
+export { SAGA_STATES, type SagaStateName, type OrderStatus };
 
 export interface SagaFailure {
   step: string;
@@ -96,7 +73,7 @@ export interface SagaStateView {
   /** set once the workflow was cancelled through Temporal (it never skips an undo or the bookkeeping) */
   temporalCancelRequestedAt?: string;
   transitions: { from: SagaStateName; to: SagaStateName; at: string }[];
-  order: Pick<OrderSagaInput, 'lines' | 'total' | 'currency' | 'shippingAddress' | 'placedAt'>;
+  order: OrderDetails;
 }
 
 export interface CancelOrderRequest {
@@ -159,15 +136,11 @@ export interface OrderSagaResult {
  */
 export const retryCompensationSignal = defineSignal<[]>('retryCompensation');
 
-/** Business refusals: non-retryable ApplicationFailure types that fail the saga (after compensation). */
-export const BUSINESS_ERROR_TYPES = [
-  'InsufficientStock',
-  'InsufficientFunds',
-  'UnsupportedCountry',
-  'UnknownItem',
-  'UnknownAccount',
-  'InvalidOrder',
-] as const;
+/**
+ * Business refusals: non-retryable ApplicationFailure types that fail the saga (after compensation). They
+ * are the domain's error codes (src/domain/errors.ts), which the activities turn into these types.
+ */
+export const BUSINESS_ERROR_TYPES = NON_RETRYABLE_ERROR_CODES;
 
 export { orderSagaSummary };
 

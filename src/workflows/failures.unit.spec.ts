@@ -86,10 +86,10 @@ describe('failure classification of the saga', () => {
   });
 
   it("a local activity's failure arrives unwrapped and is classified like an activity's", () => {
-    assert.deepEqual(classify('placeOrder', refused('InvalidOrder'), undefined), {
+    assert.deepEqual(classify('placeOrder', refused('InvalidCommand'), undefined), {
       step: 'placeOrder',
-      type: 'InvalidOrder',
-      message: 'refused: InvalidOrder',
+      type: 'InvalidCommand',
+      message: 'refused: InvalidCommand',
     });
     const exhausted = ApplicationFailure.retryable('orders store unavailable', 'Error');
     assert.equal(classify('placeOrder', exhausted, undefined).type, 'RetriesExhausted');

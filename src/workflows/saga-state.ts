@@ -20,6 +20,8 @@ import type {
   SagaStateName,
   SagaStateView,
 } from './contracts';
+import { statusOf } from '../domain/order/progress';
+import { orderDetailsOf } from './contracts';
 
 const FORWARD: readonly SagaStateName[] = [
   'STARTED',
@@ -69,17 +71,8 @@ export class InvalidSagaTransition extends Error {
   }
 }
 
-export function statusOf(state: SagaStateName): OrderStatus {
-  switch (state) {
-    case 'COMPLETED':
-    case 'FAILED':
-    case 'CANCELLED':
-    case 'COMPENSATION_BLOCKED':
-      return state;
-    default:
-      return 'PENDING';
-  }
-}
+/** The coarse status of a saga state (one mapping, in the domain). */
+export { statusOf };
 
 export const isTerminal = (state: SagaStateName): boolean => TERMINAL_STATES.includes(state);
 export const isForward = (state: SagaStateName): boolean => FORWARD.includes(state);
@@ -187,7 +180,7 @@ export class SagaState {
   }
 
   view(): SagaStateView {
-    const { orderId, customerId, lines, total, currency, shippingAddress, placedAt } = this.input;
+    const { orderId, customerId } = this.input;
     return {
       orderId,
       customerId,
@@ -201,7 +194,7 @@ export class SagaState {
         ? { temporalCancelRequestedAt: this.temporalCancelRequestedAt }
         : {}),
       transitions: [...this.machine.transitions],
-      order: { lines, total, currency, shippingAddress, placedAt },
+      order: orderDetailsOf(this.input),
     };
   }
 }

@@ -20,7 +20,8 @@ const walk = (...to: SagaStateName[]) => {
 };
 
 // The diagram of saga-state.ts, written out here on its own: the happy path, a way into compensation from
-// every forward state before completion, and the three ends of compensation.
+// every forward state before completion, the three ends of compensation, and the two edges of a shipment
+// that stands: a refused undo of a parcel that left rolls forward, and bookkeeping after shipping that parks.
 const HAPPY_PATH: SagaStateName[] = [
   'STARTED',
   'ORDER_PLACED',
@@ -37,6 +38,9 @@ const EDGES = new Set<string>([
   'COMPENSATING → CANCELLED',
   'COMPENSATING → COMPENSATION_BLOCKED',
   'COMPENSATION_BLOCKED → COMPENSATING',
+  'COMPENSATING → ORDER_SHIPPED',
+  'ORDER_SHIPPED → COMPENSATION_BLOCKED',
+  'COMPENSATION_BLOCKED → ORDER_SHIPPED',
 ]);
 /** a way to reach each state from STARTED */
 const PATH_TO: Record<SagaStateName, SagaStateName[]> = {

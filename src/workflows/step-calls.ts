@@ -15,6 +15,7 @@ import {
   type StepArgs,
   type StepResult,
 } from './activity-proxies';
+import { stepKey as keyOfStep } from '../domain/ids';
 import type { OrderSagaInput } from './contracts';
 import { localOrderSteps } from './patches';
 import { ACTIVITY_SUMMARIES } from './summaries';
@@ -58,7 +59,7 @@ export function sagaCalls(input: OrderSagaInput): SagaCalls {
   const stepKey = (name: SagaActivityName): { key?: string; requestId?: string } => {
     const suffix = STEP_KEYS[name];
     if (suffix === undefined) return {};
-    return { key: `${workflowId}/${suffix}`, ...(requestId !== undefined ? { requestId } : {}) };
+    return { key: keyOfStep(workflowId, suffix), ...(requestId !== undefined ? { requestId } : {}) };
   };
   const call = (name: SagaActivityName, activity: Callable) => (args: object) => {
     // decided per call: a saga started before the patch replays its activities, and goes local once it runs

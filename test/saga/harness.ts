@@ -34,6 +34,7 @@ import {
 import { stepTypes } from '../replay/histories';
 import { startTestPostgres, startTestTemporal } from '../support/stack';
 import { quietSdkRuntime, workflowBundle } from './bundle';
+import { SERVICES } from '../../src/domain/ids';
 import type { Registry } from 'prom-client';
 
 export const TEST_TUNING: SagaTuning = {
@@ -102,7 +103,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
     workers.set(name, built);
     running.set(name, built.worker.run());
   };
-  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+  for (const name of opts.inProcess ?? SERVICES) {
     await startWorker(name);
   }
   const stopWorker = async (name: ServiceName) => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
+import type { ErrorCode } from '../../src/domain/errors';
 import { NON_RETRYABLE_TYPES } from '../../src/workflows/activity-proxies';
 import { retryCompensationSignal, sagaStateQuery } from '../../src/workflows/contracts';
 import { eventually } from '../support/eventually';
@@ -36,13 +37,10 @@ const UNDOS: Partial<Record<ActivityName, string[]>> = {
  * Where each business type is raised, and the step the failure is reported at: a bookkeeping call between
  * two steps (markOrder*) is reported as the step before it, which was the last one the saga entered.
  */
-const REFUSALS: Record<string, { at: ForwardCall; step: string }> = {
+const REFUSALS: Record<ErrorCode, { at: ForwardCall; step: string }> = {
   InsufficientStock: { at: 'reserveStock', step: 'reserveStock' },
   InsufficientFunds: { at: 'chargePayment', step: 'chargePayment' },
   UnsupportedCountry: { at: 'validateDestination', step: 'validateDestination' },
-  UnknownItem: { at: 'reserveStock', step: 'reserveStock' },
-  UnknownAccount: { at: 'chargePayment', step: 'chargePayment' },
-  InvalidOrder: { at: 'placeOrder', step: 'placeOrder' },
   InvalidAmount: { at: 'chargePayment', step: 'chargePayment' },
   InvalidCommand: { at: 'markOrderInventoryReserved', step: 'reserveStock' },
   InvalidTransition: { at: 'markOrderPaid', step: 'chargePayment' },

@@ -2,7 +2,7 @@
  * The inventory service's saga steps (task queue `inventory`): reserve, release, commit an order's stock, one
  * line each. Each takes the in-process locks of the order's SKUs first (keyed-lock.ts).
  */
-import type { OrderLine } from '../../workflows/contracts';
+import type { OrderLine } from '../../domain/order/shape';
 import type { InventoryService } from '../../services/inventory';
 import { KeyedLock } from '../keyed-lock';
 import { nothing, stepMeta, type Step } from '../step-meta';

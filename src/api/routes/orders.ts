@@ -1,6 +1,8 @@
 /** /orders: place (idempotent, priced from the catalog), read, list, audit trail, cancel. */
 import { Router } from 'express';
-import type { OrderSagaInput, SagaStateName, SagaStateView } from '../../workflows/contracts';
+import { stateOfStatus } from '../../domain/order/progress';
+import { CURRENCY, lineTotal, type OrderLine, priceOrder } from '../../domain/order/shape';
+import type { OrderSagaInput, SagaStateView } from '../../workflows/contracts';
 import { assertOwnData, principalOf } from '../auth';
 import type { AppContext } from '../context';
 import { runIdempotent } from '../idempotent';
@@ -19,16 +21,8 @@ import type { z } from 'zod';
 
 type OrderViewBody = z.input<typeof OrderView>;
 
-const STATE_OF_STATUS: Record<OrderRecord['status'], SagaStateName> = {
-  PENDING: 'STARTED',
-  COMPLETED: 'COMPLETED',
-  FAILED: 'FAILED',
-  CANCELLED: 'CANCELLED',
-  COMPENSATION_BLOCKED: 'COMPENSATION_BLOCKED',
-};
-
-function lines(items: { sku: string; quantity: number; unitPrice: number }[]) {
-  return items.map((l) => ({ ...l, lineTotal: l.quantity * l.unitPrice }));
+function lines(items: OrderLine[]) {
+  return items.map((l) => ({ ...l, lineTotal: lineTotal(l) }));
 }
 
 function lastTransitionAt(live: SagaStateView | undefined): string | undefined {
@@ -46,10 +40,10 @@ function fromRecord(rec: OrderRecord, live: SagaStateView | undefined): OrderVie
     orderId: rec.orderId,
     customerId: rec.customerId,
     status: live?.status ?? rec.status,
-    sagaState: live?.state ?? rec.sagaState ?? STATE_OF_STATUS[rec.status],
+    sagaState: live?.state ?? rec.sagaState ?? stateOfStatus(rec.status),
     items: lines(rec.items),
     total: rec.total,
-    currency: 'USD',
+    currency: CURRENCY,
     ...(rec.shippingAddress ? { shippingAddress: rec.shippingAddress } : {}),
     ...(reason ? { failureReason: reason } : {}),
     createdAt: rec.createdAt,
@@ -66,10 +60,10 @@ function fromWorkflow(orderId: string, snap: WorkflowSnapshot, now: Date): Order
     orderId,
     customerId: snap.customerId,
     status: snap.status,
-    sagaState: snap.live?.state ?? STATE_OF_STATUS[snap.status],
+    sagaState: snap.live?.state ?? stateOfStatus(snap.status),
     items: lines(order.lines),
     total: order.total,
-    currency: 'USD',
+    currency: CURRENCY,
     shippingAddress: order.shippingAddress,
     ...(reason ? { failureReason: reason } : {}),
     createdAt: order.placedAt,
@@ -118,19 +112,15 @@ export function ordersRouter(ctx: AppContext): Router {
             unknown.map((u) => ({ path: `items.${u.i}.sku`, message: 'not in the catalog' })),
           );
         }
-        const orderLines = body.items.map((item) => ({
-          sku: item.sku,
-          quantity: item.quantity,
-          unitPrice: catalog.get(item.sku)!.price,
-        }));
-        const input: OrderSagaInput = {
+        const { customerId: _asked, ...request } = body;
+        const order = priceOrder(request, {
           orderId,
           customerId,
-          lines: orderLines,
-          total: orderLines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0),
-          currency: 'USD',
-          shippingAddress: body.shippingAddress,
           placedAt: clock().toISOString(),
+          priceOf: (sku) => catalog.get(sku)!.price,
+        });
+        const input: OrderSagaInput = {
+          ...order,
           cancellationWindowMs: ctx.config.cancellationWindowMs,
           requestId: req.requestId,
         };

@@ -208,4 +208,4 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
   evolve,
 };
 
-export const accountStreamId = (customerId: string): string => `account-${customerId}`;
+export { accountStreamId } from '../ids';

@@ -235,4 +235,4 @@ export const inventoryDecider: Decider<InventoryCommand, InventoryEvent, Invento
   evolve,
 };
 
-export const itemStreamId = (sku: string): string => `item-${sku}`;
+export { itemStreamId } from '../ids';

@@ -1,1 +1,3 @@
 export * from './order';
+export * from './progress';
+export * from './shape';

@@ -19,24 +19,13 @@ import {
   assertNonNegativeInt,
   assertPositiveInt,
 } from '../errors';
+import { type Address, CURRENCY, type OrderLine, type PlacedOrder } from './shape';
 
-export interface OrderLineData {
-  sku: string;
-  quantity: number;
-  /** cents */
-  unitPrice: number;
-}
+/** The line and address of an order (declared once in ./shape). */
+export type OrderLineData = OrderLine;
+export type OrderAddress = Address;
 
-export interface OrderAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
-
-export const ORDER_STATUSES = [
+export const ORDER_AGGREGATE_STATUSES = [
   'NONE',
   'PLACED',
   'INVENTORY_RESERVED',
@@ -46,7 +35,7 @@ export const ORDER_STATUSES = [
   'FAILED',
   'CANCELLED',
 ] as const;
-export type OrderAggregateStatus = (typeof ORDER_STATUSES)[number];
+export type OrderAggregateStatus = (typeof ORDER_AGGREGATE_STATUSES)[number];
 
 /** Progress rank of the happy path; terminal failure states are handled separately. */
 const RANK: Record<OrderAggregateStatus, number> = {
@@ -61,18 +50,7 @@ const RANK: Record<OrderAggregateStatus, number> = {
 };
 
 // ---- events ---------------------------------------------------------------------------------------
-export type OrderPlaced = {
-  type: 'OrderPlaced';
-  data: {
-    orderId: string;
-    customerId: string;
-    lines: OrderLineData[];
-    total: number;
-    currency: 'USD';
-    shippingAddress: OrderAddress;
-    placedAt: string;
-  };
-};
+export type OrderPlaced = { type: 'OrderPlaced'; data: PlacedOrder };
 export type OrderInventoryReserved = {
   type: 'OrderInventoryReserved';
   data: { orderId: string; at: string };
@@ -105,15 +83,9 @@ export type OrderEventType = OrderEvent['type'];
 // ---- commands -------------------------------------------------------------------------------------
 export type PlaceOrder = {
   type: 'PlaceOrder';
-  orderId: string;
-  customerId: string;
-  lines: OrderLineData[];
-  total: number;
-  currency: 'USD';
-  shippingAddress: OrderAddress;
   /** ISO time the order was accepted */
   now: string;
-};
+} & Omit<PlacedOrder, 'placedAt'>;
 export type MarkInventoryReserved = { type: 'MarkInventoryReserved'; now: string };
 export type MarkPaid = { type: 'MarkPaid'; amount: number; now: string };
 export type MarkShipped = { type: 'MarkShipped'; shipmentId: string; trackingNumber: string; now: string };
@@ -128,22 +100,15 @@ export type OrderCommand =
 /** JSON-serialisable (snapshots store it as JSON). */
 export type OrderState =
   | { status: 'NONE' }
-  | {
+  | (PlacedOrder & {
       status: Exclude<OrderAggregateStatus, 'NONE'>;
-      orderId: string;
-      customerId: string;
-      lines: OrderLineData[];
-      total: number;
-      currency: 'USD';
-      shippingAddress: OrderAddress;
-      placedAt: string;
       updatedAt: string;
       paidAmount?: number;
       shipmentId?: string;
       trackingNumber?: string;
       failure?: { reason: string; step: string };
       cancellationReason?: string;
-    };
+    });
 
 export const initialOrderState = (): OrderState => ({ status: 'NONE' });
 
@@ -166,7 +131,7 @@ function validatePlace(cmd: PlaceOrder): void {
   }
   assertNonNegativeInt('total', cmd.total);
   if (sum !== cmd.total) throw new InvalidAmount('total', cmd.total, `the sum of the lines (${sum})`);
-  if (cmd.currency !== 'USD') throw new InvalidCommand(`unsupported currency ${String(cmd.currency)}`);
+  if (cmd.currency !== CURRENCY) throw new InvalidCommand(`unsupported currency ${String(cmd.currency)}`);
 }
 
 /**
@@ -318,4 +283,4 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
   evolve,
 };
 
-export const orderStreamId = (orderId: string): string => `order-${orderId}`;
+export { orderStreamId } from '../ids';

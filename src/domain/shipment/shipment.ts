@@ -12,20 +12,12 @@ import {
   assertNever,
   assertPositiveInt,
 } from '../errors';
+import { shipmentIdFor } from '../ids';
+import type { Address, OrderLine } from '../order/shape';
 
-export interface ShipmentAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  /** ISO 3166-1 alpha-2 */
-  country: string;
-}
-export interface ShipmentLine {
-  sku: string;
-  quantity: number;
-}
+/** The address and lines of a shipment are the order's (./order/shape). */
+export type ShipmentAddress = Address;
+export type ShipmentLine = Pick<OrderLine, 'sku' | 'quantity'>;
 
 // ---- events ---------------------------------------------------------------------------------------
 export type ShipmentCreated = {
@@ -74,8 +66,7 @@ export type ShipmentState =
 
 export const initialShipmentState = (): ShipmentState => ({ status: 'NONE' });
 
-/** The shipment id is derived from the order (one shipment per order). */
-export const shipmentIdFor = (orderId: string): string => `shp-${orderId}`;
+export { shipmentIdFor };
 
 export function decide(command: ShipmentCommand, state: ShipmentState): ShipmentEvent[] {
   switch (command.type) {
@@ -174,4 +165,4 @@ export const shipmentDecider: Decider<ShipmentCommand, ShipmentEvent, ShipmentSt
   evolve,
 };
 
-export const shipmentStreamId = (orderId: string): string => `shipment-${orderId}`;
+export { shipmentStreamId } from '../ids';

@@ -20,6 +20,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { orderStepKey } from '../../domain/ids';
 import { handleCommand, type HandleCommandResult } from '../../eventstore/command';
 
 export interface CatalogEntry {
@@ -111,7 +112,7 @@ export function createInventoryService(deps: ServiceDeps) {
   const { store, now } = resolveDeps(deps, 'inventory');
 
   const opts = (orderId: string, step: string, meta: CommandMeta) =>
-    commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/${step}`);
+    commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, step));
 
   async function getItem(sku: string, opts: { asOf?: Date } = {}): Promise<ItemView | undefined> {
     const r = await store.aggregateStream(

@@ -13,6 +13,7 @@ import {
   type OrderPlaced,
   type OrderState,
 } from '../../domain/order';
+import { orderStepKey } from '../../domain/ids';
 import { handleCommand, type HandleCommandResult } from '../../eventstore/command';
 import {
   commandOptions,
@@ -53,7 +54,7 @@ export function createOrdersService(deps: ServiceDeps) {
   const { store, now } = resolveDeps(deps, 'orders');
   /** the command handler's options; without a step key the key is `order-<id>/<command>` */
   const opts = (orderId: string, type: OrderCommand['type'], meta: CommandMeta) =>
-    commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/${type}`);
+    commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, type));
 
   return {
     /** OrderPlaced (placedAt from the input); a repeat for the same order changes nothing */

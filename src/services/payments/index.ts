@@ -18,6 +18,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { orderStepKey } from '../../domain/ids';
 import { handleCommand } from '../../eventstore/command';
 
 export interface AccountView {
@@ -89,7 +90,7 @@ export function createPaymentsService(deps: ServiceDeps) {
         accountStreamId(customerId),
         accountDecider,
         { type: 'Charge', customerId, orderId, amount, now: now() },
-        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/charge`),
+        commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, 'charge')),
       );
       return {
         customerId,
@@ -109,7 +110,7 @@ export function createPaymentsService(deps: ServiceDeps) {
         accountStreamId(customerId),
         accountDecider,
         { type: 'Refund', customerId, orderId, now: now() },
-        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/refund`),
+        commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, 'refund')),
       );
       const charge = Object.prototype.hasOwnProperty.call(r.state.charges, orderId)
         ? r.state.charges[orderId]

@@ -24,6 +24,8 @@ import {
 } from '../common';
 import type { CarrierClient } from '../../carrier/client';
 import { UnsupportedCountry } from '../../domain/errors';
+import { orderStepKey } from '../../domain/ids';
+import { destinationOf } from '../../domain/order/shape';
 import { handleCommand } from '../../eventstore/command';
 
 /** A command's own fields (the service adds `type`, the time and the supported countries), for one order. */
@@ -65,7 +67,7 @@ export function createShippingService(
   const { store, now } = resolveDeps(deps, 'shipping');
   const { supportedCountries, carrier } = deps;
   const opts = (orderId: string, step: string, meta: CommandMeta) =>
-    commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/${step}`);
+    commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, step));
 
   const service = {
     /** UnsupportedCountry unless the destination is in the supported list */
@@ -125,9 +127,9 @@ export function createShippingService(
       const created = await service.create(shipment, meta);
       const { shipmentId } = created;
       if (created.trackingNumber) return { shipmentId, trackingNumber: created.trackingNumber };
-      const key = meta.idempotencyKey ?? `order-${orderId}/ship`;
-      const { country, postalCode } = address;
-      const { trackingNumber } = await carrier.book({ key, orderId, country, postalCode, parcels: 1 });
+      const key = meta.idempotencyKey ?? orderStepKey(orderId, 'ship');
+      const booking = { key, orderId, ...destinationOf(address), parcels: 1 };
+      const { trackingNumber } = await carrier.book(booking);
       await service.dispatch({ orderId, trackingNumber }, meta);
       return { shipmentId, trackingNumber };
     },

@@ -5,10 +5,11 @@
  */
 import type { EventEnvelope } from '../../../eventstore/envelope';
 import type { Projection } from '../../../eventstore/projections/projection';
+import { STREAM_PREFIXES, type ServiceName } from '../../../domain/ids';
 
-export const ORDERS_SCHEMA = 'orders';
+export const ORDERS_SCHEMA = 'orders' satisfies ServiceName;
 
-const isOrderStream = (env: EventEnvelope) => env.streamId.startsWith('order-');
+const isOrderStream = (env: EventEnvelope) => env.streamId.startsWith(STREAM_PREFIXES.orders);
 
 /** order_summary: one row per order (status, saga state, items, totals, failure reason) */
 export const orderSummaryProjection: Projection = {
@@ -46,5 +47,5 @@ export const ORDER_PROJECTIONS: Projection[] = [
 /** what the event store health check compares with the log for the orders schema */
 export const ORDER_PROJECTION_HEALTH = {
   projections: ORDER_PROJECTIONS.map((p) => p.name),
-  streamPrefix: 'order-',
+  streamPrefix: STREAM_PREFIXES.orders,
 };

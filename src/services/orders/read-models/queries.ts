@@ -4,7 +4,7 @@
  */
 import type { Pool } from 'pg';
 import type { OrderPlaced } from '../../../domain/order';
-import type { OrderStatus, SagaStateName } from '../../../workflows/contracts';
+import type { OrderStatus, SagaStateName } from '../../../domain/order/progress';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { OrderItemView } from './progress';
 
