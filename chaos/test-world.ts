@@ -80,26 +80,23 @@ async function forward(
     shippingAddress: address,
     placedAt: new Date().toISOString(),
   });
-  await s.inventory.reserve(
-    orderId,
-    lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
-  );
-  await s.orders.markInventoryReserved(orderId);
+  await s.inventory.reserve({ orderId, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
+  await s.orders.markInventoryReserved({ orderId });
   if (until === 'reserved') return;
-  await s.payments.charge(customerId, orderId, total);
-  await s.orders.markPaid(orderId, total);
+  await s.payments.charge({ customerId, orderId, amount: total });
+  await s.orders.markPaid({ orderId, amount: total });
   if (until === 'paid') return;
-  const shipment = await s.shipping.create(
+  const shipment = await s.shipping.create({
     orderId,
     address,
-    lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
-  );
+    lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+  });
   if (until === 'shipmentCreated') return;
   const tracking = `TRK-${orderId.slice(0, 8)}`;
-  await s.shipping.dispatch(orderId, tracking);
-  await s.inventory.commit(orderId, skus);
-  await s.orders.markShipped(orderId, shipment.shipmentId, tracking);
-  await s.orders.complete(orderId);
+  await s.shipping.dispatch({ orderId, trackingNumber: tracking });
+  await s.inventory.commit({ orderId, lines: skus.map((sku) => ({ sku })) });
+  await s.orders.markShipped({ orderId, shipmentId: shipment.shipmentId, trackingNumber: tracking });
+  await s.orders.complete({ orderId });
 }
 
 /** Gateway keys as the API leaves them for an answered POST /orders. */
@@ -133,20 +130,27 @@ export async function buildWorld(url: string) {
     await forward(s, O.completedSmall, ALICE, [a(1)], 'completed');
     // the carrier refused: cancel the shipment, refund, release, fail
     await forward(s, O.failedAfterShipment, ALICE, [b(2)], 'shipmentCreated');
-    await s.shipping.cancel(O.failedAfterShipment, 'CarrierRejected');
-    await s.payments.refund(ALICE, O.failedAfterShipment);
-    await s.inventory.release(O.failedAfterShipment, [SKUS.b]);
-    await s.orders.fail(O.failedAfterShipment, 'CarrierRejected', 'createShipment');
+    await s.shipping.cancel({ orderId: O.failedAfterShipment, reason: 'CarrierRejected' });
+    await s.payments.refund({ customerId: ALICE, orderId: O.failedAfterShipment });
+    await s.inventory.release({ orderId: O.failedAfterShipment, lines: [{ sku: SKUS.b }] });
+    await s.orders.fail({
+      orderId: O.failedAfterShipment,
+      reason: 'CarrierRejected',
+      step: 'createShipment',
+    });
     // bob cannot pay: release, fail
     await forward(s, O.failedNoFunds, BOB, [a(2)], 'reserved');
-    await assert.rejects(s.payments.charge(BOB, O.failedNoFunds, 2000), InsufficientFunds);
-    await s.inventory.release(O.failedNoFunds, [SKUS.a]);
-    await s.orders.fail(O.failedNoFunds, 'InsufficientFunds', 'chargePayment');
+    await assert.rejects(
+      s.payments.charge({ customerId: BOB, orderId: O.failedNoFunds, amount: 2000 }),
+      InsufficientFunds,
+    );
+    await s.inventory.release({ orderId: O.failedNoFunds, lines: [{ sku: SKUS.a }] });
+    await s.orders.fail({ orderId: O.failedNoFunds, reason: 'InsufficientFunds', step: 'chargePayment' });
     // cancelled after payment: refund, release, cancel
     await forward(s, O.cancelled, ALICE, [a(1), b(1)], 'paid');
-    await s.payments.refund(ALICE, O.cancelled);
-    await s.inventory.release(O.cancelled, [SKUS.a, SKUS.b]);
-    await s.orders.cancel(O.cancelled, 'changed my mind');
+    await s.payments.refund({ customerId: ALICE, orderId: O.cancelled });
+    await s.inventory.release({ orderId: O.cancelled, lines: [{ sku: SKUS.a }, { sku: SKUS.b }] });
+    await s.orders.cancel({ orderId: O.cancelled, reason: 'changed my mind' });
     for (const [id, c] of [
       [O.completed, ALICE],
       [O.completedSmall, ALICE],

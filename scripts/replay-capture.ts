@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { activityInterceptors } from '../src/activities/failures';
 import { createOrderActivities } from '../src/activities/orders';
 import { startCarrierServer } from '../src/carrier/app';
 import { loadConfig } from '../src/config';
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
             namespace,
             taskQueue: TASK_QUEUES.orders,
             activities: createOrderActivities({ orders: createOrdersService({ pool }) }),
+            interceptors: { activity: activityInterceptors },
             ...workerOptions(identity),
           });
           running.set(role, { worker, done: worker.run(), stopBackground: () => Promise.resolve() });

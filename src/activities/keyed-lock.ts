@@ -1,9 +1,6 @@
 /**
- * A per-process FIFO lock per key. The inventory activities take the locks of an order's SKUs (in sorted
- * order, so two orders can never wait on each other) before their optimistic read-decide-append: concurrent
- * reservations of one hot SKU in this process then queue instead of racing and retrying on version
- * conflicts, which under load (40 orders for the last units) wastes most of the work. Across processes the
- * event store's expected-version check still decides; this is only an optimisation, never the guarantee.
+ * A per-process FIFO lock per key, taken in sorted key order: the inventory steps queue on a hot SKU instead
+ * of racing into version conflicts. An optimisation only (README.md, "The in-process SKU lock").
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { IdempotencyStore } from './idempotency';
 import type { HttpMetrics } from './metrics';
-import type { ApiServices } from './ports';
+import type { ApiServices } from './wiring';
 import type { SagaGateway } from './sagas';
 
 export interface ApiConfig {

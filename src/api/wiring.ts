@@ -1,23 +1,39 @@
 /**
- * Builds the API's ports (./ports.ts) from the real modules: the payments, inventory and orders use-case
- * layer (src/services), the orders read models (src/services/orders/read-models) and the event store health
- * check (src/eventstore).
+ * The API's services, built from the real modules: the payments and inventory services as they are, the orders
+ * read side (read models for orders and lists, the service for the audit trail), and the event store health.
+ * Routes are typed against what this returns (ApiServices), so there is no second declaration to keep in step.
  */
 import type { Pool } from 'pg';
+import { SERVICES } from '../domain/ids';
 import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
 import {
   decodeCursor,
   getOrderSummary,
-  InvalidCursorError as StoreInvalidCursorError,
+  InvalidCursorError,
   listOrders,
   ORDER_PROJECTION_HEALTH,
   ORDERS_SCHEMA,
+  type ListOrdersQuery,
 } from '../services/orders/read-models';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
 import { createPaymentsService } from '../services/payments';
-import { SERVICES } from '../domain/ids';
-import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
+
+export { InvalidCursorError };
+
+export interface HealthCheckResult {
+  ok: boolean;
+  [detail: string]: unknown;
+}
+
+/** A list query as the route parses it (absent filters may be present as undefined). */
+type OrdersQuery = Pick<ListOrdersQuery, 'limit'> & {
+  [K in Exclude<keyof ListOrdersQuery, 'limit'>]?: ListOrdersQuery[K] | undefined;
+};
+
+export type ApiServices = ReturnType<typeof createApiServices>;
+/** One order as the read model (orders.order_summary) knows it, times as ISO strings. */
+export type OrderRecord = NonNullable<Awaited<ReturnType<ApiServices['orders']['getOrder']>>>;
 
 export interface ApiServicesDeps {
   pool: Pool;
@@ -29,16 +45,14 @@ export interface ApiServicesDeps {
   relayLagLimitS: number;
 }
 
-export function createApiServices(deps: ApiServicesDeps): ApiServices {
+export function createApiServices(deps: ApiServicesDeps) {
   const { pool } = deps;
   const base = { pool, ...(deps.clock ? { clock: deps.clock } : {}) };
-  const payments = createPaymentsService(base);
-  const inventory = createInventoryService(base);
   const orders = createOrdersService(base);
 
   return {
     orders: {
-      async getOrder(orderId) {
+      async getOrder(orderId: string) {
         const s = await getOrderSummary(pool, orderId);
         if (!s) return undefined;
         return {
@@ -48,58 +62,44 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
           sagaState: s.sagaState,
           items: s.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: i.unitPrice })),
           total: s.total,
-          currency: 'USD',
+          currency: 'USD' as const,
           shippingAddress: s.shippingAddress,
           failureReason: s.failureReason ?? undefined,
           createdAt: s.createdAt.toISOString(),
           updatedAt: s.updatedAt.toISOString(),
         };
       },
-      async listOrders(query) {
-        try {
-          if (query.cursor !== undefined) assertCursor(query.cursor);
-          const page = await listOrders(pool, {
-            limit: query.limit,
-            ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
-            ...(query.status !== undefined ? { status: query.status } : {}),
-            ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-          });
-          return {
-            items: page.items.map((i) => ({
-              orderId: i.orderId,
-              customerId: i.customerId,
-              status: i.status,
-              sagaState: i.sagaState,
-              total: i.total,
-              currency: 'USD' as const,
-              itemCount: i.itemCount,
-              createdAt: i.createdAt.toISOString(),
-              updatedAt: i.updatedAt.toISOString(),
-            })),
-            nextCursor: page.nextCursor,
-          };
-        } catch (err) {
-          if (err instanceof StoreInvalidCursorError) throw new InvalidCursorError(err.message);
-          throw err;
-        }
+      /** newest first, keyset-paged; a cursor this API did not hand out throws InvalidCursorError */
+      async listOrders(query: OrdersQuery) {
+        if (query.cursor !== undefined) assertCursor(query.cursor);
+        const page = await listOrders(pool, {
+          limit: query.limit,
+          ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
+          ...(query.status !== undefined ? { status: query.status } : {}),
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        });
+        return {
+          items: page.items.map((i) => ({
+            orderId: i.orderId,
+            customerId: i.customerId,
+            status: i.status,
+            sagaState: i.sagaState,
+            total: i.total,
+            currency: 'USD' as const,
+            itemCount: i.itemCount,
+            createdAt: i.createdAt.toISOString(),
+            updatedAt: i.updatedAt.toISOString(),
+          })),
+          nextCursor: page.nextCursor,
+        };
       },
-      getOrderEvents: (orderId) => orders.getOrderEvents(orderId),
+      getOrderEvents: (orderId: string) => orders.getOrderEvents(orderId),
     },
-    inventory: {
-      getItems: (skus) => inventory.getItems(skus),
-      async upsertItem(input, ctx) {
-        const r = await inventory.upsertItem(input, ctx);
-        return { created: r.created, item: r.item };
-      },
-      restock: (input, ctx) => inventory.restock(input, ctx),
-    },
-    payments: {
-      getAccount: (customerId, asOf) => payments.getAccount(customerId, asOf),
-      getAccountEvents: (customerId) => payments.getAccountEvents(customerId),
-      deposit: (input, ctx) => payments.deposit(input, ctx),
-    },
+    inventory: createInventoryService(base),
+    payments: createPaymentsService(base),
     health: {
-      async check() {
+      /** event store round trip, outbox relay and read-model lag of every schema */
+      async check(): Promise<Record<string, HealthCheckResult>> {
         const results = await Promise.all(
           SERVICES.map((schema) =>
             checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),

@@ -1,6 +1,6 @@
 /**
- * Shared plumbing of the service use-case layer: command metadata, how a step's key becomes the options of
- * the event store's one command handler (handleCommand), and the audit-trail record shape.
+ * What every service shares: its dependencies, the metadata a command receives, how a step's key becomes the
+ * options of the event store's command handler (handleCommand), and the audit-trail record.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -9,9 +9,9 @@ import { createEventStore } from '../eventstore/store';
 import type { EventMetadata, EventStore, StoredEvent } from '../eventstore/types';
 
 /**
- * What every command receives besides its arguments: the event metadata (the activities' EventMetadata) or
- * the API's CommandContext ({ requestId, idempotencyKey, actor }); both fit. `idempotencyKey` is the key of
- * the step or request: retrying with the same key writes nothing new.
+ * What every command receives besides its arguments: a saga step's metadata (src/activities/step-meta.ts) or
+ * the API's { requestId, idempotencyKey, actor }. `idempotencyKey` is the key of the step or request:
+ * retrying with the same key writes nothing new.
  */
 export type CommandMeta = EventMetadata & { actor?: string };
 
@@ -23,7 +23,7 @@ export interface ServiceDeps {
   clock?: () => Date;
 }
 
-/** One audit-trail entry (the API's EventRecord). */
+/** One audit-trail entry, as GET .../events answers it. */
 export interface EventRecord {
   type: string;
   version: number;
@@ -50,27 +50,17 @@ export function resolveDeps(
 }
 
 /**
- * The key the event ids derive from. One step key may drive several commands (e.g. "mark shipped" and
- * "complete" under one activity key) and several streams (one per SKU), so the stream and command type are
- * part of it: equal only for a true retry of the same command on the same stream.
- */
-export const eventKey = (key: string, streamId: string, commandType: string): string =>
-  `${key}|${streamId}|${commandType}`;
-
-export function metadataOf(meta: CommandMeta, key: string): EventMetadata {
-  return { ...meta, idempotencyKey: meta.idempotencyKey ?? key };
-}
-
-/**
  * The command handler's options for a command of a service: the step's key (meta.idempotencyKey, else
- * `defaultKey`) goes into the metadata, the event ids derive from eventKey(key, stream, command type), and
- * every appended event is published through the outbox.
+ * `defaultKey`) goes into the metadata, and every appended event is published through the outbox. The event
+ * ids derive from `<key>|<stream>|<command type>`: one step key may drive several commands (shipped, then
+ * completed) and several streams (one per SKU), so the ids are equal only for a true retry of the same
+ * command on the same stream.
  */
 export function commandOptions(meta: CommandMeta, defaultKey: string): HandleCommandOptions {
   const key = meta.idempotencyKey ?? defaultKey;
   return {
-    idempotencyKey: (streamId, commandType) => eventKey(key, streamId, commandType),
-    metadata: metadataOf(meta, key),
+    idempotencyKey: (streamId, commandType) => `${key}|${streamId}|${commandType}`,
+    metadata: { ...meta, idempotencyKey: key },
     publish: true,
   };
 }

@@ -68,14 +68,23 @@ describe('payments service', () => {
     const c = id('cust');
     const o = id('order');
     await payments.deposit({ customerId: c, amount: 10_000 }, { idempotencyKey: `${c}/d1` });
-    const first = await payments.charge(c, o, 2_500, { idempotencyKey: `order-${o}/charge` });
+    const first = await payments.charge(
+      { customerId: c, orderId: o, amount: 2_500 },
+      { idempotencyKey: `order-${o}/charge` },
+    );
     assert.deepEqual([first.appended, first.balance, first.amount], [true, 7_500, 2_500]);
     const before = await count('payments', 'events', `account-${c}`);
-    const again = await payments.charge(c, o, 2_500, { idempotencyKey: `order-${o}/charge` });
+    const again = await payments.charge(
+      { customerId: c, orderId: o, amount: 2_500 },
+      { idempotencyKey: `order-${o}/charge` },
+    );
     assert.deepEqual([again.appended, again.balance], [false, 7_500]);
     assert.equal(await count('payments', 'events', `account-${c}`), before);
     // even with another key the same order is never charged twice
-    const other = await payments.charge(c, o, 2_500, { idempotencyKey: 'another-key' });
+    const other = await payments.charge(
+      { customerId: c, orderId: o, amount: 2_500 },
+      { idempotencyKey: 'another-key' },
+    );
     assert.equal(other.appended, false);
     assert.equal((await payments.getAccount(c)).balance, 7_500);
   });
@@ -85,7 +94,9 @@ describe('payments service', () => {
     const o = id('order');
     await payments.deposit({ customerId: c, amount: 1_000 }, { idempotencyKey: `${c}/d1` });
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => payments.charge(c, o, 600, { idempotencyKey: `order-${o}/charge` })),
+      Array.from({ length: 20 }, () =>
+        payments.charge({ customerId: c, orderId: o, amount: 600 }, { idempotencyKey: `order-${o}/charge` }),
+      ),
     );
     assert.equal(results.filter((r) => r.appended).length, 1);
     const events = await payments.getAccountEvents(c);
@@ -100,13 +111,19 @@ describe('payments service', () => {
     const c = id('cust');
     const o = id('order');
     await payments.deposit({ customerId: c, amount: 5_000 }, { idempotencyKey: `${c}/d1` });
-    await payments.charge(c, o, 1_200, { idempotencyKey: `order-${o}/charge` });
-    const r1 = await payments.refund(c, o, { idempotencyKey: `order-${o}/refund` });
+    await payments.charge(
+      { customerId: c, orderId: o, amount: 1_200 },
+      { idempotencyKey: `order-${o}/charge` },
+    );
+    const r1 = await payments.refund({ customerId: c, orderId: o }, { idempotencyKey: `order-${o}/refund` });
     assert.deepEqual([r1.appended, r1.refunded, r1.balance], [true, 1_200, 5_000]);
-    const r2 = await payments.refund(c, o, { idempotencyKey: `order-${o}/refund` });
-    const r3 = await payments.refund(c, o, { idempotencyKey: 'a-different-key' });
+    const r2 = await payments.refund({ customerId: c, orderId: o }, { idempotencyKey: `order-${o}/refund` });
+    const r3 = await payments.refund({ customerId: c, orderId: o }, { idempotencyKey: 'a-different-key' });
     assert.deepEqual([r2.appended, r3.appended, r3.balance], [false, false, 5_000]);
-    const none = await payments.refund(c, id('never-charged'), { idempotencyKey: 'k' });
+    const none = await payments.refund(
+      { customerId: c, orderId: id('never-charged') },
+      { idempotencyKey: 'k' },
+    );
     assert.deepEqual([none.appended, none.refunded, none.balance], [false, 0, 5_000]);
     assert.deepEqual(
       (await payments.getAccountEvents(c)).map((e) => [e.type, e.version]),
@@ -122,9 +139,14 @@ describe('payments service', () => {
     const c = id('cust');
     const o = id('order');
     await payments.deposit({ customerId: c, amount: 1_000 }, { idempotencyKey: `${c}/d1` });
-    await payments.charge(c, o, 400, { idempotencyKey: `order-${o}/charge` });
+    await payments.charge(
+      { customerId: c, orderId: o, amount: 400 },
+      { idempotencyKey: `order-${o}/charge` },
+    );
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => payments.refund(c, o, { idempotencyKey: `refund-attempt-${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        payments.refund({ customerId: c, orderId: o }, { idempotencyKey: `refund-attempt-${i}` }),
+      ),
     );
     assert.equal(results.filter((r) => r.appended).length, 1);
     assert.equal((await payments.getAccount(c)).balance, 1_000);
@@ -137,7 +159,7 @@ describe('payments service', () => {
       await payments.deposit({ customerId: c, amount: 10 }, { idempotencyKey: `${c}/d${i}` });
     }
     const o = id('order');
-    await payments.charge(c, o, 50, { idempotencyKey: `order-${o}/charge` });
+    await payments.charge({ customerId: c, orderId: o, amount: 50 }, { idempotencyKey: `order-${o}/charge` });
     const fromSnapshot = await payments.getAccount(c);
     const snaps = await pool.query('SELECT version FROM payments.snapshots WHERE stream_id = $1', [
       `account-${c}`,
@@ -151,15 +173,29 @@ describe('payments service', () => {
       (await payments.deposit({ customerId: c, amount: 10 }, { idempotencyKey: `${c}/d3` })).version,
       106,
     );
-    assert.equal((await payments.charge(c, o, 50, { idempotencyKey: 'other' })).appended, false);
-    assert.equal((await payments.refund(c, o, { idempotencyKey: `order-${o}/refund` })).refunded, 50);
+    assert.equal(
+      (await payments.charge({ customerId: c, orderId: o, amount: 50 }, { idempotencyKey: 'other' }))
+        .appended,
+      false,
+    );
+    assert.equal(
+      (await payments.refund({ customerId: c, orderId: o }, { idempotencyKey: `order-${o}/refund` }))
+        .refunded,
+      50,
+    );
   });
 
   it('a charge beyond the balance is refused with InsufficientFunds and writes nothing', async () => {
     const c = id('cust');
     await payments.deposit({ customerId: c, amount: 100 }, { idempotencyKey: `${c}/d1` });
-    await rejectsWith(payments.charge(c, id('order'), 101, { idempotencyKey: 'k1' }), 'InsufficientFunds');
-    await rejectsWith(payments.charge(c, id('order'), 0, { idempotencyKey: 'k2' }), 'InvalidAmount');
+    await rejectsWith(
+      payments.charge({ customerId: c, orderId: id('order'), amount: 101 }, { idempotencyKey: 'k1' }),
+      'InsufficientFunds',
+    );
+    await rejectsWith(
+      payments.charge({ customerId: c, orderId: id('order'), amount: 0 }, { idempotencyKey: 'k2' }),
+      'InvalidAmount',
+    );
     await rejectsWith(
       payments.deposit({ customerId: c, amount: -5 }, { idempotencyKey: 'k3' }),
       'InvalidAmount',
@@ -258,9 +294,12 @@ describe('inventory service', () => {
     const sku = await item(10);
     const outcomes = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
-        inventory.reserve(`o${i}-${sku}`, [{ sku, quantity: 1 }], {
-          idempotencyKey: `order-o${i}-${sku}/reserve`,
-        }),
+        inventory.reserve(
+          { orderId: `o${i}-${sku}`, lines: [{ sku, quantity: 1 }] },
+          {
+            idempotencyKey: `order-o${i}-${sku}/reserve`,
+          },
+        ),
       ),
     );
     const ok = outcomes.filter((o) => o.status === 'fulfilled');
@@ -280,11 +319,13 @@ describe('inventory service', () => {
     const o1 = id('order');
     await rejectsWith(
       inventory.reserve(
-        o1,
-        [
-          { sku: a, quantity: 2 },
-          { sku: b, quantity: 2 },
-        ],
+        {
+          orderId: o1,
+          lines: [
+            { sku: a, quantity: 2 },
+            { sku: b, quantity: 2 },
+          ],
+        },
         { idempotencyKey: `order-${o1}/reserve` },
       ),
       'InsufficientStock',
@@ -295,7 +336,7 @@ describe('inventory service', () => {
       { sku: b, quantity: 1 },
       { sku: a, quantity: 3 },
     ];
-    const r = await inventory.reserve(o2, lines, { idempotencyKey: `order-${o2}/reserve` });
+    const r = await inventory.reserve({ orderId: o2, lines }, { idempotencyKey: `order-${o2}/reserve` });
     assert.deepEqual(
       r.lines.map((l) => [l.sku, l.quantity, l.status, l.appended]),
       [a, b].sort().map((s) => [s, s === a ? 3 : 1, 'reserved', true]),
@@ -304,36 +345,57 @@ describe('inventory service', () => {
       await count('inventory', 'events', `item-${a}`),
       await count('inventory', 'events', `item-${b}`),
     ];
-    const again = await inventory.reserve(o2, lines, { idempotencyKey: `order-${o2}/reserve` });
+    const again = await inventory.reserve({ orderId: o2, lines }, { idempotencyKey: `order-${o2}/reserve` });
     assert.ok(again.lines.every((l) => !l.appended && l.status === 'reserved'));
     assert.deepEqual(
       [await count('inventory', 'events', `item-${a}`), await count('inventory', 'events', `item-${b}`)],
       before,
     );
-    await rejectsWith(inventory.reserve(id('order'), [{ sku: id('unknown'), quantity: 1 }]), 'UnknownSku');
+    await rejectsWith(
+      inventory.reserve({ orderId: id('order'), lines: [{ sku: id('unknown'), quantity: 1 }] }),
+      'UnknownSku',
+    );
   });
 
   it('release gives the stock back once; a release with nothing reserved is a no-op; commit ships it', async () => {
     const sku = await item(4);
     const o1 = id('order');
-    await inventory.reserve(o1, [{ sku, quantity: 3 }], { idempotencyKey: `order-${o1}/reserve` });
-    const r1 = await inventory.release(o1, [sku], { idempotencyKey: `order-${o1}/release` });
-    const r2 = await inventory.release(o1, [sku], { idempotencyKey: `order-${o1}/release` });
+    await inventory.reserve(
+      { orderId: o1, lines: [{ sku, quantity: 3 }] },
+      { idempotencyKey: `order-${o1}/reserve` },
+    );
+    const r1 = await inventory.release(
+      { orderId: o1, lines: [{ sku }] },
+      { idempotencyKey: `order-${o1}/release` },
+    );
+    const r2 = await inventory.release(
+      { orderId: o1, lines: [{ sku }] },
+      { idempotencyKey: `order-${o1}/release` },
+    );
     assert.deepEqual(
       [r1.lines[0]!.appended, r2.lines[0]!.appended, r2.lines[0]!.status],
       [true, false, 'released'],
     );
     // a late retry of the reservation after its release does not reserve again
-    await inventory.reserve(o1, [{ sku, quantity: 3 }], { idempotencyKey: `order-${o1}/reserve` });
+    await inventory.reserve(
+      { orderId: o1, lines: [{ sku, quantity: 3 }] },
+      { idempotencyKey: `order-${o1}/reserve` },
+    );
     assert.equal((await inventory.getItem(sku))?.available, 4);
-    const none = await inventory.release(id('order'), [sku, id('unknown')], { idempotencyKey: 'k' });
+    const none = await inventory.release(
+      { orderId: id('order'), lines: [{ sku }, { sku: id('unknown') }] },
+      { idempotencyKey: 'k' },
+    );
     assert.ok(none.lines.every((l) => !l.appended && l.status === 'none'));
 
     const o2 = id('order');
-    await inventory.reserve(o2, [{ sku, quantity: 2 }], { idempotencyKey: `order-${o2}/reserve` });
-    await inventory.commit(o2, [sku], { idempotencyKey: `order-${o2}/commit` });
-    await inventory.commit(o2, [sku], { idempotencyKey: `order-${o2}/commit` });
-    await inventory.release(o2, [sku], { idempotencyKey: `order-${o2}/release` });
+    await inventory.reserve(
+      { orderId: o2, lines: [{ sku, quantity: 2 }] },
+      { idempotencyKey: `order-${o2}/reserve` },
+    );
+    await inventory.commit({ orderId: o2, lines: [{ sku }] }, { idempotencyKey: `order-${o2}/commit` });
+    await inventory.commit({ orderId: o2, lines: [{ sku }] }, { idempotencyKey: `order-${o2}/commit` });
+    await inventory.release({ orderId: o2, lines: [{ sku }] }, { idempotencyKey: `order-${o2}/release` });
     const s = await inventory.getItem(sku);
     assert.deepEqual([s?.available, s?.reserved, s?.shipped], [2, 0, 2]);
   });
@@ -368,17 +430,21 @@ describe('orders service', () => {
     const key = (s: string) => ({ idempotencyKey: `order-${o}/${s}`, requestId: 'req-9' });
     assert.equal((await orders.place(input(o), key('place'))).appended, true);
     assert.equal((await orders.place(input(o), key('place'))).appended, false);
-    await orders.markInventoryReserved(o, key('reserve'));
-    await orders.markPaid(o, 600, key('charge'));
+    await orders.markInventoryReserved({ orderId: o }, key('reserve'));
+    await orders.markPaid({ orderId: o, amount: 600 }, key('charge'));
     // the activity records "shipped" and "completed" under one step key: both must land
-    await orders.markShipped(o, `shp-${o}`, 'TRK-1', key('complete'));
-    const done = await orders.complete(o, key('complete'));
+    await orders.markShipped(
+      { orderId: o, shipmentId: `shp-${o}`, trackingNumber: 'TRK-1' },
+      key('complete'),
+    );
+    const done = await orders.complete({ orderId: o }, key('complete'));
     assert.deepEqual([done.status, done.version, done.appended], ['COMPLETED', 5, true]);
     for (const retry of [
-      () => orders.markInventoryReserved(o, key('reserve')),
-      () => orders.markPaid(o, 600, key('charge')),
-      () => orders.markShipped(o, `shp-${o}`, 'TRK-1', key('complete')),
-      () => orders.complete(o, key('complete')),
+      () => orders.markInventoryReserved({ orderId: o }, key('reserve')),
+      () => orders.markPaid({ orderId: o, amount: 600 }, key('charge')),
+      () =>
+        orders.markShipped({ orderId: o, shipmentId: `shp-${o}`, trackingNumber: 'TRK-1' }, key('complete')),
+      () => orders.complete({ orderId: o }, key('complete')),
     ]) {
       assert.equal((await retry()).appended, false);
     }
@@ -405,23 +471,23 @@ describe('orders service', () => {
 
   it('invalid transitions are refused; fail/cancel of an unknown order are no-ops; cancel after shipping is refused', async () => {
     const o = id('order');
-    assert.equal((await orders.fail(o, 'x', 'place')).appended, false);
-    assert.equal((await orders.cancel(o, 'x')).appended, false);
+    assert.equal((await orders.fail({ orderId: o, reason: 'x', step: 'place' })).appended, false);
+    assert.equal((await orders.cancel({ orderId: o, reason: 'x' })).appended, false);
     assert.equal(await orders.getOrder(o), undefined);
     await orders.place(input(o));
-    await rejectsWith(orders.markPaid(o, 600), 'InvalidTransition');
-    await orders.markInventoryReserved(o);
-    await orders.markPaid(o, 600);
-    await orders.markShipped(o, 's', 't');
-    await rejectsWith(orders.cancel(o, 'too late'), 'InvalidTransition');
+    await rejectsWith(orders.markPaid({ orderId: o, amount: 600 }), 'InvalidTransition');
+    await orders.markInventoryReserved({ orderId: o });
+    await orders.markPaid({ orderId: o, amount: 600 });
+    await orders.markShipped({ orderId: o, shipmentId: 's', trackingNumber: 't' });
+    await rejectsWith(orders.cancel({ orderId: o, reason: 'too late' }), 'InvalidTransition');
 
     const f = id('order');
     await orders.place(input(f));
-    const failed = await orders.fail(f, 'no stock', 'reserve');
+    const failed = await orders.fail({ orderId: f, reason: 'no stock', step: 'reserve' });
     assert.equal(failed.status, 'FAILED');
-    assert.equal((await orders.fail(f, 'no stock', 'reserve')).appended, false);
+    assert.equal((await orders.fail({ orderId: f, reason: 'no stock', step: 'reserve' })).appended, false);
     assert.deepEqual((await orders.getOrder(f))?.failure, { reason: 'no stock', step: 'reserve' });
-    await rejectsWith(orders.markInventoryReserved(f), 'InvalidTransition');
+    await rejectsWith(orders.markInventoryReserved({ orderId: f }), 'InvalidTransition');
   });
 });
 
@@ -429,28 +495,40 @@ describe('shipping service', () => {
   it('create refuses an unsupported country and writes nothing; create, dispatch and cancel are idempotent', async () => {
     const o = id('order');
     const lines = [{ sku: 'A', quantity: 1 }];
-    await rejectsWith(shipping.create(o, { ...address, country: 'BR' }, lines), 'UnsupportedCountry');
+    await rejectsWith(
+      shipping.create({ orderId: o, address: { ...address, country: 'BR' }, lines }),
+      'UnsupportedCountry',
+    );
     assert.equal(await count('shipping', 'events', `shipment-${o}`), 0);
-    assert.deepEqual(await shipping.cancel(o, 'nothing to cancel'), {
+    assert.deepEqual(await shipping.cancel({ orderId: o, reason: 'nothing to cancel' }), {
       cancelled: false,
       shipment: undefined,
     });
 
-    const created = await shipping.create(o, address, lines, { idempotencyKey: `order-${o}/ship` });
-    const again = await shipping.create(o, address, lines, { idempotencyKey: `order-${o}/ship` });
+    const created = await shipping.create(
+      { orderId: o, address, lines },
+      { idempotencyKey: `order-${o}/ship` },
+    );
+    const again = await shipping.create(
+      { orderId: o, address, lines },
+      { idempotencyKey: `order-${o}/ship` },
+    );
     assert.deepEqual(again, created);
     assert.equal(created.status, 'CREATED');
-    const d = await shipping.dispatch(o, 'TRK-9', { idempotencyKey: `order-${o}/ship` });
-    await shipping.dispatch(o, 'TRK-9', { idempotencyKey: `order-${o}/ship` });
+    const d = await shipping.dispatch(
+      { orderId: o, trackingNumber: 'TRK-9' },
+      { idempotencyKey: `order-${o}/ship` },
+    );
+    await shipping.dispatch({ orderId: o, trackingNumber: 'TRK-9' }, { idempotencyKey: `order-${o}/ship` });
     assert.deepEqual([d.status, d.trackingNumber, d.version], ['DISPATCHED', 'TRK-9', 2]);
-    await rejectsWith(shipping.cancel(o, 'late'), 'ShipmentAlreadyDispatched');
+    await rejectsWith(shipping.cancel({ orderId: o, reason: 'late' }), 'ShipmentAlreadyDispatched');
     assert.equal(await count('shipping', 'events', `shipment-${o}`), 2);
 
     const o2 = id('order');
-    await shipping.create(o2, address, lines);
-    assert.equal((await shipping.cancel(o2, 'order failed')).cancelled, true);
-    assert.equal((await shipping.cancel(o2, 'order failed')).cancelled, true);
+    await shipping.create({ orderId: o2, address, lines });
+    assert.equal((await shipping.cancel({ orderId: o2, reason: 'order failed' })).cancelled, true);
+    assert.equal((await shipping.cancel({ orderId: o2, reason: 'order failed' })).cancelled, true);
     assert.equal(await count('shipping', 'events', `shipment-${o2}`), 2);
-    await rejectsWith(shipping.dispatch(o2, 'T'), 'InvalidTransition');
+    await rejectsWith(shipping.dispatch({ orderId: o2, trackingNumber: 'T' }), 'InvalidTransition');
   });
 });

@@ -11,6 +11,7 @@ import { createInventoryActivities } from '../activities/inventory';
 import { createOrderActivities } from '../activities/orders';
 import { createPaymentActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
+import { activityInterceptors } from '../activities/failures';
 import { createCarrierClient, type CarrierClient } from '../carrier/client';
 import type { Config } from '../config';
 import { projectionsSubscriber, startOutboxRelay } from '../eventstore';
@@ -78,9 +79,7 @@ function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: Carr
     case 'shipping':
       if (!carrier) throw new Error('the shipping worker needs a carrier client');
       return createShippingActivities({
-        shipping: createShippingService({ pool, supportedCountries: deps.config.shippingCountries }),
-        carrier,
-        supportedCountries: deps.config.shippingCountries,
+        shipping: createShippingService({ pool, supportedCountries: deps.config.shippingCountries, carrier }),
       });
   }
 }
@@ -99,6 +98,7 @@ export async function createServiceWorker(
     namespace: deps.namespace,
     taskQueue: TASK_QUEUES[name],
     activities: activitiesFor(name, deps, carrier),
+    interceptors: { activity: activityInterceptors },
     maxConcurrentActivityTaskExecutions: w.maxConcurrentActivities,
     shutdownGraceTime: '10s',
     ...deps.workerOptions,

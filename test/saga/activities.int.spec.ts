@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/unbound-method -- activities never use `this`; the worker calls them detached as well */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -8,6 +7,7 @@ import { createInventoryActivities } from '../../src/activities/inventory';
 import { createOrderActivities } from '../../src/activities/orders';
 import { createPaymentActivities } from '../../src/activities/payments';
 import { createShippingActivities } from '../../src/activities/shipping';
+import { activityInterceptors } from '../../src/activities/failures';
 import { startCarrierServer, type CarrierServer } from '../../src/carrier/app';
 import { createCarrierClient } from '../../src/carrier/client';
 import { createPool, type Pool } from '../../src/db/pool';
@@ -22,7 +22,10 @@ import { fresh } from './harness';
 const COUNTRIES = ['GB', 'US'];
 const address = { name: 'A', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' };
 
-/** Runs an activity inside a (mock) activity context, as a worker would: Context.current().info is set. */
+/**
+ * Runs an activity inside a (mock) activity context with the workers' activity interceptors, as a worker
+ * would: Context.current().info is set and refusals become ApplicationFailures.
+ */
 const inActivity = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
   new MockActivityEnvironment(
     {
@@ -30,7 +33,7 @@ const inActivity = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args
       activityId: '7',
       activityType: fn.name,
     },
-    { logger: new DefaultLogger('ERROR') },
+    { logger: new DefaultLogger('ERROR'), interceptors: activityInterceptors },
   ).run(fn, ...args);
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
@@ -153,14 +156,14 @@ describe('saga activities over the services (real Postgres and carrier; each act
   });
 
   it('createShipment books once per key, refuses unsupported countries, and fails fast with CarrierUnavailable while the breaker is open (MockActivityEnvironment)', async () => {
-    const shipping = createShippingService({ pool, supportedCountries: COUNTRIES });
     const client = createCarrierClient({
       url: carrier.url,
       timeoutMs: 5000,
       failureThreshold: 2,
       halfOpenAfterMs: 60_000,
     });
-    const acts = createShippingActivities({ shipping, carrier: client, supportedCountries: COUNTRIES });
+    const shipping = createShippingService({ pool, supportedCountries: COUNTRIES, carrier: client });
+    const acts = createShippingActivities({ shipping });
     const orderId = fresh('ord');
     const lines = [{ sku: 'S', quantity: 1, unitPrice: 1 }];
     const a = await inActivity(acts.createShipment, {

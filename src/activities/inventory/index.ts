@@ -1,56 +1,27 @@
-/** Inventory activities (task queue `inventory`): reserve / release stock for an order, idempotent per order. */
+/**
+ * The inventory service's saga steps (task queue `inventory`): reserve, release, commit an order's stock, one
+ * line each. Each takes the in-process locks of the order's SKUs first (keyed-lock.ts).
+ */
 import type { OrderLine } from '../../domain/order/shape';
-import type { EventMetadata } from '../../eventstore/types';
-import { activityMetadata, run } from '../common';
+import type { InventoryService } from '../../services/inventory';
 import { KeyedLock } from '../keyed-lock';
+import { nothing, stepMeta, type Step } from '../step-meta';
 
-export interface InventoryPort {
-  /** all lines or none; InsufficientStock when any line cannot be reserved; repeat = no-op */
-  reserve(orderId: string, lines: { sku: string; quantity: number }[], meta: EventMetadata): Promise<unknown>;
-  /** releases what this order still holds; no-op when nothing is reserved */
-  release(orderId: string, skus: string[], meta: EventMetadata): Promise<unknown>;
-  /** the reserved units left with the shipment; repeat = no-op */
-  commit(orderId: string, skus: string[], meta: EventMetadata): Promise<unknown>;
-}
+type Args = { orderId: string; lines: OrderLine[] } & Step;
+const skusOf = (lines: OrderLine[]) => lines.map((l) => l.sku);
 
-export function createInventoryActivities(deps: { inventory: InventoryPort }) {
-  const { inventory } = deps;
+export function createInventoryActivities({ inventory }: { inventory: InventoryService }) {
   const locks = new KeyedLock();
-  const skusOf = (lines: { sku: string }[]) => lines.map((l) => l.sku);
+  /** runs a step holding the locks of its SKUs; the step answers nothing */
+  const locked = (lines: OrderLine[], step: () => Promise<unknown>): Promise<void> =>
+    locks.withLocks(skusOf(lines), step).then(nothing);
   return {
-    async reserveStock(args: {
-      orderId: string;
-      lines: OrderLine[];
-      key: string;
-      requestId?: string;
-    }): Promise<void> {
-      const lines = args.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
-      await locks.withLocks(skusOf(lines), () =>
-        run(() => inventory.reserve(args.orderId, lines, activityMetadata(args.key, args))),
-      );
-    },
-    async releaseStock(args: {
-      orderId: string;
-      lines: OrderLine[];
-      key: string;
-      requestId?: string;
-    }): Promise<void> {
-      const skus = args.lines.map((l) => l.sku);
-      await locks.withLocks(skus, () =>
-        run(() => inventory.release(args.orderId, skus, activityMetadata(args.key, args))),
-      );
-    },
-    async commitStock(args: {
-      orderId: string;
-      lines: OrderLine[];
-      key: string;
-      requestId?: string;
-    }): Promise<void> {
-      const skus = args.lines.map((l) => l.sku);
-      await locks.withLocks(skus, () =>
-        run(() => inventory.commit(args.orderId, skus, activityMetadata(args.key, args))),
-      );
-    },
+    reserveStock: ({ key, requestId, ...s }: Args) =>
+      locked(s.lines, () => inventory.reserve(s, stepMeta(key, s.orderId, requestId))),
+    releaseStock: ({ key, requestId, ...s }: Args) =>
+      locked(s.lines, () => inventory.release(s, stepMeta(key, s.orderId, requestId))),
+    commitStock: ({ key, requestId, ...s }: Args) =>
+      locked(s.lines, () => inventory.commit(s, stepMeta(key, s.orderId, requestId))),
   };
 }
 export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

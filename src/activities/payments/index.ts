@@ -1,36 +1,13 @@
-/** Payment activities (task queue `payments`): charge / refund the customer's account, once per order. */
-import type { EventMetadata } from '../../eventstore/types';
-import { activityMetadata, run } from '../common';
+/** The payments service's saga steps (task queue `payments`): charge and refund, one line each. */
+import type { PaymentsService } from '../../services/payments';
+import { nothing, stepMeta, type Step } from '../step-meta';
 
-export interface PaymentsPort {
-  /** InsufficientFunds when the balance is short; repeat for the same order = no-op */
-  charge(customerId: string, orderId: string, amount: number, meta: EventMetadata): Promise<unknown>;
-  /** refunds exactly this order's charge, once; no-op when there is no charge */
-  refund(customerId: string, orderId: string, meta: EventMetadata): Promise<unknown>;
-}
+type Args<M extends keyof PaymentsService> = Parameters<PaymentsService[M]>[0] & Step;
 
-export function createPaymentActivities(deps: { payments: PaymentsPort }) {
-  const { payments } = deps;
-  return {
-    async chargePayment(args: {
-      orderId: string;
-      customerId: string;
-      amount: number;
-      key: string;
-      requestId?: string;
-    }): Promise<void> {
-      await run(() =>
-        payments.charge(args.customerId, args.orderId, args.amount, activityMetadata(args.key, args)),
-      );
-    },
-    async refundPayment(args: {
-      orderId: string;
-      customerId: string;
-      key: string;
-      requestId?: string;
-    }): Promise<void> {
-      await run(() => payments.refund(args.customerId, args.orderId, activityMetadata(args.key, args)));
-    },
-  };
-}
+export const createPaymentActivities = ({ payments }: { payments: PaymentsService }) => ({
+  chargePayment: ({ key, requestId, ...charge }: Args<'charge'>) =>
+    payments.charge(charge, stepMeta(key, charge.orderId, requestId)).then(nothing),
+  refundPayment: ({ key, requestId, ...refund }: Args<'refund'>) =>
+    payments.refund(refund, stepMeta(key, refund.orderId, requestId)).then(nothing),
+});
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { AppContext } from '../context';
 import { gatherWorkerMetrics, mergeExpositions } from '../metrics';
 import { openApiDocument } from '../openapi';
-import type { HealthCheckResult } from '../ports';
+import type { HealthCheckResult } from '../wiring';
 
 function withTimeout<T>(ms: number, promise: Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -6,7 +6,7 @@ import type { OrderSagaInput, SagaStateView } from '../../workflows/contracts';
 import { assertOwnData, principalOf } from '../auth';
 import type { AppContext } from '../context';
 import { runIdempotent } from '../idempotent';
-import { InvalidCursorError, type OrderRecord } from '../ports';
+import { InvalidCursorError, type OrderRecord } from '../wiring';
 import { ApiError, badRequest, notFound } from '../problem';
 import { CancelNotYetAcceptedError, CancelRejectedError, type WorkflowSnapshot } from '../sagas';
 import {

@@ -1,13 +1,7 @@
 /**
- * Inventory service (schema `inventory`, streams `item-<sku>`): the catalog and the stock.
- *
- * Multi-SKU reservations are all-or-nothing: every SKU of the order is decided first (any InsufficientStock
- * or UnknownSku refuses the whole order before anything is written), then all reservations are appended in
- * one Postgres transaction, streams in sorted SKU order (so concurrent multi-SKU writers cannot deadlock);
- * a version conflict on any SKU rolls the whole transaction back and the decision is retried on fresh
- * state. So an order never holds a partial reservation, and the saga's release compensation only ever
- * undoes a complete one (it is still safe on partial or missing reservations: release is a no-op per SKU
- * with nothing reserved).
+ * Inventory service (schema `inventory`, streams `item-<sku>`): the catalog and the stock; each command is one
+ * call of the event store's command handler. An order's SKUs are decided together and appended in one
+ * transaction (all or nothing): src/services/README.md.
  */
 import {
   inventoryDecider,
@@ -27,7 +21,7 @@ import {
   type ServiceDeps,
 } from '../common';
 import { orderStepKey } from '../../domain/ids';
-import { handleCommand } from '../../eventstore/command';
+import { handleCommand, type HandleCommandResult } from '../../eventstore/command';
 
 export interface CatalogEntry {
   sku: string;
@@ -77,43 +71,48 @@ const catalogEntry = (v: ItemView): CatalogEntry => ({
   reserved: v.reserved,
 });
 
-function sortedDistinct(skus: string[]): string[] {
-  if (new Set(skus).size !== skus.length) throw new InvalidCommand('duplicate SKU in the lines');
-  return [...skus].sort();
+/** an order's lines in sorted SKU order (the order concurrent writers lock streams in); at least one, no repeats */
+function sortedLines<L extends { sku: string }>(lines: L[]): L[] {
+  if (lines.length === 0) throw new InvalidCommand('at least one line is required');
+  if (new Set(lines.map((l) => l.sku)).size !== lines.length)
+    throw new InvalidCommand('duplicate SKU in the lines');
+  return [...lines].sort((x, y) => (x.sku < y.sku ? -1 : x.sku > y.sku ? 1 : 0));
+}
+
+/** a command on its item's stream */
+const onItem = (command: InventoryCommand) => ({
+  streamId: itemStreamId(command.sku),
+  decider: inventoryDecider,
+  command,
+});
+
+/** per SKU (sorted): the order's reservation after the command and whether this call wrote it */
+function reservations(
+  orderId: string,
+  sorted: { sku: string }[],
+  results: HandleCommandResult<InventoryState>[],
+): ReservationResult {
+  return {
+    orderId,
+    lines: results.map((r, i) => {
+      const res = Object.hasOwn(r.state.reservations, orderId) ? r.state.reservations[orderId] : undefined;
+      const status = res?.status ?? 'none';
+      return { sku: sorted[i]!.sku, quantity: res?.quantity ?? 0, status, appended: r.appended };
+    }),
+  };
+}
+
+/** An order's lines, as the saga passes them (extra fields such as unitPrice are ignored). */
+interface OrderStock<L extends { sku: string } = { sku: string }> {
+  orderId: string;
+  lines: L[];
 }
 
 export function createInventoryService(deps: ServiceDeps) {
   const { store, now } = resolveDeps(deps, 'inventory');
 
-  async function perSku(
-    orderId: string,
-    skus: string[],
-    make: (sku: string) => InventoryCommand,
-    meta: CommandMeta,
-    step: string,
-  ): Promise<ReservationResult> {
-    if (skus.length === 0) throw new InvalidCommand('at least one line is required');
-    const sorted = sortedDistinct(skus);
-    const results = await handleCommand(
-      store,
-      sorted.map((sku) => ({ streamId: itemStreamId(sku), decider: inventoryDecider, command: make(sku) })),
-      commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, step)),
-    );
-    return {
-      orderId,
-      lines: results.map((r, i) => {
-        const res = Object.prototype.hasOwnProperty.call(r.state.reservations, orderId)
-          ? r.state.reservations[orderId]
-          : undefined;
-        return {
-          sku: sorted[i]!,
-          quantity: res?.quantity ?? 0,
-          status: res?.status ?? 'none',
-          appended: r.appended,
-        };
-      }),
-    };
-  }
+  const opts = (orderId: string, step: string, meta: CommandMeta) =>
+    commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, step));
 
   async function getItem(sku: string, opts: { asOf?: Date } = {}): Promise<ItemView | undefined> {
     const r = await store.aggregateStream(
@@ -171,25 +170,41 @@ export function createInventoryService(deps: ServiceDeps) {
     },
 
     /** all lines or none: InsufficientStock / UnknownSku refuse the order and write nothing; repeat = no-op */
-    reserve(orderId: string, lines: StockLine[], meta: CommandMeta = {}): Promise<ReservationResult> {
-      const qty = new Map(lines.map((l) => [l.sku, l.quantity]));
-      return perSku(
+    async reserve(
+      { orderId, lines }: OrderStock<StockLine>,
+      meta: CommandMeta = {},
+    ): Promise<ReservationResult> {
+      const sorted = sortedLines(lines);
+      const commands = sorted.map(({ sku, quantity }) =>
+        onItem({ type: 'Reserve', sku, orderId, quantity, now: now() }),
+      );
+      return reservations(
         orderId,
-        lines.map((l) => l.sku),
-        (sku) => ({ type: 'Reserve', sku, orderId, quantity: qty.get(sku)!, now: now() }),
-        meta,
-        'reserve',
+        sorted,
+        await handleCommand(store, commands, opts(orderId, 'reserve', meta)),
       );
     },
 
     /** releases what this order still holds on these SKUs; no-op where nothing is reserved */
-    release(orderId: string, skus: string[], meta: CommandMeta = {}): Promise<ReservationResult> {
-      return perSku(orderId, skus, (sku) => ({ type: 'Release', sku, orderId, now: now() }), meta, 'release');
+    async release({ orderId, lines }: OrderStock, meta: CommandMeta = {}): Promise<ReservationResult> {
+      const sorted = sortedLines(lines);
+      const commands = sorted.map(({ sku }) => onItem({ type: 'Release', sku, orderId, now: now() }));
+      return reservations(
+        orderId,
+        sorted,
+        await handleCommand(store, commands, opts(orderId, 'release', meta)),
+      );
     },
 
     /** when shipped: reserved → shipped; InvalidTransition if a SKU has no live reservation; repeat = no-op */
-    commit(orderId: string, skus: string[], meta: CommandMeta = {}): Promise<ReservationResult> {
-      return perSku(orderId, skus, (sku) => ({ type: 'Commit', sku, orderId, now: now() }), meta, 'commit');
+    async commit({ orderId, lines }: OrderStock, meta: CommandMeta = {}): Promise<ReservationResult> {
+      const sorted = sortedLines(lines);
+      const commands = sorted.map(({ sku }) => onItem({ type: 'Commit', sku, orderId, now: now() }));
+      return reservations(
+        orderId,
+        sorted,
+        await handleCommand(store, commands, opts(orderId, 'commit', meta)),
+      );
     },
 
     /** the item now or as of an instant; undefined when not in the catalog (then) */

@@ -1,9 +1,14 @@
 /**
- * Payments service (schema `payments`, streams `account-<customerId>`): the customer's wallet.
- * charge/refund are idempotent per order (the decider) and per step key (deterministic event ids);
- * deposits are idempotent per deposit id (the request's idempotency key).
+ * Payments service (schema `payments`, streams `account-<customerId>`): the customer's wallet; each command is
+ * one call of the event store's command handler. Idempotency and defaults: src/services/README.md.
  */
-import { accountDecider, accountStreamId, type AccountState } from '../../domain/account';
+import {
+  accountDecider,
+  accountStreamId,
+  type AccountState,
+  type Charge,
+  type Refund,
+} from '../../domain/account';
 import {
   commandOptions,
   freshId,
@@ -78,12 +83,8 @@ export function createPaymentsService(deps: ServiceDeps) {
     },
 
     /** InsufficientFunds when the balance is short; InvalidAmount unless a positive integer; once per order */
-    async charge(
-      customerId: string,
-      orderId: string,
-      amount: number,
-      meta: CommandMeta = {},
-    ): Promise<ChargeResult> {
+    async charge(charge: Omit<Charge, 'type' | 'now'>, meta: CommandMeta = {}): Promise<ChargeResult> {
+      const { customerId, orderId, amount } = charge;
       const r = await handleCommand(
         store,
         accountStreamId(customerId),
@@ -102,7 +103,8 @@ export function createPaymentsService(deps: ServiceDeps) {
     },
 
     /** credits back exactly this order's charge, once; a no-op when the order was never charged */
-    async refund(customerId: string, orderId: string, meta: CommandMeta = {}): Promise<RefundResult> {
+    async refund(refund: Omit<Refund, 'type' | 'now'>, meta: CommandMeta = {}): Promise<RefundResult> {
+      const { customerId, orderId } = refund;
       const r = await handleCommand(
         store,
         accountStreamId(customerId),
