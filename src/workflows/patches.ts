@@ -32,6 +32,16 @@ export const PATCH_KEEP_DISPATCHED_SHIPMENT = 'keep-dispatched-shipment';
  */
 export const PATCH_PARK_AFTER_SHIPPING = 'park-bookkeeping-after-shipping';
 
+/**
+ * v5: a cancel accepted while the only undo is the orders service's (a local activity) is persisted before
+ * that undo runs: the saga first completes a workflow task (a 1 ms timer). Without it the acceptance and the
+ * undo's OrderCancelled were written in the same workflow task; when that task was lost (a timeout, a
+ * Temporal node killed) the service had recorded the cancel and the history had not, the retried task went
+ * on without it and the saga parked in COMPENSATION_BLOCKED. Not implied by local-order-steps: sagas with
+ * that marker were started before this patch existed.
+ */
+export const PATCH_PERSIST_CANCEL_BEFORE_LOCAL_UNDO = 'persist-cancel-before-local-undo';
+
 export const IMPLIED_BY_LOCAL_ORDER_STEPS = [
   PATCH_VALIDATE_DESTINATION,
   PATCH_PLACE_ORDER_ALWAYS,

@@ -11,6 +11,8 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { Compensations } from './compensations';
@@ -24,6 +26,7 @@ import {
   PATCH_CANCEL_BEFORE_UNDO,
   PATCH_KEEP_DISPATCHED_SHIPMENT,
   PATCH_PARK_AFTER_SHIPPING,
+  PATCH_PERSIST_CANCEL_BEFORE_LOCAL_UNDO,
 } from './patches';
 import { SagaState } from './saga-state';
 import { CustomerIdKey, OrderStatusKey } from './search-attributes';
@@ -159,11 +162,17 @@ export class SagaSteps {
    */
   async compensate(err: unknown): Promise<OrderSagaResult | typeof SHIPMENT_KEPT> {
     const s = this.state;
+    // a cancel the cancelOrder update accepted (a Temporal cancellation is in the history already)
+    const cancelledByUpdate = s.cancel !== undefined && !isCancellation(err);
     // a Temporal cancellation of the workflow is a cancellation of the order too
     if (!s.cancel && isCancellation(err)) s.cancel = { reason: 'workflow cancelled through Temporal' };
     s.failure = classify(s.currentStep, err, s.cancel);
     log.warn('order saga compensating', { orderId: s.orderId, ...s.failure });
     return CancellationScope.nonCancellable(async () => {
+      // the acceptance must be in the history before a local undo writes the cancel (patches.ts)
+      const localUndoFirst = this.undos.pending()[0] === 'rejectOrder' && localOrderSteps();
+      if (cancelledByUpdate && localUndoFirst && patched(PATCH_PERSIST_CANCEL_BEFORE_LOCAL_UNDO))
+        await sleep(1);
       this.moveTo('COMPENSATING');
       const unwound = await this.undos.unwind({
         onRun: (name) => log.info('compensation started', { orderId: s.orderId, compensation: name }),
