@@ -7,6 +7,8 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { createCoordinatorActivities } from '../activities/coordination/coordinator';
+import { createParticipantActivities } from '../activities/coordination/participant';
 import { createInventoryActivities } from '../activities/inventory';
 import { createOrderActivities } from '../activities/orders';
 import { createPaymentActivities } from '../activities/payments';
@@ -16,6 +18,9 @@ import type { Config } from '../config';
 import { projectionsSubscriber, startOutboxRelay } from '../eventstore';
 import { BREAKER_STATE_VALUES, sagaMetricsSinks, type SagaMetrics } from '../metrics/saga-metrics';
 import { createInventoryService } from '../services/inventory';
+import { inventoryParticipant } from '../services/inventory/participant';
+import { ordersParticipant } from '../services/orders/participant';
+import { paymentsParticipant } from '../services/payments/participant';
 import { createOrdersService } from '../services/orders';
 import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models';
 import { createPaymentsService } from '../services/payments';
@@ -70,11 +75,21 @@ function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: Carr
   const { pool } = deps;
   switch (name) {
     case 'orders':
-      return createOrderActivities({ orders: createOrdersService({ pool }) });
+      return {
+        ...createOrderActivities({ orders: createOrdersService({ pool }) }),
+        ...createParticipantActivities({ pool, participant: 'orders', work: ordersParticipant(pool) }),
+        ...createCoordinatorActivities({ pool }),
+      };
     case 'inventory':
-      return createInventoryActivities({ inventory: createInventoryService({ pool }) });
+      return {
+        ...createInventoryActivities({ inventory: createInventoryService({ pool }) }),
+        ...createParticipantActivities({ pool, participant: 'inventory', work: inventoryParticipant(pool) }),
+      };
     case 'payments':
-      return createPaymentActivities({ payments: createPaymentsService({ pool }) });
+      return {
+        ...createPaymentActivities({ payments: createPaymentsService({ pool }) }),
+        ...createParticipantActivities({ pool, participant: 'payments', work: paymentsParticipant(pool) }),
+      };
     case 'shipping':
       if (!carrier) throw new Error('the shipping worker needs a carrier client');
       return createShippingActivities({
