@@ -2,6 +2,7 @@
  * The API's request and response schemas (zod 4). Request schemas are strict (unknown fields → 400) and
  * validate every request; the same schemas generate the OpenAPI 3.1 document (./openapi.ts).
  */
+import { COORDINATION_MODES, DEFAULT_COORDINATION } from '../domain/coordination';
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 import { SUBJECT_PATTERN } from './tokens';
@@ -85,6 +86,12 @@ export const ShippingAddressSchema = z
   })
   .register(apiSchemas, { id: 'ShippingAddress' });
 
+export const CoordinationSchema = z.enum(COORDINATION_MODES).meta({
+  description:
+    'How the services are coordinated: the orchestrated saga (default), or an atomic commit over Postgres ' +
+    'prepared transactions (2pc, 3pc). README "Coordination modes" compares them.',
+});
+
 export const CreateOrderRequest = z
   .strictObject({
     customerId: CustomerId.optional(),
@@ -107,6 +114,7 @@ export const CreateOrderRequest = z
         });
       }),
     shippingAddress: ShippingAddressSchema,
+    coordination: CoordinationSchema.default(DEFAULT_COORDINATION),
   })
   .register(apiSchemas, { id: 'CreateOrderRequest' });
 
@@ -127,6 +135,7 @@ export const OrderView = z
     customerId: CustomerId,
     status: OrderStatusSchema,
     sagaState: SagaStateSchema,
+    coordination: CoordinationSchema.optional(),
     items: z.array(OrderLine),
     total: Cents,
     currency: Currency,
