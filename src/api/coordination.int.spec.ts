@@ -46,7 +46,7 @@ describe('POST /orders with "coordination"', () => {
       .set('Idempotency-Key', fresh('k'))
       .send(orderBody(item.sku, 1));
     assert.equal(res.status, 202, res.text);
-    await api.sagaEnd(res.body.workflowId);
+    await api.sagaEnd((res.body as { workflowId: string }).workflowId);
     const read = await request(api.fastApp)
       .get(`/orders/${res.body.orderId}`)
       .set(bearer(c.token))
@@ -70,7 +70,7 @@ describe('POST /orders with "coordination"', () => {
       .set('Idempotency-Key', key)
       .send({ ...orderBody(item.sku, 1), coordination: '3pc' });
     assert.equal(other.status, 422, other.text);
-    await api.sagaEnd(first.body.workflowId);
+    await api.sagaEnd((first.body as { workflowId: string }).workflowId);
   });
 
   it('an unknown mode is a 400 naming the field', async () => {
