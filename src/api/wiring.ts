@@ -3,6 +3,7 @@
  * layer (src/services), the orders read models (src/services/orders/read-models) and the event store health
  * check (src/eventstore).
  */
+import { inDoubtStatus } from '../coordination/recovery';
 import type { Pool } from 'pg';
 import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
 import {
@@ -106,7 +107,12 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
             checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
           ),
         );
-        return summarise(results, deps.relayLagLimitS);
+        const inDoubt = await inDoubtStatus(pool);
+        return {
+          ...summarise(results, deps.relayLagLimitS),
+          // prepared transactions of 2PC/3PC orders not finished yet: reported, not failing (2PC blocks by design)
+          inDoubtTransactions: { ok: true, ...inDoubt },
+        };
       },
     },
   };

@@ -10,7 +10,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { isDomainError } from '../domain/errors';
-import { GID_PREFIX, parseGid, type Decision, type Participant } from '../domain/coordination';
+import { GID_PREFIX, parseGid, type Decision, type GidParts, type Participant } from '../domain/coordination';
 import { createTransactionStore } from '../eventstore/transaction-store';
 import { outboxChannel } from '../eventstore/sql';
 import type { EventStore } from '../eventstore/types';
@@ -20,10 +20,8 @@ export type Vote = { vote: 'yes' } | { vote: 'no'; code: string; message: string
 /** what `finish` found: it ended the prepared transaction, or there was none under that gid */
 export type Finished = 'finished' | 'absent';
 
-export interface PreparedTransaction {
+export interface PreparedTransaction extends GidParts {
   gid: string;
-  orderId: string;
-  participant: Participant;
   preparedAt: Date;
 }
 

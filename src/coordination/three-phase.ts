@@ -89,13 +89,17 @@ export async function recordOutcome(
  * prepared → ROLLBACK PREPARED, the outcome marked `timeout` first (under the row lock) so that the
  * coordinator's pre-commit can no longer land. Returns what it resolved.
  */
-export async function applyTimeoutRule(pool: Pool): Promise<{ gid: string; outcome: Decision }[]> {
+export async function applyTimeoutRule(
+  pool: Pool,
+  participant?: Participant,
+): Promise<{ gid: string; outcome: Decision }[]> {
   const due = await pool.query<{ gid: string; outcome: Decision }>(
     `UPDATE coordination.participant_states
      SET outcome = CASE state WHEN 'precommitted' THEN 'commit' ELSE 'abort' END,
          resolved_by = 'timeout', updated_at = now()
-     WHERE outcome IS NULL AND timeout_at <= now()
+     WHERE outcome IS NULL AND timeout_at <= now() AND ($1::text IS NULL OR participant = $1)
      RETURNING gid, outcome`,
+    [participant ?? null],
   );
   for (const row of due.rows) await finish(pool, row.gid, row.outcome);
   return due.rows;

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { createCoordinatorActivities } from '../activities/coordination/coordinator';
 import { createParticipantActivities } from '../activities/coordination/participant';
 import { createInventoryActivities } from '../activities/inventory';
+import { RECOVERY_DEFAULTS, startRecoverySweep } from '../coordination/recovery';
+import { PARTICIPANTS, type Participant } from '../domain/coordination';
 import { createOrderActivities } from '../activities/orders';
 import { createPaymentActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
@@ -40,9 +42,17 @@ export interface ServiceWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** start this schema's outbox relay (and, for orders, the read-model projections); default true */
   relay?: boolean;
+  /**
+   * orders, inventory, payments: the in-doubt recovery sweep over this participant's prepared transactions
+   * (src/coordination/recovery.ts); default RECOVERY_DEFAULTS; false: off
+   */
+  recovery?: { intervalMs: number; presumeAbortAfterMs: number } | false;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
 }
+
+const isParticipant = (name: ServiceName): name is Participant =>
+  (PARTICIPANTS as readonly string[]).includes(name);
 
 export interface BuiltServiceWorker {
   worker: Worker;
@@ -143,11 +153,25 @@ export async function createServiceWorker(
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });
+  const sweep =
+    deps.recovery === false || !isParticipant(name)
+      ? undefined
+      : startRecoverySweep({
+          pool: deps.pool,
+          participant: name,
+          ...(deps.recovery ?? RECOVERY_DEFAULTS),
+          onStatus: (st) => {
+            deps.metrics.inDoubtTransactions.set({ participant: name }, st.count);
+            deps.metrics.inDoubtOldestAge.set({ participant: name }, st.oldestAgeSeconds);
+          },
+          ...(deps.logger ? { log: deps.logger.child({ component: 'recovery-sweep' }) } : {}),
+        });
   return {
     worker,
     ...(carrier ? { carrier } : {}),
     stopBackground: async () => {
       await relay?.stop();
+      await sweep?.stop();
     },
   };
 }
