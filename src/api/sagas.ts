@@ -22,6 +22,14 @@ import {
   type SagaStateView,
 } from '../workflows/contracts';
 import { CustomerIdKey, OrderStatusKey } from '../workflows/search-attributes';
+import { ATOMIC_WORKFLOW_TYPES, atomicCommitStartOptions } from '../workflows/atomic-contracts';
+import { type CoordinationMode, DEFAULT_COORDINATION, isAtomicCommitMode } from '../domain/coordination';
+
+/** the coordination mode of each workflow type an order can run under */
+const MODE_OF_TYPE: Record<string, CoordinationMode> = {
+  [ORDER_SAGA_WORKFLOW_TYPE]: DEFAULT_COORDINATION,
+  ...Object.fromEntries(Object.entries(ATOMIC_WORKFLOW_TYPES).map(([mode, type]) => [type, mode])),
+};
 import { isInfrastructureError } from './infra-errors';
 
 /** What the gateway puts in the workflow memo: enough to answer GET /orders/{id} before projections. */
@@ -38,6 +46,7 @@ export interface WorkflowSnapshot {
   status: OrderStatus;
   memo: OrderMemo | undefined;
   live: SagaStateView | undefined;
+  coordination: CoordinationMode;
 }
 
 export class CancelRejectedError extends Error {
@@ -71,7 +80,10 @@ export class SagaGateway {
   }
 
   /** Starts the saga; a second start for the same order finds the first one instead (USE_EXISTING). */
-  async start(input: OrderSagaInput): Promise<{ workflowId: string }> {
+  async start(
+    input: OrderSagaInput,
+    coordination: CoordinationMode = DEFAULT_COORDINATION,
+  ): Promise<{ workflowId: string }> {
     const workflowId = orderWorkflowId(input.orderId);
     const memo: OrderMemo = {
       requestId: input.requestId,
@@ -79,12 +91,25 @@ export class SagaGateway {
       order: orderDetailsOf(input),
     };
     try {
-      await this.within(this.deadlineMs, () =>
-        this.client.workflow.start(ORDER_SAGA_WORKFLOW_TYPE, {
-          ...orderSagaStartOptions(input),
-          memo: memo as unknown as Record<string, unknown>,
-        }),
-      );
+      const memoRecord = memo as unknown as Record<string, unknown>;
+      await this.within(this.deadlineMs, () => {
+        if (!isAtomicCommitMode(coordination))
+          return this.client.workflow.start(ORDER_SAGA_WORKFLOW_TYPE, {
+            ...orderSagaStartOptions(input),
+            memo: memoRecord,
+          });
+        const { orderId, customerId, lines, total, currency, shippingAddress, placedAt } = input;
+        const atomic = {
+          mode: coordination,
+          order: { orderId, customerId, lines, total, currency, shippingAddress, placedAt },
+          cancellationWindowMs: input.cancellationWindowMs,
+          ...(input.requestId ? { requestId: input.requestId } : {}),
+        };
+        return this.client.workflow.start(ATOMIC_WORKFLOW_TYPES[coordination], {
+          ...atomicCommitStartOptions(atomic),
+          memo: memoRecord,
+        });
+      });
     } catch (err) {
       // Closed already (an earlier attempt started it and it finished): it exists, once.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -102,11 +127,12 @@ export class SagaGateway {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
-    if (description.type !== ORDER_SAGA_WORKFLOW_TYPE) return undefined;
+    const coordination = MODE_OF_TYPE[description.type];
+    if (coordination === undefined) return undefined;
     const memo = description.memo as OrderMemo | undefined;
     const running = description.status.name === 'RUNNING';
     let live: SagaStateView | undefined;
-    if (opts.query) {
+    if (opts.query && coordination === DEFAULT_COORDINATION) {
       live = await this.within(this.queryDeadlineMs, () => handle.query(sagaStateQuery)).catch(
         () => undefined,
       );
@@ -123,7 +149,14 @@ export class SagaGateway {
           ? 'CANCELLED'
           : 'FAILED';
     const status = live?.status ?? (attr as OrderStatus | undefined) ?? fromExecution;
-    return { customerId, running, status, memo, live };
+    return { customerId, running, status, memo, live, coordination };
+  }
+
+  /** The mode the order runs under (from its workflow type); undefined when unknown or unreachable. */
+  async coordinationOf(orderId: string): Promise<CoordinationMode | undefined> {
+    const handle = this.client.workflow.getHandle(orderWorkflowId(orderId));
+    const d = await this.within(this.queryDeadlineMs, () => handle.describe()).catch(() => undefined);
+    return d ? MODE_OF_TYPE[d.type] : undefined;
   }
 
   /** Live saga state from the workflow query; undefined when unreachable. */

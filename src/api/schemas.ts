@@ -2,6 +2,7 @@
  * The API's request and response schemas (zod 4). Request schemas are strict (unknown fields → 400) and
  * validate every request; the same schemas generate the OpenAPI 3.1 document (./openapi.ts).
  */
+import { COORDINATION_MODES, DEFAULT_COORDINATION } from '../domain/coordination';
 import { z } from 'zod';
 import { ORDER_STATUSES, SAGA_STATES } from '../domain/order/progress';
 import {
@@ -90,6 +91,12 @@ export const ShippingAddressSchema = z
   .register(apiSchemas, { id: 'ShippingAddress' });
 const _address: Same<z.output<typeof ShippingAddressSchema>, Address> = true;
 
+export const CoordinationSchema = z.enum(COORDINATION_MODES).meta({
+  description:
+    'How the services are coordinated: the orchestrated saga (default), or an atomic commit over Postgres ' +
+    'prepared transactions (2pc, 3pc). README "Coordination modes" compares them.',
+});
+
 export const CreateOrderRequest = z
   .strictObject({
     customerId: CustomerId.optional(),
@@ -114,9 +121,14 @@ export const CreateOrderRequest = z
         });
       }),
     shippingAddress: ShippingAddressSchema,
+    coordination: CoordinationSchema.default(DEFAULT_COORDINATION),
   })
   .register(apiSchemas, { id: 'CreateOrderRequest' });
-const _request: Same<Omit<z.output<typeof CreateOrderRequest>, 'customerId'>, OrderRequest> = true;
+// the coordination mode chooses how the order runs; it is not part of the order
+const _request: Same<
+  Omit<z.output<typeof CreateOrderRequest>, 'customerId' | 'coordination'>,
+  OrderRequest
+> = true;
 
 export const OrderAccepted = z
   .object({ orderId: OrderId, workflowId: z.string(), status: z.literal('PENDING') })
@@ -136,6 +148,7 @@ export const OrderView = z
     customerId: CustomerId,
     status: OrderStatusSchema,
     sagaState: SagaStateSchema,
+    coordination: CoordinationSchema.optional(),
     items: z.array(OrderLine).min(1),
     total: Cents.min(0).meta({ description: "The sum of the items' lineTotal, in cents." }),
     currency: Currency,

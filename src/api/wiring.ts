@@ -3,6 +3,7 @@
  * read side (read models for orders and lists, the service for the audit trail), and the event store health.
  * Routes are typed against what this returns (ApiServices), so there is no second declaration to keep in step.
  */
+import { inDoubtStatus } from '../coordination/recovery';
 import type { Pool } from 'pg';
 import { SERVICES } from '../domain/ids';
 import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
@@ -105,7 +106,12 @@ export function createApiServices(deps: ApiServicesDeps) {
             checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
           ),
         );
-        return summarise(results, deps.relayLagLimitS);
+        const inDoubt = await inDoubtStatus(pool);
+        return {
+          ...summarise(results, deps.relayLagLimitS),
+          // prepared transactions of 2PC/3PC orders not finished yet: reported, not failing (2PC blocks by design)
+          inDoubtTransactions: { ok: true, ...inDoubt },
+        };
       },
     },
   };

@@ -69,6 +69,18 @@ export function createSagaMetrics(registry: Registry) {
       labelNames: ['dependency'],
       registers,
     }),
+    inDoubtTransactions: new Gauge({
+      name: 'in_doubt_transactions',
+      help: 'Prepared transactions (2PC/3PC) of a participant not finished yet, as of its last recovery sweep',
+      labelNames: ['participant'],
+      registers,
+    }),
+    inDoubtOldestAge: new Gauge({
+      name: 'in_doubt_oldest_age_seconds',
+      help: "Age of a participant's oldest prepared transaction not finished yet (0: none), as of its last sweep",
+      labelNames: ['participant'],
+      registers,
+    }),
     breakerTransitions: new Counter({
       name: 'circuit_breaker_transitions_total',
       help: 'Circuit breaker state changes per dependency and new state',

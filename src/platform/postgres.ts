@@ -132,6 +132,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const socketDir = opts.unixSocket === false ? undefined : socketDirFor(opts.dataDir, opts.port);
   const settings = {
     max_connections: 300,
+    // two- and three-phase commit end each participant's transaction with PREPARE TRANSACTION (src/coordination)
+    max_prepared_transactions: 64,
     shared_buffers: '256MB',
     // '' = no socket at all (not the build's default directory, which may not exist or be writable)
     unix_socket_directories: socketDir ?? '',

@@ -7,7 +7,11 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { createCoordinatorActivities } from '../activities/coordination/coordinator';
+import { createParticipantActivities } from '../activities/coordination/participant';
 import { createInventoryActivities } from '../activities/inventory';
+import { RECOVERY_DEFAULTS, startRecoverySweep } from '../coordination/recovery';
+import { PARTICIPANTS, type Participant } from '../domain/coordination';
 import { createOrderActivities } from '../activities/orders';
 import { createPaymentActivities } from '../activities/payments';
 import { createShippingActivities } from '../activities/shipping';
@@ -17,6 +21,9 @@ import type { Config } from '../config';
 import { projectionsSubscriber, startOutboxRelay } from '../eventstore';
 import { BREAKER_STATE_VALUES, sagaMetricsSinks, type SagaMetrics } from '../metrics/saga-metrics';
 import { createInventoryService } from '../services/inventory';
+import { inventoryParticipant } from '../services/inventory/participant';
+import { ordersParticipant } from '../services/orders/participant';
+import { paymentsParticipant } from '../services/payments/participant';
 import { createOrdersService } from '../services/orders';
 import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models';
 import { createPaymentsService } from '../services/payments';
@@ -36,9 +43,17 @@ export interface ServiceWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** start this schema's outbox relay (and, for orders, the read-model projections); default true */
   relay?: boolean;
+  /**
+   * orders, inventory, payments: the in-doubt recovery sweep over this participant's prepared transactions
+   * (src/coordination/recovery.ts); default RECOVERY_DEFAULTS; false: off
+   */
+  recovery?: { intervalMs: number; presumeAbortAfterMs: number } | false;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
 }
+
+const isParticipant = (name: ServiceName): name is Participant =>
+  (PARTICIPANTS as readonly string[]).includes(name);
 
 export interface BuiltServiceWorker {
   worker: Worker;
@@ -71,11 +86,21 @@ function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: Carr
   const { pool } = deps;
   switch (name) {
     case 'orders':
-      return createOrderActivities({ orders: createOrdersService({ pool }) });
+      return {
+        ...createOrderActivities({ orders: createOrdersService({ pool }) }),
+        ...createParticipantActivities({ pool, participant: 'orders', work: ordersParticipant(pool) }),
+        ...createCoordinatorActivities({ pool }),
+      };
     case 'inventory':
-      return createInventoryActivities({ inventory: createInventoryService({ pool }) });
+      return {
+        ...createInventoryActivities({ inventory: createInventoryService({ pool }) }),
+        ...createParticipantActivities({ pool, participant: 'inventory', work: inventoryParticipant(pool) }),
+      };
     case 'payments':
-      return createPaymentActivities({ payments: createPaymentsService({ pool }) });
+      return {
+        ...createPaymentActivities({ payments: createPaymentsService({ pool }) }),
+        ...createParticipantActivities({ pool, participant: 'payments', work: paymentsParticipant(pool) }),
+      };
     case 'shipping':
       if (!carrier) throw new Error('the shipping worker needs a carrier client');
       return createShippingActivities({
@@ -128,11 +153,25 @@ export async function createServiceWorker(
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });
+  const sweep =
+    deps.recovery === false || !isParticipant(name)
+      ? undefined
+      : startRecoverySweep({
+          pool: deps.pool,
+          participant: name,
+          ...(deps.recovery ?? RECOVERY_DEFAULTS),
+          onStatus: (st) => {
+            deps.metrics.inDoubtTransactions.set({ participant: name }, st.count);
+            deps.metrics.inDoubtOldestAge.set({ participant: name }, st.oldestAgeSeconds);
+          },
+          ...(deps.logger ? { log: deps.logger.child({ component: 'recovery-sweep' }) } : {}),
+        });
   return {
     worker,
     ...(carrier ? { carrier } : {}),
     stopBackground: async () => {
       await relay?.stop();
+      await sweep?.stop();
     },
   };
 }

@@ -124,8 +124,11 @@ export function ordersRouter(ctx: AppContext): Router {
           cancellationWindowMs: ctx.config.cancellationWindowMs,
           requestId: req.requestId,
         };
-        const { workflowId } = await sagas.start(input);
-        req.log.info({ orderId, workflowId, customerId, total: input.total }, 'order accepted');
+        const { workflowId } = await sagas.start(input, body.coordination);
+        req.log.info(
+          { orderId, workflowId, customerId, total: input.total, coordination: body.coordination },
+          'order accepted',
+        );
         return {
           status: 202,
           headers: { Location: `/orders/${orderId}` },
@@ -161,8 +164,12 @@ export function ordersRouter(ctx: AppContext): Router {
     const rec = await services.orders.getOrder(orderId);
     if (rec) {
       assertOwnData(req, rec.customerId, 'order');
-      const live = rec.status === 'PENDING' ? await sagas.liveState(orderId) : undefined;
-      res.json(fromRecord(rec, live));
+      const coordination = await sagas.coordinationOf(orderId);
+      const live =
+        rec.status === 'PENDING' && coordination === 'orchestration'
+          ? await sagas.liveState(orderId)
+          : undefined;
+      res.json({ ...fromRecord(rec, live), ...(coordination ? { coordination } : {}) });
       return;
     }
     const snap = await sagas.snapshot(orderId, { query: true });
@@ -170,7 +177,7 @@ export function ordersRouter(ctx: AppContext): Router {
     assertOwnData(req, snap.customerId, 'order');
     const view = fromWorkflow(orderId, snap, clock());
     if (!view) throw notFound('order');
-    res.json(view);
+    res.json({ ...view, coordination: snap.coordination });
   });
 
   router.get('/orders/:orderId/events', async (req, res) => {

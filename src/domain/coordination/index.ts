@@ -1,0 +1,61 @@
+/**
+ * How an order's services are coordinated, and the vocabulary of the atomic-commit modes (two-phase and
+ * three-phase commit over Postgres prepared transactions): the participants, the global transaction id
+ * format, the coordinator's decisions. One source: the API's schema, the OpenAPI document and the workflows
+ * derive from these lists.
+ */
+
+/** every coordination mode an order can run under; the first is the default */
+export const COORDINATION_MODES = ['orchestration', '2pc', '3pc'] as const;
+export type CoordinationMode = (typeof COORDINATION_MODES)[number];
+export const DEFAULT_COORDINATION: CoordinationMode = COORDINATION_MODES[0];
+
+/** the modes that commit atomically over prepared transactions */
+export const ATOMIC_COMMIT_MODES = ['2pc', '3pc'] as const satisfies readonly CoordinationMode[];
+export type AtomicCommitMode = (typeof ATOMIC_COMMIT_MODES)[number];
+export const isAtomicCommitMode = (m: CoordinationMode): m is AtomicCommitMode =>
+  (ATOMIC_COMMIT_MODES as readonly string[]).includes(m);
+
+/** the services that vote (the carrier is an HTTP API and cannot hold a prepared transaction) */
+export const PARTICIPANTS = ['orders', 'inventory', 'payments'] as const;
+export type Participant = (typeof PARTICIPANTS)[number];
+
+/** the coordinator's outcome of one order, recorded before phase 2 */
+export const DECISIONS = ['commit', 'abort'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** a participant's 3PC state as it records it (prepared = voted yes; precommitted = told the outcome will be commit) */
+export const THREE_PC_STATES = ['prepared', 'precommitted'] as const;
+export type ThreePcState = (typeof THREE_PC_STATES)[number];
+
+/**
+ * The distributed transactions of one order: `apply` (reserve, charge, mark paid) and `reverse` (release,
+ * refund, cancel or fail), which undoes a committed `apply` when shipping fails or the order is cancelled.
+ */
+export const TRANSACTION_KINDS = ['apply', 'reverse'] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+/** every global transaction id of this project starts with this (the recovery sweep's filter) */
+export const GID_PREFIX = 'order-saga:';
+
+/** the global transaction id of one participant's part: `order-saga:<orderId>:<kind>:<service>` */
+export const gidOf = (orderId: string, kind: TransactionKind, participant: Participant): string =>
+  `${GID_PREFIX}${orderId}:${kind}:${participant}`;
+
+export interface GidParts {
+  orderId: string;
+  kind: TransactionKind;
+  participant: Participant;
+}
+
+/** the parts of a gid of this project; undefined for any other gid */
+export function parseGid(gid: string): GidParts | undefined {
+  if (!gid.startsWith(GID_PREFIX)) return undefined;
+  const parts = gid.slice(GID_PREFIX.length).split(':');
+  const participant = parts.pop();
+  const kind = parts.pop();
+  const orderId = parts.join(':');
+  if (!orderId || !(TRANSACTION_KINDS as readonly (string | undefined)[]).includes(kind)) return undefined;
+  if (!(PARTICIPANTS as readonly (string | undefined)[]).includes(participant)) return undefined;
+  return { orderId, kind: kind as TransactionKind, participant: participant as Participant };
+}
