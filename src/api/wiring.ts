@@ -15,8 +15,9 @@ import {
 } from '../services/orders/read-models';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
+import { getOrderTimeline } from '../services/orders/timeline';
 import { createPaymentsService } from '../services/payments';
-import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
+import { type ApiServices, type HealthCheckResult, InvalidCursorError, type TimelineRecord } from './ports';
 
 const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
 
@@ -85,6 +86,11 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
         }
       },
       getOrderEvents: (orderId) => orders.getOrderEvents(orderId),
+      getOrderTimeline: async (orderId) =>
+        (await getOrderTimeline(pool, orderId)).map((e) => ({
+          ...e,
+          service: e.service as TimelineRecord['service'],
+        })),
     },
     inventory: {
       getItems: (skus) => inventory.getItems(skus),
@@ -93,6 +99,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
         return { created: r.created, item: r.item };
       },
       restock: (input, ctx) => inventory.restock(input, ctx),
+      getDemand: (sku) => inventory.getDemand(sku),
     },
     payments: {
       getAccount: (customerId, asOf) => payments.getAccount(customerId, asOf),

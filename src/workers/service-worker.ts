@@ -21,6 +21,7 @@ import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models
 import { createPaymentsService } from '../services/payments';
 import { createShippingService } from '../services/shipping';
 import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
+import { createServiceBus, type ServiceBus, type ServiceBusOptions } from './service-bus';
 
 export interface ServiceWorkerDeps {
   connection: NativeConnection;
@@ -35,6 +36,11 @@ export interface ServiceWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** start this schema's outbox relay (and, for orders, the read-model projections); default true */
   relay?: boolean;
+  /**
+   * the bus: the relay also publishes to Kafka and the service's consumer groups run in this process
+   * (src/workers/service-bus.ts); without it the events stay in the outbox (tests of other concerns)
+   */
+  bus?: ServiceBusOptions;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -42,7 +48,9 @@ export interface ServiceWorkerDeps {
 export interface BuiltServiceWorker {
   worker: Worker;
   carrier?: CarrierClient;
-  /** stops background work started with the worker (outbox relay, projections) */
+  /** the bus wiring, when `bus` was given */
+  bus?: ServiceBus;
+  /** stops background work started with the worker (outbox relay, projections, bus consumers) */
   stopBackground: () => Promise<void>;
 }
 
@@ -118,21 +126,28 @@ export async function createServiceWorker(
   const worker = await Worker.create(options);
   // The schema's outbox relay: publishes this service's integration events; the orders relay also feeds
   // the order read models (projections). Leader-elected in Postgres, so several workers per queue are safe.
+  const bus = deps.bus ? createServiceBus(name, deps.pool, deps.bus) : undefined;
   const relay =
     deps.relay === false
       ? undefined
       : startOutboxRelay({
           pool: deps.pool,
           schema: name,
-          subscribers: name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
+          subscribers: [
+            ...(name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : []),
+            ...(bus ? [bus.subscriber] : []),
+          ],
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });
+  bus?.startConsumers();
   return {
     worker,
     ...(carrier ? { carrier } : {}),
+    ...(bus ? { bus } : {}),
     stopBackground: async () => {
       await relay?.stop();
+      await bus?.stop();
     },
   };
 }
