@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- supertest bodies are untyped JSON */
+/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- supertest bodies are untyped JSON */
 /**
  * The read models fed from the bus, through the API, on the real stack: Temporal, Postgres, the four workers
  * with their outbox relays publishing to a real Kafka broker (test/support/kafka.ts) and their consumer groups
@@ -13,7 +13,9 @@ import { orderIdOf } from '../bus/event-message';
 import { itemStreamId } from '../domain/inventory';
 import type { EventEnvelope } from '../eventstore';
 import { eventually } from '../../test/support/eventually';
+import { createAsyncApiValidator } from '../../test/support/asyncapi-validate';
 import { dumpTopic } from '../../test/support/topic-dump';
+import { asyncApiDocument } from '../bus/asyncapi';
 import {
   bearer,
   orderBody,
@@ -126,6 +128,9 @@ describe(
       const { sku } = await s.newItem({ stock: 100 });
       const before = await completedOrder(sku);
       await kafka.stop();
+      const down = await request(s.app).get('/health').expect(503);
+      assert.ok(down.body.failing.includes('bus'), JSON.stringify(down.body));
+      assert.match(down.body.checks.bus.error, new RegExp(`broker ${kafka.brokers[0]!} unreachable`));
       // the saga goes on while the bus is down: the events wait in the outboxes
       const during = await completedOrder(sku);
       await kafka.start();
@@ -148,9 +153,11 @@ describe(
           .map((e) => e.eventId),
       );
       const seen = new Map<string, number>();
+      const validate = createAsyncApiValidator(asyncApiDocument());
       for (const topic of EVENT_TOPICS) {
         const lastVersion = new Map<string, number>();
         for (const m of await dumpTopic(kafka.brokers, topic)) {
+          assert.deepEqual(validate(topic, m.headers, m.value), [], `${topic}@${m.offset} fits the AsyncAPI`);
           const env = JSON.parse(m.value) as EventEnvelope;
           const prev = lastVersion.get(m.key) ?? 0;
           assert.ok(env.version > prev, `${topic} ${m.key}: version ${env.version} after ${prev}`);
@@ -160,6 +167,36 @@ describe(
       }
       for (const id of expected) assert.equal(seen.get(id), 1, `event ${id} in the topic once`);
       for (const [id, n] of seen) assert.equal(n, 1, `event ${id} written ${n} times`);
+    });
+
+    it('/health reports the bus (lag per group, dead letters) and /metrics the lag per group and partition', async () => {
+      const { sku } = await s.newItem();
+      await completedOrder(sku);
+      const health = await eventually(
+        async () => {
+          const res = await request(s.app).get('/health').expect(200);
+          const bus = res.body.checks.bus;
+          assert.equal(bus.ok, true);
+          assert.deepEqual(bus.lag, { 'orders.timeline': 0, 'inventory.demand': 0 });
+          return bus;
+        },
+        { what: 'both consumer groups caught up', timeoutMs: 180_000 },
+      );
+      assert.deepEqual(health.deadLetters, { 'orders.timeline': 0, 'inventory.demand': 0 });
+      const metrics = await request(s.app).get('/metrics').expect(200);
+      assert.match(
+        metrics.text,
+        /bus_consumer_lag\{[^}]*group="orders.timeline"[^}]*topic="payments.events"[^}]*\} 0/,
+      );
+      assert.match(
+        metrics.text,
+        /bus_consumer_lag\{[^}]*group="inventory.demand"[^}]*partition="2"[^}]*\} 0/,
+      );
+      assert.match(metrics.text, /bus_published_total\{[^}]*topic="orders.events"[^}]*\} [1-9]/);
+      assert.match(
+        metrics.text,
+        /bus_consumed_total\{[^}]*group="inventory.demand"[^}]*outcome="applied"[^}]*\} [1-9]/,
+      );
     });
   },
 );

@@ -314,13 +314,15 @@ export function openApiDocument(): JsonSchema {
       '/health': {
         get: {
           operationId: 'health',
-          summary: 'Postgres, Temporal, event store, outbox relay and read model (projection) health.',
+          summary:
+            'Postgres, Temporal, event store, outbox relay, read model (projection) and bus health (the broker ' +
+            'answers; per consumer group its lag and dead letters).',
           security: [],
           responses: {
             '200': json(Health, 'Everything is fine.'),
             '503': json(
               Health,
-              'Something is not; `failing` names it. `relay` fails when an undelivered outbox message, `projections` when an order event past a read model checkpoint, has waited longer than RELAY_LAG_LIMIT_S.',
+              'Something is not; `failing` names it. `relay` fails when an undelivered outbox message, `projections` when an order event past a read model checkpoint, has waited longer than RELAY_LAG_LIMIT_S; `bus` when the broker does not answer (its `error` names the broker).',
             ),
           },
         },

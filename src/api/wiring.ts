@@ -4,6 +4,7 @@
  * check (src/eventstore).
  */
 import type { Pool } from 'pg';
+import { checkBusHealth, type BusHealth } from '../bus/lag';
 import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
 import {
   decodeCursor,
@@ -29,6 +30,8 @@ export interface ApiServicesDeps {
    * a projection when an event past its checkpoint is
    */
   relayLagLimitS: number;
+  /** the bus's brokers: /health reports whether they answer, the consumer groups' lag and dead letters */
+  kafkaBrokers?: string[];
 }
 
 export function createApiServices(deps: ApiServicesDeps): ApiServices {
@@ -108,12 +111,23 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
     },
     health: {
       async check() {
-        const results = await Promise.all(
-          SCHEMAS.map((schema) =>
-            checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
+        const brokers = deps.kafkaBrokers;
+        const [results, bus] = await Promise.all([
+          Promise.all(
+            SCHEMAS.map((schema) =>
+              checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
+            ),
           ),
-        );
-        return summarise(results, deps.relayLagLimitS);
+          brokers
+            ? checkBusHealth(pool, brokers, 1000).catch((err: unknown): BusHealth => ({
+                ok: false,
+                brokers,
+                error: String(err).slice(0, 200),
+                deadLetters: {},
+              }))
+            : undefined,
+        ]);
+        return { ...summarise(results, deps.relayLagLimitS), ...(bus && { bus: { ...bus } }) };
       },
     },
   };

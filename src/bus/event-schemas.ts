@@ -95,7 +95,7 @@ export function envelopeSchema(type: string, data: z.ZodType) {
     schemaVersion: z.number().int().min(1),
     data,
     metadata: z
-      .object({
+      .looseObject({
         correlationId: z.string().optional(),
         causationId: z.string().optional(),
         requestId: z.string().optional(),
@@ -105,7 +105,9 @@ export function envelopeSchema(type: string, data: z.ZodType) {
         activityType: z.string().optional(),
         idempotencyKey: z.string().optional(),
       })
-      .describe('where the event came from (the saga step, the HTTP request)'),
+      .describe(
+        'where the event came from (the saga step, the HTTP request, e.g. the actor); more keys may appear',
+      ),
     recordedAt: at,
   });
 }

@@ -101,6 +101,7 @@ export async function runWorker(service: ServiceName): Promise<void> {
       consumersPerGroup: config.kafka.consumersPerGroup,
       processTag: String(metricsPort),
       log: logger.child({ component: 'bus' }),
+      registry,
     },
   });
   const server = await startMetricsServer({
@@ -110,7 +111,18 @@ export async function runWorker(service: ServiceName): Promise<void> {
       (await registry.metrics()) + '\n' + (await fetchText(`http://${coreMetricsAddress}/metrics`)),
     health: () => ({
       ok: built.worker.getState() === 'RUNNING',
-      detail: { worker: built.worker.getState(), service },
+      detail: {
+        worker: built.worker.getState(),
+        service,
+        bus: {
+          published: built.bus?.sink.stats(),
+          consumers: built.bus?.consumers.map((c) => ({
+            group: c.name,
+            instance: c.instance,
+            ...c.consumer.stats(),
+          })),
+        },
+      },
     }),
   });
   logger.info(

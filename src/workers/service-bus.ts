@@ -6,6 +6,8 @@
  * - inventory: `inventory.demand` over `inventory.events` → inventory.demand_slots, one CRDT slot per member
  */
 import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
+import { createBusMetrics } from '../bus/metrics';
 import type { OutboxSubscriber, RelayLog } from '../eventstore';
 import {
   startOrderedConsumer,
@@ -23,6 +25,8 @@ export interface ServiceBusOptions {
   /** unique among the processes of one service (e.g. the worker's metrics port): part of each CRDT slot */
   processTag: string;
   log?: RelayLog;
+  /** the process's registry: bus_published_total, bus_consumed_total and bus_consumer_lag go there */
+  registry?: Registry;
   /** tests: consumer overrides (session timeout, tries) */
   consumerOptions?: Partial<Pick<OrderedConsumerOptions, 'sessionTimeoutMs' | 'maxTries' | 'retryDelayMs'>>;
 }
@@ -52,14 +56,25 @@ export function consumerGroupsOf(
 }
 
 export function createServiceBus(service: ServiceName, pool: Pool, opts: ServiceBusOptions): ServiceBus {
-  const sink = createKafkaRelaySink({ service, brokers: opts.brokers });
+  const groups = consumerGroupsOf(service);
+  const metrics = opts.registry
+    ? createBusMetrics(opts.registry, {
+        brokers: opts.brokers,
+        groups: groups.map((g) => ({ group: g.name, topics: g.topics })),
+      })
+    : undefined;
+  const sink = createKafkaRelaySink({
+    service,
+    brokers: opts.brokers,
+    onPublished: (n, topic) => metrics?.published.inc({ topic }, n),
+  });
   const consumers: ServiceBus['consumers'] = [];
   return {
     subscriber: sink.subscriber,
     sink,
     consumers,
     startConsumers() {
-      for (const group of consumerGroupsOf(service)) {
+      for (const group of groups) {
         for (let i = 0; i < opts.consumersPerGroup; i++) {
           const instance = `${opts.processTag}-${i}`;
           consumers.push({
@@ -73,6 +88,7 @@ export function createServiceBus(service: ServiceName, pool: Pool, opts: Service
               instance,
               topics: group.topics,
               apply: group.apply(instance),
+              onOutcome: (outcome) => metrics?.consumed.inc({ group: group.name, outcome }),
               ...opts.consumerOptions,
               ...(opts.log && { log: opts.log }),
             }),

@@ -116,6 +116,7 @@ export async function startSagaStack(
           brokers: kafka.brokers,
           consumersPerGroup: 2,
           processTag: 'test',
+          registry,
           consumerOptions: { sessionTimeoutMs: 6000 },
         },
       }),

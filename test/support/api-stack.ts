@@ -61,7 +61,11 @@ export async function startApiStack(opts: { bus?: boolean } = {}) {
   const deps: AppDeps = {
     pool: stack.pool,
     temporal: stack.env.client,
-    services: createApiServices({ pool: stack.pool, relayLagLimitS: RELAY_LAG_LIMIT_S }),
+    services: createApiServices({
+      pool: stack.pool,
+      relayLagLimitS: RELAY_LAG_LIMIT_S,
+      ...(stack.kafka && { kafkaBrokers: stack.kafka.brokers }),
+    }),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     config: {
       jwtSecret: SECRET,
