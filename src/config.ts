@@ -201,6 +201,12 @@ export const VARIABLES = {
     'Partitions of each `<service>.events` topic the project creates (an existing topic keeps its count).',
     '6',
   ),
+  CONSUMERS_PER_GROUP: v(
+    'kafka.consumersPerGroup',
+    int(1, 64),
+    'Bus consumer instances per consumer group in the process that owns the group (e.g. the `inventory.demand` CRDT read model: one slot per instance).',
+    '2',
+  ),
   AUTH_JWT_SECRET: v(
     'authJwtSecret',
     z.string().min(32, 'must be at least 32 characters'),

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { loadConfig, requireDatabaseUrl, requireJwtSecret } from '../config';
+import { kafkaBrokers, loadConfig, requireDatabaseUrl, requireJwtSecret } from '../config';
 import { createPool } from '../db/pool';
 import { clientConnectionOptions } from '../platform/temporal-connection';
 import { createApp } from './app';
@@ -24,7 +24,11 @@ function main(): void {
   // Lazy: the gateway starts (and answers 503 + /health) while Temporal is still coming up.
   const connection = Connection.lazy(clientConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const services = createApiServices({ pool, relayLagLimitS: config.relayLagLimitS });
+  const services = createApiServices({
+    pool,
+    relayLagLimitS: config.relayLagLimitS,
+    kafkaBrokers: kafkaBrokers(config),
+  });
   const app = createApp({
     pool,
     temporal,

@@ -5,7 +5,8 @@
  */
 import { inDoubtStatus } from '../coordination/recovery';
 import type { Pool } from 'pg';
-import { SERVICES } from '../domain/ids';
+import { SERVICES, type ServiceName } from '../domain/ids';
+import { checkBusHealth, type BusHealth } from '../bus/lag';
 import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
 import {
   decodeCursor,
@@ -18,6 +19,7 @@ import {
 } from '../services/orders/read-models';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
+import { getOrderTimeline } from '../services/orders/timeline';
 import { createPaymentsService } from '../services/payments';
 
 export { InvalidCursorError };
@@ -44,6 +46,8 @@ export interface ApiServicesDeps {
    * a projection when an event past its checkpoint is
    */
   relayLagLimitS: number;
+  /** the bus's brokers: /health reports whether they answer, the consumer groups' lag and dead letters */
+  kafkaBrokers?: string[];
 }
 
 export function createApiServices(deps: ApiServicesDeps) {
@@ -95,22 +99,37 @@ export function createApiServices(deps: ApiServicesDeps) {
         };
       },
       getOrderEvents: (orderId: string) => orders.getOrderEvents(orderId),
+      /** every service's events of the order, in causal order, as the bus delivered them (orders.timeline) */
+      getOrderTimeline: async (orderId: string) =>
+        (await getOrderTimeline(pool, orderId)).map((e) => ({ ...e, service: e.service as ServiceName })),
     },
     inventory: createInventoryService(base),
     payments: createPaymentsService(base),
     health: {
-      /** event store round trip, outbox relay and read-model lag of every schema */
+      /** event store round trip, outbox relay and read-model lag of every schema; the bus when configured */
       async check(): Promise<Record<string, HealthCheckResult>> {
-        const results = await Promise.all(
-          SERVICES.map((schema) =>
-            checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
+        const brokers = deps.kafkaBrokers;
+        const [results, inDoubt, bus] = await Promise.all([
+          Promise.all(
+            SERVICES.map((schema) =>
+              checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
+            ),
           ),
-        );
-        const inDoubt = await inDoubtStatus(pool);
+          inDoubtStatus(pool),
+          brokers
+            ? checkBusHealth(pool, brokers, 1000).catch((err: unknown): BusHealth => ({
+                ok: false,
+                brokers,
+                error: String(err).slice(0, 200),
+                deadLetters: {},
+              }))
+            : undefined,
+        ]);
         return {
           ...summarise(results, deps.relayLagLimitS),
           // prepared transactions of 2PC/3PC orders not finished yet: reported, not failing (2PC blocks by design)
           inDoubtTransactions: { ok: true, ...inDoubt },
+          ...(bus && { bus: { ...bus } }),
         };
       },
     },

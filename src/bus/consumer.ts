@@ -18,7 +18,12 @@ export interface ConsumedMessage {
   key: string;
   value: string;
   headers: EventHeaders;
+  /** the headers as they came (text) */
+  rawHeaders: ReadonlyMap<string, string>;
 }
+
+/** A message whose headers could not be decoded. */
+export type UndecodableMessage = Omit<ConsumedMessage, 'headers'>;
 
 export interface BusConsumerOptions {
   brokers: string[];
@@ -26,6 +31,11 @@ export interface BusConsumerOptions {
   clientId: string;
   topics: readonly string[];
   handle(message: ConsumedMessage): Promise<void> | void;
+  /**
+   * a message with missing or bad headers: without this handler it stops the consumer (`done` rejects);
+   * with it, the handler decides (e.g. dead-letters it) and the offset is committed after it resolved
+   */
+  handleUndecodable?(message: UndecodableMessage, error: Error): Promise<void> | void;
   /** a member that sends no heartbeat for this long (ms) leaves the group; default 10 s */
   sessionTimeoutMs?: number;
 }
@@ -68,14 +78,24 @@ export async function startBusConsumer(opts: BusConsumerOptions): Promise<BusCon
   const loop = async (): Promise<void> => {
     for await (const raw of stream as AsyncIterable<Message<string, string, string, string>>) {
       if (closing) break;
-      await opts.handle({
+      const base: UndecodableMessage = {
         topic: raw.topic,
         partition: raw.partition,
         offset: raw.offset,
         key: raw.key,
         value: raw.value,
-        headers: decodeHeaders(raw.headers),
-      });
+        rawHeaders: raw.headers,
+      };
+      let headers: EventHeaders;
+      try {
+        headers = decodeHeaders(raw.headers);
+      } catch (err) {
+        if (!opts.handleUndecodable) throw err;
+        await opts.handleUndecodable(base, err as Error);
+        await raw.commit();
+        continue;
+      }
+      await opts.handle({ ...base, headers });
       await raw.commit();
     }
   };

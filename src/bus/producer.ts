@@ -24,6 +24,8 @@ export interface BusMessage {
   /** the payload (JSON text) */
   value: string;
   headers: EventHeaders;
+  /** further headers (wire name → text), e.g. a dead letter's reason */
+  extraHeaders?: ReadonlyMap<string, string>;
 }
 
 export interface Acknowledged {
@@ -89,7 +91,7 @@ export function createBusProducer(opts: BusProducerOptions): BusProducer {
           partition: m.partition,
           key: m.key,
           value: m.value,
-          headers: encodeHeaders(m.headers),
+          headers: new Map([...encodeHeaders(m.headers), ...(m.extraHeaders ?? [])]),
         })),
       });
       const base = new Map((result.offsets ?? []).map((o) => [`${o.topic}/${o.partition}`, o.offset]));

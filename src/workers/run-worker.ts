@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import pino from 'pino';
-import { loadConfig, requireDatabaseUrl } from '../config';
+import { kafkaBrokers, loadConfig, requireDatabaseUrl } from '../config';
 import { createPool } from '../db/pool';
 import { createMetricsRegistry, createSagaMetrics } from '../metrics/saga-metrics';
 import { connectNative } from '../platform/temporal-connection';
@@ -95,6 +95,13 @@ export async function runWorker(service: ServiceName): Promise<void> {
     config,
     metrics,
     logger,
+    bus: {
+      brokers: kafkaBrokers(config),
+      consumersPerGroup: config.kafka.consumersPerGroup,
+      processTag: String(metricsPort),
+      log: logger.child({ component: 'bus' }),
+      registry,
+    },
   });
   const server = await startMetricsServer({
     host: config.host,
@@ -103,7 +110,18 @@ export async function runWorker(service: ServiceName): Promise<void> {
       (await registry.metrics()) + '\n' + (await fetchText(`http://${coreMetricsAddress}/metrics`)),
     health: () => ({
       ok: built.worker.getState() === 'RUNNING',
-      detail: { worker: built.worker.getState(), service },
+      detail: {
+        worker: built.worker.getState(),
+        service,
+        bus: {
+          published: built.bus?.sink.stats(),
+          consumers: built.bus?.consumers.map((c) => ({
+            group: c.name,
+            instance: c.instance,
+            ...c.consumer.stats(),
+          })),
+        },
+      },
     }),
   });
   logger.info(

@@ -29,6 +29,7 @@ import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models
 import { createPaymentsService } from '../services/payments';
 import { createShippingService } from '../services/shipping';
 import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
+import { createServiceBus, type ServiceBus, type ServiceBusOptions } from './service-bus';
 
 export interface ServiceWorkerDeps {
   connection: NativeConnection;
@@ -48,6 +49,11 @@ export interface ServiceWorkerDeps {
    * (src/coordination/recovery.ts); default RECOVERY_DEFAULTS; false: off
    */
   recovery?: { intervalMs: number; presumeAbortAfterMs: number } | false;
+  /**
+   * the bus: the relay also publishes to Kafka and the service's consumer groups run in this process
+   * (src/workers/service-bus.ts); without it the events stay in the outbox (tests of other concerns)
+   */
+  bus?: ServiceBusOptions;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -58,7 +64,9 @@ const isParticipant = (name: ServiceName): name is Participant =>
 export interface BuiltServiceWorker {
   worker: Worker;
   carrier?: CarrierClient;
-  /** stops background work started with the worker (outbox relay, projections) */
+  /** the bus wiring, when `bus` was given */
+  bus?: ServiceBus;
+  /** stops background work started with the worker (outbox relay, projections, bus consumers) */
   stopBackground: () => Promise<void>;
 }
 
@@ -143,13 +151,17 @@ export async function createServiceWorker(
   const worker = await Worker.create(options);
   // The schema's outbox relay: publishes this service's integration events; the orders relay also feeds
   // the order read models (projections). Leader-elected in Postgres, so several workers per queue are safe.
+  const bus = deps.bus ? createServiceBus(name, deps.pool, deps.bus) : undefined;
   const relay =
     deps.relay === false
       ? undefined
       : startOutboxRelay({
           pool: deps.pool,
           schema: name,
-          subscribers: name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
+          subscribers: [
+            ...(name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : []),
+            ...(bus ? [bus.subscriber] : []),
+          ],
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });
@@ -166,12 +178,15 @@ export async function createServiceWorker(
           },
           ...(deps.logger ? { log: deps.logger.child({ component: 'recovery-sweep' }) } : {}),
         });
+  bus?.startConsumers();
   return {
     worker,
     ...(carrier ? { carrier } : {}),
+    ...(bus ? { bus } : {}),
     stopBackground: async () => {
       await relay?.stop();
       await sweep?.stop();
+      await bus?.stop();
     },
   };
 }

@@ -51,8 +51,8 @@ export function placeOrder(on: App, customer: { token: string }, body: unknown, 
     .send(body as object);
 }
 
-export async function startApiStack() {
-  const stack: SagaStack = await startSagaStack();
+export async function startApiStack(opts: { bus?: boolean } = {}) {
+  const stack: SagaStack = await startSagaStack(opts);
   const workerMetrics = createServer((_req, res) => {
     void stack.registry.metrics().then((text) => res.end(text));
   });
@@ -61,7 +61,11 @@ export async function startApiStack() {
   const deps: AppDeps = {
     pool: stack.pool,
     temporal: stack.env.client,
-    services: createApiServices({ pool: stack.pool, relayLagLimitS: RELAY_LAG_LIMIT_S }),
+    services: createApiServices({
+      pool: stack.pool,
+      relayLagLimitS: RELAY_LAG_LIMIT_S,
+      ...(stack.kafka && { kafkaBrokers: stack.kafka.brokers }),
+    }),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     config: {
       jwtSecret: SECRET,

@@ -22,6 +22,7 @@ import {
 } from '../common';
 import { orderStepKey } from '../../domain/ids';
 import { handleCommand, type HandleCommandResult } from '../../eventstore/command';
+import { getSkuDemand, type SkuDemand } from './demand';
 
 export interface CatalogEntry {
   sku: string;
@@ -109,7 +110,7 @@ interface OrderStock<L extends { sku: string } = { sku: string }> {
 }
 
 export function createInventoryService(deps: ServiceDeps) {
-  const { store, now } = resolveDeps(deps, 'inventory');
+  const { store, now, pool } = resolveDeps(deps, 'inventory');
 
   const opts = (orderId: string, step: string, meta: CommandMeta) =>
     commandOptions({ correlationId: orderId, ...meta }, orderStepKey(orderId, step));
@@ -224,6 +225,9 @@ export function createInventoryService(deps: ServiceDeps) {
     async getItemEvents(sku: string): Promise<EventRecord[]> {
       return (await store.readStream(itemStreamId(sku))).map(toEventRecord);
     },
+
+    /** the demand read model fed from the bus (./demand.ts): merged CRDT slots, zeros when none */
+    getDemand: (sku: string): Promise<SkuDemand> => getSkuDemand(pool, sku),
   };
 }
 
