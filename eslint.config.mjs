@@ -44,6 +44,8 @@ export default tseslint.config(
       'coverage/**',
       'bench/results/**',
       'test/replay/histories/**',
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMeteredCarrierClient } from '../src/workers/service-worker';
 import { createMetricsRegistry, createSagaMetrics } from '../src/metrics/saga-metrics';
-import { parseBreaker } from './breaker';
+import { parseBreaker } from './lib/breaker';
 import { COUNTERS, type Counter } from './invariants';
-import { FULL, SHORT } from './options';
+import { FULL, SHORT } from './lib/options';
 import { faultPlan } from './scenarios/inject';
-import { failuresOf, type ChaosSummary } from './summary';
+import { failuresOf, type ChaosSummary } from './report/summary';
 
 describe('chaos suite logic (no stack)', () => {
   it("reads the carrier breaker from the shipping worker's real metrics exposition", async () => {

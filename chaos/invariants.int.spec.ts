@@ -84,24 +84,30 @@ const setField =
       ...params,
     ]);
 const setAccountEvent = setField('payments', `stream_id = $3 AND event_type = $4 AND data->>'orderId' = $5`);
+/** Every group runs on the same world, built once for the file. */
+const group = (what: string) =>
+  `chaos oracle, ${what} (real Postgres, services and relays; Temporal and HTTP stubbed)`;
+
+before(
+  async () => {
+    server = await startThrowawayPostgres({ durability: 'fast' });
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE oracle_world');
+    await migrate(urlOf('oracle_world'));
+    await buildWorld(urlOf('oracle_world'));
+  },
+  { timeout: 300_000 },
+);
+after(async () => {
+  await admin?.end();
+  await server?.stop();
+});
 
 describe(
-  'chaos oracle: each counter moves on its own corruption (real Postgres, services and relays; Temporal and HTTP stubbed)',
+  group('the consistent world and the orders: each counter moves on its own corruption'),
   { timeout: 300_000 },
   () => {
-    before(async () => {
-      server = await startThrowawayPostgres({ durability: 'fast' });
-      admin = new pg.Client({ connectionString: server.url });
-      await admin.connect();
-      await admin.query('CREATE DATABASE oracle_world');
-      await migrate(urlOf('oracle_world'));
-      await buildWorld(urlOf('oracle_world'));
-    });
-    after(async () => {
-      await admin?.end();
-      await server?.stop();
-    });
-
     it('the consistent world breaks no invariant: five orders settled, every counter 0', async () => {
       const r = await corrupted(() => undefined);
       assert.deepEqual(countersOf(r), Object.fromEntries(COUNTERS.map((c) => [c, 0])), r.details.join('\n'));
@@ -128,123 +134,133 @@ describe(
       assertOnly(r, 'unrecorded');
       assert.deepEqual(r.unrecordedIds, [ghost]);
     });
+  },
+);
 
-    it('doubleCharges: the failed order charged and refunded a second time (net and balances still agree)', async () => {
-      const r = await corrupted(async (pool) => {
-        const stream = `account-${ALICE}`;
-        const bal = await balanceOf(pool, ALICE);
-        const d = { customerId: ALICE, orderId: O.failedAfterShipment, amount: 5000, at: at() };
-        await append(pool, 'payments', stream, 'AccountCharged', { ...d, balanceAfter: bal - 5000 });
-        await append(pool, 'payments', stream, 'AccountRefunded', { ...d, balanceAfter: bal });
-      });
-      assertOnly(r, 'doubleCharges');
+describe(group('money and stock: each counter moves on its own corruption'), { timeout: 300_000 }, () => {
+  it('doubleCharges: the failed order charged and refunded a second time (net and balances still agree)', async () => {
+    const r = await corrupted(async (pool) => {
+      const stream = `account-${ALICE}`;
+      const bal = await balanceOf(pool, ALICE);
+      const d = { customerId: ALICE, orderId: O.failedAfterShipment, amount: 5000, at: at() };
+      await append(pool, 'payments', stream, 'AccountCharged', { ...d, balanceAfter: bal - 5000 });
+      await append(pool, 'payments', stream, 'AccountRefunded', { ...d, balanceAfter: bal });
     });
+    assertOnly(r, 'doubleCharges');
+  });
 
-    it("netChargeMismatches: the two completed orders charged each other's amounts (balances still agree)", async () => {
-      const r = await corrupted(async (pool) => {
-        const stream = `account-${ALICE}`;
-        // alice: deposit 100000, charge 4500 (completed), charge 1000 (completedSmall): swap the amounts
-        await setAccountEvent(pool, 'amount', 1000, stream, 'AccountCharged', O.completed);
-        await setAccountEvent(pool, 'balanceAfter', 99_000, stream, 'AccountCharged', O.completed);
-        await setAccountEvent(pool, 'amount', 4500, stream, 'AccountCharged', O.completedSmall);
-      });
-      assertOnly(r, 'netChargeMismatches');
+  it("netChargeMismatches: the two completed orders charged each other's amounts (balances still agree)", async () => {
+    const r = await corrupted(async (pool) => {
+      const stream = `account-${ALICE}`;
+      // alice: deposit 100000, charge 4500 (completed), charge 1000 (completedSmall): swap the amounts
+      await setAccountEvent(pool, 'amount', 1000, stream, 'AccountCharged', O.completed);
+      await setAccountEvent(pool, 'balanceAfter', 99_000, stream, 'AccountCharged', O.completed);
+      await setAccountEvent(pool, 'amount', 4500, stream, 'AccountCharged', O.completedSmall);
     });
+    assertOnly(r, 'netChargeMismatches');
+  });
 
-    it('oversold: a reservation recorded before the restock it took stock from', async () => {
-      const r = await corrupted(async (pool) => {
-        // item-SKU-B: v1 ItemDefined, v2 ItemRestocked, v3 StockReserved (completed order): swap v2 and v3
-        const swap = (from: number, to: number) =>
-          pool.query(
-            `UPDATE inventory.events SET version = $2 WHERE stream_id = 'item-SKU-B' AND version = $1`,
-            [from, to],
-          );
-        await swap(2, 1000);
-        await swap(3, 2);
-        await swap(1000, 3);
-      });
-      assertOnly(r, 'oversold');
-    });
-
-    it("negativeStock: the failed order's stock released a second time", async () => {
-      const r = await corrupted(async (pool) => {
-        await append(pool, 'inventory', `item-${SKUS.b}`, 'StockReleased', {
-          sku: SKUS.b,
-          orderId: O.failedAfterShipment,
-          quantity: 2,
-          at: at(),
-        });
-      });
-      assertOnly(r, 'negativeStock');
-    });
-
-    it('negativeStock: a stock movement of quantity 0', async () => {
-      const r = await corrupted(async (pool) => {
-        await append(pool, 'inventory', `item-${SKUS.a}`, 'ItemRestocked', {
-          sku: SKUS.a,
-          restockId: 'zero',
-          quantity: 0,
-          at: at(),
-        });
-      });
-      assertOnly(r, 'negativeStock');
-    });
-
-    it('moneyDrift: the payments service answers from a snapshot that disagrees with the log', async () => {
-      const r = await corrupted(async (pool) => {
-        await pool.query(
-          `UPDATE payments.snapshots SET state = jsonb_set(state, '{balance}', to_jsonb((state->>'balance')::int + 7))
-          WHERE stream_id = $1`,
-          [`account-${ALICE}`],
+  it('oversold: a reservation recorded before the restock it took stock from', async () => {
+    const r = await corrupted(async (pool) => {
+      // item-SKU-B: v1 ItemDefined, v2 ItemRestocked, v3 StockReserved (completed order): swap v2 and v3
+      const swap = (from: number, to: number) =>
+        pool.query(
+          `UPDATE inventory.events SET version = $2 WHERE stream_id = 'item-SKU-B' AND version = $1`,
+          [from, to],
         );
-      });
-      assertOnly(r, 'moneyDrift');
-      assert.equal(r.moneyDrift, 7);
+      await swap(2, 1000);
+      await swap(3, 2);
+      await swap(1000, 3);
     });
+    assertOnly(r, 'oversold');
+  });
 
-    it('moneyDrift: a recorded balanceAfter that is not the running balance', async () => {
-      const r = await corrupted(async (pool) => {
-        await setField('payments', `stream_id = $3 AND event_type = 'FundsDeposited'`)(
-          pool,
-          'balanceAfter',
-          100_001,
-          `account-${ALICE}`,
-        );
+  it("negativeStock: the failed order's stock released a second time", async () => {
+    const r = await corrupted(async (pool) => {
+      await append(pool, 'inventory', `item-${SKUS.b}`, 'StockReleased', {
+        sku: SKUS.b,
+        orderId: O.failedAfterShipment,
+        quantity: 2,
+        at: at(),
       });
-      assertOnly(r, 'moneyDrift');
-      assert.equal(r.moneyDrift, 1);
     });
+    assertOnly(r, 'negativeStock');
+  });
 
-    it('stockDrift: the inventory service answers from a snapshot that disagrees with the log', async () => {
-      const r = await corrupted(async (pool) => {
-        await pool.query(
-          `UPDATE inventory.snapshots SET state = jsonb_set(state, '{available}', to_jsonb((state->>'available')::int + 3))
-          WHERE stream_id = $1`,
-          [`item-${SKUS.a}`],
-        );
+  it('negativeStock: a stock movement of quantity 0', async () => {
+    const r = await corrupted(async (pool) => {
+      await append(pool, 'inventory', `item-${SKUS.a}`, 'ItemRestocked', {
+        sku: SKUS.a,
+        restockId: 'zero',
+        quantity: 0,
+        at: at(),
       });
-      assertOnly(r, 'stockDrift');
-      assert.equal(r.stockDrift, 3);
     });
+    assertOnly(r, 'negativeStock');
+  });
 
-    it('stockDrift: no answer from the inventory service for a SKU', async () => {
-      const r = await corrupted(async (pool) => {
-        const input = await observe(pool);
-        input.serviceStock!.set(SKUS.b, undefined);
-        return { serviceStock: input.serviceStock! };
-      });
-      assertOnly(r, 'stockDrift');
+  it('moneyDrift: the payments service answers from a snapshot that disagrees with the log', async () => {
+    const r = await corrupted(async (pool) => {
+      await pool.query(
+        `UPDATE payments.snapshots SET state = jsonb_set(state, '{balance}', to_jsonb((state->>'balance')::int + 7))
+        WHERE stream_id = $1`,
+        [`account-${ALICE}`],
+      );
     });
+    assertOnly(r, 'moneyDrift');
+    assert.equal(r.moneyDrift, 7);
+  });
 
-    it('reservationMismatches: stock reserved and released for an order the orders log does not have', async () => {
-      const r = await corrupted(async (pool) => {
-        const d = { sku: SKUS.a, orderId: randomUUID(), quantity: 1 };
-        await append(pool, 'inventory', `item-${SKUS.a}`, 'StockReserved', { ...d, at: at() });
-        await append(pool, 'inventory', `item-${SKUS.a}`, 'StockReleased', { ...d, at: at() });
-      });
-      assertOnly(r, 'reservationMismatches');
+  it('moneyDrift: a recorded balanceAfter that is not the running balance', async () => {
+    const r = await corrupted(async (pool) => {
+      await setField('payments', `stream_id = $3 AND event_type = 'FundsDeposited'`)(
+        pool,
+        'balanceAfter',
+        100_001,
+        `account-${ALICE}`,
+      );
     });
+    assertOnly(r, 'moneyDrift');
+    assert.equal(r.moneyDrift, 1);
+  });
 
+  it('stockDrift: the inventory service answers from a snapshot that disagrees with the log', async () => {
+    const r = await corrupted(async (pool) => {
+      await pool.query(
+        `UPDATE inventory.snapshots SET state = jsonb_set(state, '{available}', to_jsonb((state->>'available')::int + 3))
+        WHERE stream_id = $1`,
+        [`item-${SKUS.a}`],
+      );
+    });
+    assertOnly(r, 'stockDrift');
+    assert.equal(r.stockDrift, 3);
+  });
+
+  it('stockDrift: no answer from the inventory service for a SKU', async () => {
+    const r = await corrupted(async (pool) => {
+      const input = await observe(pool);
+      input.serviceStock!.set(SKUS.b, undefined);
+      return { serviceStock: input.serviceStock! };
+    });
+    assertOnly(r, 'stockDrift');
+  });
+
+  it('reservationMismatches: stock reserved and released for an order the orders log does not have', async () => {
+    const r = await corrupted(async (pool) => {
+      const d = { sku: SKUS.a, orderId: randomUUID(), quantity: 1 };
+      await append(pool, 'inventory', `item-${SKUS.a}`, 'StockReserved', { ...d, at: at() });
+      await append(pool, 'inventory', `item-${SKUS.a}`, 'StockReleased', { ...d, at: at() });
+    });
+    assertOnly(r, 'reservationMismatches');
+  });
+});
+
+describe(
+  group(
+    'shipments, logs, outboxes, read models, keys, event types: each counter moves on its own corruption',
+  ),
+  { timeout: 300_000 },
+  () => {
     it("shipmentMismatches: the completed order's shipment is cancelled", async () => {
       const r = await corrupted(async (pool) => {
         await append(pool, 'shipping', `shipment-${O.completed}`, 'ShipmentCancelled', {

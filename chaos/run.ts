@@ -1,30 +1,32 @@
 /**
- * `npm run chaos` (full) and `npm run chaos:short`: the fault, contention and abuse suite of issue 8.
+ * `npm run chaos` (full) and `npm run chaos:short`: the fault, contention and abuse suite (suite.ts).
  * Starts its own stack on loopback, runs the scenarios, checks the invariants from Postgres and Temporal,
  * prints a JSON summary (also written to chaos/results/latest.json, or latest-short.json) and exits 1 if
- * any invariant broke. Children's log lines go to chaos/results/latest.log.
+ * any invariant broke. Children's log lines go to chaos/results/latest.log (latest-short.log).
  * Options: --short, --seed=<n>, --orders=<n>, --contention=<n>
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { format } from 'prettier';
+import { resultFiles, RESULTS_DIR, writeReport } from './report';
 import { FULL, runChaos, SHORT, type ChaosOptions } from './suite';
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+function options(args: string[]): ChaosOptions {
   const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const short = args.includes('--short');
   const base = short ? SHORT : FULL;
-  const resultsDir = path.join(__dirname, 'results');
-  fs.mkdirSync(resultsDir, { recursive: true });
-  const opts: ChaosOptions = {
+  return {
     ...base,
     seed: Number(flag('seed') ?? base.seed),
     orders: Number(flag('orders') ?? base.orders),
     contentionOrders: Number(flag('contention') ?? base.contentionOrders),
     say: (m) => console.error(m),
-    childLog: path.join(resultsDir, short ? 'latest-short.log' : 'latest.log'),
+    childLog: resultFiles(short).log,
   };
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  const short = opts.mode === 'short';
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
   // stop the stack (no orphaned Postgres, Temporal or workers) on Ctrl-C, SIGTERM or the time cap
   let stopStack: (() => Promise<void>) | undefined;
   opts.onStack = (stop) => {
@@ -39,16 +41,7 @@ async function main(): Promise<void> {
   const limitMs = short ? 10 * 60_000 : 60 * 60_000;
   setTimeout(() => abort(`exceeded ${limitMs / 60_000} minutes`, 2), limitMs).unref();
   const summary = await runChaos(opts);
-  const text = JSON.stringify(summary, null, 2);
-  // written as prettier formats it, so `prettier --check .` stays clean with results present
-  const file = await format(text, { parser: 'json' }).catch(() => text + '\n');
-  fs.writeFileSync(path.join(resultsDir, short ? 'latest-short.json' : 'latest.json'), file);
-  console.log(text);
-  console.error(
-    summary.ok
-      ? '[chaos] every invariant holds'
-      : `[chaos] INVARIANTS BROKEN: ${summary.failures.join('; ')}`,
-  );
+  await writeReport(summary, resultFiles(short).json);
   process.exit(summary.ok ? 0 : 1);
 }
 

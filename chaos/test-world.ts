@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createPool, type Pool } from '../src/db/pool';
 import { InsufficientFunds } from '../src/domain/errors';
 import { checkEventStoreHealth } from '../src/eventstore/health';
-import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/eventstore/projections/orders';
+import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/services/orders/read-models';
 import { projectionsSubscriber } from '../src/eventstore/projections/projection';
 import { startOutboxRelay } from '../src/eventstore/outbox-relay';
 import { createEventStore } from '../src/eventstore/store';
@@ -20,7 +20,7 @@ import { createPaymentsService } from '../src/services/payments';
 import { createShippingService } from '../src/services/shipping';
 import type { OracleInput } from './invariants';
 import { SCHEMAS } from './oracle/snapshot';
-import { countUndelivered } from './settle';
+import { countUndelivered } from './lib/settle';
 
 export const SKUS = { a: 'SKU-A', b: 'SKU-B' } as const;
 export const ALICE = 'alice';

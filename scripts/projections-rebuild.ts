@@ -7,8 +7,8 @@
 import { loadConfig } from '../src/config';
 import { createPool } from '../src/db/pool';
 import { migrate } from '../src/db/migrate';
-import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/eventstore/projections/orders';
-import { rebuildProjection } from '../src/eventstore/projections/projection';
+import { rebuildProjection } from '../src/eventstore/projections/rebuild';
+import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../src/services/orders/read-models';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);

@@ -146,11 +146,12 @@ async function main(): Promise<void> {
       temporalAddress: temporal.address,
       namespace,
       log,
-      async startWorker(role, identity = `replay-capture-${role}`) {
+      async startWorker(role, identity = `replay-capture-${role}`, options = {}) {
         if (running.has(role)) return;
         const deps = { connection: temporal.nativeConnection, namespace, pool, config, metrics };
         if (role === 'orders') {
-          // the order activities alone (the saga runs in `workflows`), so placeOrder can be held
+          // the order activities alone (the saga runs in `workflows`, with the orders steps of sagas that run
+          // them as local activities), so an older saga's placeOrder can be held
           const worker = await Worker.create({
             connection: temporal.nativeConnection,
             namespace,
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
           workerOptions: {
             ...workerOptions(identity),
             ...(role === 'workflows' ? { enableNonLocalActivities: false } : {}),
+            ...options,
           },
         });
         running.set(role, {

@@ -9,8 +9,9 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { createPool } from '../../src/db/pool';
-import { ORDER_PROJECTIONS, projectionsSubscriber, startOutboxRelay } from '../../src/eventstore';
-import { isolatedStackEnv, launchStack, type Stack } from '../../src/platform/stack';
+import { projectionsSubscriber, startOutboxRelay } from '../../src/eventstore';
+import { ORDER_PROJECTIONS } from '../../src/services/orders/read-models';
+import { isolatedStackEnv, launchStack, waitForHttp, type Stack } from '../../src/platform/stack';
 import { BENCH_NAMESPACE, ensureSearchAttributes, startBenchWorkers } from './bench-workers';
 import type { BenchContext, BenchSetup } from './context';
 import { CUSTOMERS, seedBenchData } from './seed';
@@ -70,7 +71,9 @@ export async function openBench(setup: BenchSetup): Promise<BenchContext & { clo
   };
   try {
     connection = await Connection.connect({ address: stack.temporalAddress });
-    if (!stack.apiUp) throw new Error(`the API did not come up:\n${childLog.slice(-30).join('\n')}`);
+    // launchStack waits 60 s for /health; on a loaded machine the API can take longer: wait on, bounded
+    if (!stack.apiUp && !(await waitForHttp(`${stack.apiUrl}/health`, 240_000)))
+      throw new Error(`the API did not come up:\n${childLog.slice(-30).join('\n')}`);
     const client = new Client({ connection, namespace: stack.config.temporal.namespace });
     const benchClient = new Client({ connection, namespace: BENCH_NAMESPACE });
     await applyPgSettings(setup, pool);

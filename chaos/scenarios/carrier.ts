@@ -1,14 +1,14 @@
 /**
  * Scenario "carrier": a full open → half-open → closed cycle of the shipping worker's carrier circuit
- * breaker, each step waited for on its /metrics (breaker.ts). The carrier fails every booking while orders
+ * breaker, each step waited for on its /metrics (lib/breaker.ts). The carrier fails every booking while orders
  * arrive, until the breaker is seen open; (full mode) then answers slower than the client's 2 s timeout until
  * a half-open trial is seen to time out (the breaker opens again), then fails 30 % until a trial succeeds
  * (seen closed); then it is healthy until the breaker is seen closed, having been half-open. Every order must
  * still end terminal.
  */
-import { readBreaker, type BreakerReading } from '../breaker';
-import { mapLimit } from '../http';
-import { until } from '../markers';
+import { readBreaker, type BreakerReading } from '../lib/breaker';
+import { mapLimit } from '../lib/http';
+import { until } from '../lib/markers';
 import { ADDRESS, SKUS, type Scenario, type ScenarioContext } from './context';
 
 const BOUND_MS = 120_000;

@@ -3,7 +3,7 @@
  * the inventory worker SIGKILLed while they run). Every order is accepted; at least one and at most `stock`
  * complete; every other one fails at reserveStock for insufficient stock.
  */
-import { mapLimit } from '../http';
+import { mapLimit } from '../lib/http';
 import { ADDRESS, SKUS, type Scenario, type ScenarioContext } from './context';
 import { injectOne } from './inject';
 

@@ -5,10 +5,10 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Stack } from '../../src/platform/stack';
-import type { ApiClient } from '../http';
+import type { ApiClient } from '../lib/http';
 import type { InvariantReport } from '../invariants';
-import type { ChaosOptions } from '../options';
-import type { Customer, OrdersClient } from '../orders-client';
+import type { ChaosOptions } from '../lib/options';
+import type { Customer, OrdersClient } from '../lib/orders-client';
 
 export const SKUS = {
   a: { sku: 'CHAOS-A', name: 'Chaos widget', price: 10_00, stock: 100_000 },

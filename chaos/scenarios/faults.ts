@@ -3,8 +3,8 @@
  * immediate cancellations) spread over the load window while the fault plan runs (inject.ts); then every
  * invariant.
  */
-import { NO_ANSWER, mapLimit, sleep } from '../http';
-import type { Customer } from '../orders-client';
+import { NO_ANSWER, mapLimit, sleep } from '../lib/http';
+import type { Customer } from '../lib/orders-client';
 import { ADDRESS, SKUS, type Scenario, type ScenarioContext } from './context';
 import { injectFaults } from './inject';
 

@@ -1,11 +1,11 @@
 /**
- * Scenario "hostile": the hostile-input battery (../hostile.ts) against every endpoint once the system is
+ * Scenario "hostile": the hostile-input battery (../hostile/) against every endpoint once the system is
  * quiet. Every answer must be 4xx and no table a write would add to may change. (A workflow a hostile
  * request started would also show in the final check as a workflow without an answered key.)
  */
 import { hostileCases, smallBattery, writeFootprint } from '../hostile';
-import { NO_ANSWER, mapLimit } from '../http';
-import { waitForNoRunning, waitForOutboxDrained } from '../settle';
+import { NO_ANSWER, mapLimit } from '../lib/http';
+import { waitForNoRunning, waitForOutboxDrained } from '../lib/settle';
 import { SKUS, type Scenario } from './context';
 
 export const hostileScenario: Scenario = {

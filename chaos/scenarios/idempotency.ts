@@ -4,7 +4,7 @@
  * Duplicate workflows or streams would also show in the final check (idempotencyViolations).
  */
 import { randomUUID } from 'node:crypto';
-import { until } from '../markers';
+import { until } from '../lib/markers';
 import { ADDRESS, SKUS, type Scenario } from './context';
 
 export const idempotencyScenario: Scenario = {

@@ -6,8 +6,8 @@
  * - a Temporal dev-server SIGKILL: a new dev-server process answers a visibility query;
  * - a Postgres immediate restart (SIGQUIT to the postmaster): the restart returned and a query succeeds.
  */
-import { until } from '../markers';
-import { countRunning } from '../settle';
+import { until } from '../lib/markers';
+import { countRunning } from '../lib/settle';
 import type { ScenarioContext } from './context';
 
 export type Fault = { kind: 'worker'; service: string } | { kind: 'temporal' } | { kind: 'postgres' };

@@ -15,16 +15,14 @@ import { createPool, type Pool } from '../db/pool';
 import { orderDecider, orderStreamId } from '../domain/order';
 import {
   createEventStore,
-  getOrderSummary,
   handleCommand,
-  ORDER_PROJECTIONS,
-  ORDERS_SCHEMA,
   projectionsSubscriber,
   rebuildProjection,
   startOutboxRelay,
   type OutboxRelay,
   type OutboxSubscriber,
 } from '../eventstore';
+import { getOrderSummary, ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models';
 import type { RunningPostgres } from '../platform/postgres';
 import { eventually } from '../../test/support/eventually';
 import { startTestPostgres, startTestTemporal } from '../../test/support/stack';

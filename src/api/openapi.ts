@@ -197,6 +197,10 @@ export function openApiDocument(): JsonSchema {
             ...WRITE_ERRORS,
             '404': problem('No such order (or not yours).'),
             '409': problem('The order can no longer be cancelled, or the key is in flight.'),
+            '503': problem(
+              'Postgres or Temporal unavailable, or the order has not taken the cancellation yet: retry ' +
+                'after `Retry-After` seconds with the same Idempotency-Key to get its outcome.',
+            ),
           },
         },
       },

@@ -4,12 +4,14 @@
  */
 import {
   type Client,
+  isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import {
   cancelOrderUpdate,
+  type CancelOrderResult,
   ORDER_SAGA_WORKFLOW_TYPE,
   orderSagaStartOptions,
   orderWorkflowId,
@@ -40,6 +42,21 @@ export interface WorkflowSnapshot {
 export class CancelRejectedError extends Error {
   override name = 'CancelRejectedError';
 }
+
+/**
+ * The cancel was sent but the saga did not accept it within the deadline (a busy or restarting worker): it
+ * may still be accepted. A retry with the same update id attaches to the same update and gets its outcome.
+ */
+export class CancelNotYetAcceptedError extends Error {
+  override name = 'CancelNotYetAcceptedError';
+}
+
+/** gRPC DEADLINE_EXCEEDED (4): our own deadline ran out while the server was waiting for the saga. */
+const DEADLINE_EXCEEDED = new Set([4]);
+const deadlineExceeded = (err: unknown): boolean => {
+  const grpc = isGrpcServiceError(err) ? err : err instanceof Error ? err.cause : undefined;
+  return isGrpcServiceError(grpc) && DEADLINE_EXCEEDED.has(grpc.code);
+};
 
 export class SagaGateway {
   constructor(
@@ -124,35 +141,71 @@ export class SagaGateway {
    * Asks the saga to cancel; CancelRejectedError when it can no longer be cancelled. Returns once the
    * update is accepted, with the final status if the compensations finish within a few seconds, else the
    * current one (they go on in the workflow).
+   *
+   * `updateId` names the update (the gateway derives it from the request's Idempotency-Key): a retry of the
+   * same request attaches to the update the first try sent instead of sending another, so it answers with
+   * that update's outcome, even when the first try timed out (CancelNotYetAcceptedError) and the update was
+   * accepted later, and even after the saga it cancelled has ended.
    */
   async cancel(
     orderId: string,
     request: { reason?: string; requestedBy: string },
+    updateId?: string,
   ): Promise<{ status: OrderStatus }> {
     const handle = this.client.workflow.getHandle(orderWorkflowId(orderId));
     try {
       const update = await this.within(this.deadlineMs, () =>
-        handle.startUpdate(cancelOrderUpdate, { args: [request], waitForStage: 'ACCEPTED' }),
+        handle.startUpdate(cancelOrderUpdate, {
+          args: [request],
+          waitForStage: 'ACCEPTED',
+          ...(updateId !== undefined ? { updateId } : {}),
+        }),
       );
-      try {
-        const result = await this.within(this.queryDeadlineMs, () => update.result());
-        return { status: result.status };
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw err;
-        const live = await this.liveState(orderId);
-        return { status: live?.status ?? 'PENDING' };
-      }
+      return await this.answer(orderId, () => update.result());
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new CancelRejectedError(err.cause?.message ?? err.message);
       }
-      if (err instanceof WorkflowNotFoundError) throw new CancelRejectedError('the order has already ended');
-      if (isInfrastructureError(err)) throw err;
-      const message = (err as Error).message ?? '';
-      if (/completed|already|closed|not found/i.test(message)) {
-        throw new CancelRejectedError('the order has already ended');
+      if (deadlineExceeded(err)) {
+        throw new CancelNotYetAcceptedError('the saga has not accepted the cancellation yet');
       }
-      throw err;
+      if (isInfrastructureError(err)) throw err;
+      const ended =
+        err instanceof WorkflowNotFoundError ||
+        /completed|already|closed|not found/i.test((err as Error).message ?? '');
+      if (!ended) throw err;
+      // The saga has ended: maybe by this very update, accepted after an earlier try gave up waiting.
+      const earlier = updateId === undefined ? undefined : await this.outcomeOf(orderId, updateId);
+      if (earlier) return earlier;
+      throw new CancelRejectedError('the order has already ended');
+    }
+  }
+
+  /** The update's result if it comes within the query deadline, else the saga's current status. */
+  private async answer(
+    orderId: string,
+    result: () => Promise<{ status: OrderStatus }>,
+  ): Promise<{ status: OrderStatus }> {
+    try {
+      return { status: (await this.within(this.queryDeadlineMs, result)).status };
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw err;
+      const live = await this.liveState(orderId);
+      return { status: live?.status ?? 'PENDING' };
+    }
+  }
+
+  /** The outcome of an update the saga accepted earlier (undefined when it never accepted one by that id). */
+  private async outcomeOf(orderId: string, updateId: string): Promise<{ status: OrderStatus } | undefined> {
+    const handle = this.client.workflow.getHandle(orderWorkflowId(orderId));
+    try {
+      const result = await this.within(this.queryDeadlineMs, () =>
+        handle.getUpdateHandle<CancelOrderResult>(updateId).result(),
+      );
+      return { status: result.status };
+    } catch (err) {
+      if (isInfrastructureError(err)) throw err;
+      return undefined; // no such update: the saga ended otherwise
     }
   }
 }

@@ -1,16 +1,18 @@
 /**
  * Builds the API's ports (./ports.ts) from the real modules: the payments, inventory and orders use-case
- * layer (src/services), the orders read models and the event store health check (src/eventstore).
+ * layer (src/services), the orders read models (src/services/orders/read-models) and the event store health
+ * check (src/eventstore).
  */
 import type { Pool } from 'pg';
+import { checkEventStoreHealth, type EventStoreHealth } from '../eventstore';
 import {
-  checkEventStoreHealth,
   decodeCursor,
   getOrderSummary,
   InvalidCursorError as StoreInvalidCursorError,
   listOrders,
-  type EventStoreHealth,
-} from '../eventstore';
+  ORDER_PROJECTION_HEALTH,
+  ORDERS_SCHEMA,
+} from '../services/orders/read-models';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
 import { createPaymentsService } from '../services/payments';
@@ -99,7 +101,11 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
     },
     health: {
       async check() {
-        const results = await Promise.all(SCHEMAS.map((schema) => checkEventStoreHealth(pool, schema)));
+        const results = await Promise.all(
+          SCHEMAS.map((schema) =>
+            checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
+          ),
+        );
         return summarise(results, deps.relayLagLimitS);
       },
     },

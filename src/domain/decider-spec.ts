@@ -3,7 +3,7 @@
  * (or a thrown business error).
  */
 import assert from 'node:assert/strict';
-import type { Decider } from '../eventstore/types';
+import type { Decider } from './decider';
 import type { DomainError } from './errors';
 
 export interface DeciderSpec<C, E extends { type: string }, S> {

@@ -1,27 +1,14 @@
 /**
- * Group commit for one-event appends (see store.ts).
- *
- * Every append in its own transaction pays a commit, and a durable commit waits for a WAL flush. Postgres
- * already shares a flush between commits that arrive together, but each statement still costs its own round
- * trip, parse/bind/execute and commit. When many appends arrive at once (a worker runs many activities
- * concurrently), this writes those that queue up behind earlier ones with one multi-row statement instead:
- *
- * - at most `maxInFlight` append statements of this store run at a time; an append that finds a free slot
- *   and an empty queue runs alone, at once (no waiting for company: a lone writer sees no added latency);
- * - the others queue; each free slot takes up to `maxBatch` queued appends to distinct streams (a second
- *   append to a stream waits for the next batch, so a batch never holds two appends of one stream);
- * - the batch statement checks each row's expected version like the one-event statement, writes the rows
- *   that pass, in stream order (two batches lock index entries in the same order, so they cannot deadlock
- *   each other), and commits once;
- * - a row the batch did not write (its expected version is not the stream's) runs again alone through the
- *   normal path, which classifies it (ConcurrencyError, or an idempotent retry); if the batch statement fails
- *   as a whole (an event id stored before, a race lost on the (stream_id, version) index, an outbox id
- *   conflict, a deadlock with a caller's transaction), every append of it runs alone, so an error reaches
- *   only the append that caused it. (Those failures are rare, so the batch does without ON CONFLICT DO
- *   NOTHING, whose speculative insertion cost every row about a tenth of its time.)
- *
- * Each caller's promise settles after the commit that holds its event: durability is that of a single append.
+ * Group commit of one-event appends: those that queue up behind the append statements in flight are written
+ * by one multi-row statement and one commit, and each caller still gets its own result or error. Why and how
+ * it stays correct: README.md ("Group commit").
  */
+import type { AppendRow } from './append-sql';
+import { written, type AppendOpts } from './append';
+import { schemaVersionOf, type StoreContext } from './context';
+import { envelopeSql, quoteSchema } from './sql';
+import type { AppendResult, NewEvent } from './types';
+
 export interface GroupCommitOptions {
   /** append statements of one store running at a time; default 2 */
   maxInFlight?: number;
@@ -111,20 +98,71 @@ export function groupCommitter<J, R>(o: {
   };
 }
 
+/** A one-event append in its own transaction with a numeric expected version (0: a new stream). */
+export interface GroupJob {
+  streamId: string;
+  expected: number;
+  event: NewEvent & { id: string };
+  opts: AppendOpts;
+}
+
+export type GroupedAppend = (job: GroupJob) => Promise<AppendResult>;
+
+/**
+ * The store's group commit: `alone` is the normal one-event append (append.ts appendChecked), which also
+ * classifies what a batch did not write.
+ */
+export function groupedAppend(
+  ctx: StoreContext,
+  options: Required<GroupCommitOptions>,
+  alone: (job: GroupJob) => Promise<AppendResult>,
+): GroupedAppend {
+  const text = groupAppendSql(ctx.schema);
+  return groupCommitter<GroupJob, AppendResult>({
+    ...options,
+    key: (j) => j.streamId,
+    one: alone,
+    many: (jobs) => appendBatch(ctx, text, jobs),
+  });
+}
+
+/** one batch statement; per job its result, or undefined when its row was not written */
+async function appendBatch(
+  ctx: StoreContext,
+  text: string,
+  jobs: GroupJob[],
+): Promise<(AppendResult | undefined)[]> {
+  const datas = jobs.map((j) => JSON.stringify(j.event.data ?? null));
+  const metas = jobs.map((j) => j.opts.metadata ?? {});
+  const svs = jobs.map((j) => schemaVersionOf(ctx, j.event));
+  const rowsJson = jobs.map(
+    (j, i) =>
+      `{"stream_id":${JSON.stringify(j.streamId)},"expected":${j.expected},"id":${JSON.stringify(j.event.id)},` +
+      `"type":${JSON.stringify(j.event.type)},"sv":${svs[i]!},"data":${datas[i]!},` +
+      `"meta":${JSON.stringify(metas[i])},"publish":${j.opts.publish === true}}`,
+  );
+  const { rows } = await ctx.pool.query<AppendRow & { stream_id: string }>({
+    name: `es_group_append_${ctx.schema}`,
+    text,
+    values: [`[${rowsJson.join(',')}]`, ctx.now ? ctx.now() : null],
+  });
+  const byStream = new Map(rows.map((r) => [r.stream_id, r]));
+  if (jobs.some((j) => j.opts.publish && byStream.has(j.streamId))) ctx.wakeRelay();
+  return jobs.map((j, i) => {
+    const row = byStream.get(j.streamId);
+    return row && written(j.streamId, [j.event.id], [j.event], [svs[i]!], [datas[i]!], metas[i]!, [row]);
+  });
+}
+
 /**
  * The batch statement: one event per row, rows of distinct streams, all in $1, a JSON array of
  * { stream_id, expected, id, type, sv, data, meta, publish } (one parameter read by jsonb_to_recordset: its row
  * estimate does not depend on the batch size, so Postgres settles on one generic plan instead of planning every
  * batch anew, as it does for unnest of array parameters); $2 recorded_at (null: statement_timestamp()).
- * `quoted` is the schema as an identifier, `envelope` the outbox payload expression (store.ts). Returns the
- * written rows.
+ * Returns the written rows.
  */
-export function groupAppendSql(
-  schema: string,
-  quoted: string,
-  envelope: (row: string, stream: string) => string,
-): string {
-  const s = quoted;
+export function groupAppendSql(schema: string): string {
+  const s = quoteSchema(schema);
   return `WITH u AS MATERIALIZED (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS u(stream_id text, expected bigint, id uuid, type text, sv int, data jsonb, meta jsonb, publish boolean)
@@ -139,7 +177,7 @@ ins AS (
 ),
 obp AS (
   INSERT INTO ${s}.outbox (message_id, topic, aggregate_id, payload, metadata)
-  SELECT i.event_id, '${schema}.' || i.event_type, i.stream_id, ${envelope('i', 'i.stream_id')}, i.metadata
+  SELECT i.event_id, '${schema}.' || i.event_type, i.stream_id, ${envelopeSql('i', 'i.stream_id')}, i.metadata
   FROM ins i JOIN u ON u.stream_id = i.stream_id
   WHERE u.publish
   ORDER BY i.stream_id

@@ -1,12 +1,12 @@
 /**
- * Health of a service's event store: appends a health event to the dedicated stream `$health`, reads it
- * back, and reports relay lag (age of the oldest undelivered outbox row) and, where the schema has
- * projections (orders), each projection's lag read from its checkpoints against the log. Whether a lag is
- * too much is the caller's decision (the API: RELAY_LAG_LIMIT_S).
+ * Health of a service's event store: append to and read back the `$health` stream, relay lag (the oldest
+ * undelivered outbox row) and, for the projections the caller names, their lag from the checkpoints against
+ * the log. Whether a lag is too much is the caller's decision (the API: RELAY_LAG_LIMIT_S).
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { createEventStore, quoteSchema } from './store';
+import { quoteSchema } from './sql';
+import { createEventStore } from './store';
 
 export const HEALTH_STREAM = '$health';
 
@@ -34,11 +34,23 @@ export interface EventStoreHealth {
 /** How many of the newest events of the projections' streams the projection check compares. */
 export const PROJECTION_CHECK_TAIL = 1000;
 
+export interface EventStoreHealthOptions {
+  /** projections (checkpoint names) whose lag to report; default none */
+  projections?: string[];
+  /** the streams those projections read (required with projections), e.g. 'order-' */
+  streamPrefix?: string;
+  /** how many of the newest events of those streams to compare; default PROJECTION_CHECK_TAIL */
+  tail?: number;
+}
+
 export async function checkEventStoreHealth(
   pool: Pool,
   schema: string,
-  opts: { projections?: string[]; streamPrefix?: string; tail?: number } = {},
+  opts: EventStoreHealthOptions = {},
 ): Promise<EventStoreHealth> {
+  const projections = opts.projections ?? [];
+  if (projections.length > 0 && opts.streamPrefix === undefined)
+    throw new Error('checkEventStoreHealth: streamPrefix is required with projections');
   const s = quoteSchema(schema);
   const store = createEventStore({ pool, schema, snapshotEvery: 0 });
   const result: EventStoreHealth = {
@@ -86,12 +98,9 @@ export async function checkEventStoreHealth(
       lastError: r.last_error,
     };
 
-    const projections =
-      opts.projections ??
-      (schema === 'orders' ? ['order_summary', 'customer_orders', 'order_analytics'] : []);
     if (projections.length > 0) {
       result.projections = await projectionLag(pool, schema, projections, {
-        streamPrefix: opts.streamPrefix ?? 'order-',
+        streamPrefix: opts.streamPrefix!,
         tail: opts.tail ?? PROJECTION_CHECK_TAIL,
       });
     }

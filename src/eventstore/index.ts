@@ -1,20 +1,19 @@
 /** The event store module's public surface (services, workers and the API import from here). */
 export * from './types';
+export { createEventStore, type EventStoreOptions } from './store';
+export { appendSql } from './append-sql';
+export { START_POSITION } from './read-all';
+export { deterministicEventId } from './event-id';
 export {
-  START_POSITION,
-  appendSql,
-  createEventStore,
-  deterministicEventId,
   handleCommand,
-  outboxChannel,
-  writeOutbox,
-  type EventStoreOptions,
   type HandleCommandOptions,
   type HandleCommandResult,
-} from './store';
+  type StreamCommand,
+} from './command';
+export { writeOutbox } from './outbox-write';
+export { outboxChannel } from './sql';
 export { isEnvelope, outboxFor, toEnvelope, upcastEnvelope, type EventEnvelope } from './envelope';
 export {
-  processOnce,
   startOutboxRelay,
   type OutboxDelivery,
   type OutboxRelay,
@@ -23,11 +22,13 @@ export {
   type RelayLog,
   type RelayStats,
 } from './outbox-relay';
+export { processOnce } from './process-once';
 export {
   checkEventStoreHealth,
   HEALTH_STREAM,
   PROJECTION_CHECK_TAIL,
   type EventStoreHealth,
+  type EventStoreHealthOptions,
   type ProjectionLag,
 } from './health';
 export {
@@ -35,22 +36,6 @@ export {
   applyInOrder,
   projectionSubscriber,
   projectionsSubscriber,
-  rebuildProjection,
   type Projection,
-  type RebuildResult,
 } from './projections/projection';
-export {
-  ORDER_PROJECTIONS,
-  ORDERS_SCHEMA,
-  InvalidCursorError,
-  decodeCursor,
-  encodeCursor,
-  getAnalytics,
-  getOrderSummary,
-  listOrders,
-  type AnalyticsQuery,
-  type ListOrdersQuery,
-  type OrderAnalytics,
-  type OrderListItem,
-  type OrderSummaryView,
-} from './projections/orders';
+export { rebuildProjection, type RebuildResult } from './projections/rebuild';

@@ -1,8 +1,9 @@
 /**
- * The event store contract every service uses. Implementation: ./store.ts (createEventStore).
- * Each service has the same tables in its own Postgres schema (orders, inventory, payments, shipping).
+ * The event store's contract: what services, workers and the API see. createEventStore (./store.ts) composes
+ * it from one file per operation; src/eventstore/README.md explains the guarantees.
  */
 import type { PoolClient } from 'pg';
+import type { Decider } from '../domain/decider';
 
 /** Who/what caused an event: follows one order from HTTP to the last event. */
 export interface EventMetadata {
@@ -88,16 +89,6 @@ export class ConcurrencyError extends Error {
     super(`Stream ${streamId}: expected version ${String(expected)}, actual ${actual}`);
   }
 }
-
-/** A pure decider: the shape every aggregate in src/domain exports. */
-export interface Decider<C, E extends { type: string }, S> {
-  initialState: () => S;
-  decide: (command: C, state: S) => E[];
-  evolve: (state: S, event: E) => S;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Additions by the event store engineer (additive only). Implementation: ./store.ts.
 
 /**
  * Checkpoint of a reader of all streams (readAll). Events are read in (transactionId, position) order and
@@ -188,6 +179,8 @@ export interface EventStore {
   ): Promise<AggregateStreamResult<S>>;
   /** current version of a stream (0 when it does not exist) */
   streamVersion(streamId: string): Promise<number>;
+  /** runs fn in one transaction on the store's pool: appends given its client commit or roll back together */
+  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
 }
 
 export interface AppendOptionsExtra {

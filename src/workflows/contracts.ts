@@ -91,8 +91,10 @@ export interface SagaStateView {
   /** compensations that finished, in the order they ran (newest step first) */
   compensationsRun: string[];
   failure?: SagaFailure;
-  /** set while COMPENSATION_BLOCKED: which undo could not finish and why */
+  /** set while COMPENSATION_BLOCKED: which undo (or bookkeeping step after shipping) could not finish, and why */
   blocked?: { compensation: string; error: string };
+  /** set once the workflow was cancelled through Temporal (it never skips an undo or the bookkeeping) */
+  temporalCancelRequestedAt?: string;
   transitions: { from: SagaStateName; to: SagaStateName; at: string }[];
   order: Pick<OrderSagaInput, 'lines' | 'total' | 'currency' | 'shippingAddress' | 'placedAt'>;
 }

@@ -83,7 +83,18 @@ describe('failure classification of the saga', () => {
       () => classify('reserveStock', bug, undefined),
       (e) => e === bug,
     );
-    assert.throws(() => classify('reserveStock', refused('InsufficientStock'), undefined));
+  });
+
+  it("a local activity's failure arrives unwrapped and is classified like an activity's", () => {
+    assert.deepEqual(classify('placeOrder', refused('InvalidOrder'), undefined), {
+      step: 'placeOrder',
+      type: 'InvalidOrder',
+      message: 'refused: InvalidOrder',
+    });
+    const exhausted = ApplicationFailure.retryable('orders store unavailable', 'Error');
+    assert.equal(classify('placeOrder', exhausted, undefined).type, 'RetriesExhausted');
+    const timeout = new TimeoutFailure('timed out', undefined, 'SCHEDULE_TO_CLOSE');
+    assert.equal(classify('placeOrder', timeout, undefined).type, 'RetriesExhausted');
   });
 
   it('errorMessage and errorType read the innermost cause', () => {

@@ -2,22 +2,18 @@
  * The order saga, step by step (the table in src/workflows/README.md): each step names its undo, which is
  * registered before the step runs; when a step is refused, runs out of retries or the customer cancels, the
  * undos run newest-first and the outcome is returned, not thrown. The step helper (saga-steps.ts) adds the
- * summaries, keys and cancellation checks. Patches keep running sagas on the path they started on; how to
- * add, deprecate and remove one: src/workflows/README.md ("Versioning").
+ * cancellation checks, and step-calls.ts the summaries and keys. Patches (patches.ts) keep running sagas on
+ * the path they started on; how to add, deprecate and remove one: src/workflows/README.md ("Versioning").
  */
-import { patched } from '@temporalio/workflow';
 import type { OrderSagaInput, OrderSagaResult } from './contracts';
-import { SagaSteps } from './saga-steps';
-
-/** v2: refuse an unsupported destination before any stock or money moves (old sagas: at shipment). */
-export const PATCH_VALIDATE_DESTINATION = 'validate-destination-before-reserve';
-/** v3: place the order even when a cancel was accepted before it (old sagas: unwind without placing). */
-export const PATCH_PLACE_ORDER_ALWAYS = 'place-order-even-if-cancelled';
+import { applies, PATCH_PLACE_ORDER_ALWAYS, PATCH_VALIDATE_DESTINATION } from './patches';
+import { SagaSteps, SHIPMENT_KEPT } from './saga-steps';
 
 export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult> {
   const { orderId, customerId, lines, total, currency, shippingAddress, placedAt } = input;
   const saga = SagaSteps.start(input);
   const { forward, carrier, compensations, bookkeeping } = saga.activities;
+  const ship = () => carrier.createShipment({ orderId, address: shippingAddress, lines });
   let shipment: { shipmentId: string; trackingNumber: string };
   try {
     await saga.step(
@@ -26,12 +22,12 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
       {
         undo: ['rejectOrder', () => compensations.rejectOrder({ orderId, ...saga.state.rejection() })],
         // an order cancelled before it was placed still gets its OrderPlaced → OrderCancelled trail
-        evenIfCancelled: () => patched(PATCH_PLACE_ORDER_ALWAYS),
+        evenIfCancelled: () => applies(PATCH_PLACE_ORDER_ALWAYS),
       },
     );
     saga.moveTo('ORDER_PLACED');
 
-    if (patched(PATCH_VALIDATE_DESTINATION)) {
+    if (applies(PATCH_VALIDATE_DESTINATION)) {
       await saga.step('validateDestination', () =>
         forward.validateDestination({ orderId, country: shippingAddress.country }),
       );
@@ -53,28 +49,30 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderSagaResult>
     saga.stopIfCancelled();
     saga.moveTo('AWAITING_SHIPMENT');
 
-    shipment = await saga.step(
-      'createShipment',
-      () => carrier.createShipment({ orderId, address: shippingAddress, lines }),
-      {
-        undo: [
-          'cancelShipment',
-          () =>
-            compensations.cancelShipment({
-              orderId,
-              reason: saga.state.failure?.message ?? 'saga compensation',
-            }),
-        ],
-      },
-    );
+    shipment = await saga.step('createShipment', ship, {
+      undo: [
+        'cancelShipment',
+        () =>
+          compensations.cancelShipment({
+            orderId,
+            reason: saga.state.failure?.message ?? 'saga compensation',
+          }),
+      ],
+    });
     saga.moveTo('ORDER_SHIPPED');
   } catch (err) {
-    return await saga.compensate(err);
+    const ended = await saga.compensate(err);
+    if (ended !== SHIPMENT_KEPT) return ended;
+    // the parcel left although the step reported a failure: the call is idempotent and returns its booking
+    shipment = await ship();
+    saga.moveTo('ORDER_SHIPPED');
   }
 
-  // Shipped: nothing can be undone any more; the bookkeeping only retries (a failure here fails the workflow).
-  await bookkeeping.commitStock({ orderId, lines });
+  // Shipped: nothing can be undone any more; the bookkeeping only retries (and parks if it cannot finish).
+  await saga.settle('commitStock', () => bookkeeping.commitStock({ orderId, lines }));
   const { shipmentId, trackingNumber } = shipment;
-  await bookkeeping.completeOrder({ orderId, shipmentId, trackingNumber });
+  await saga.settle('completeOrder', () =>
+    bookkeeping.completeOrder({ orderId, shipmentId, trackingNumber }),
+  );
   return await saga.completed(trackingNumber);
 }

@@ -9,6 +9,8 @@
  *     → COMPLETED
  *   any non-terminal forward state → COMPENSATING → FAILED | CANCELLED | COMPENSATION_BLOCKED
  *   COMPENSATION_BLOCKED → COMPENSATING (after the retryCompensation signal)
+ *   COMPENSATING → ORDER_SHIPPED (the shipment's undo was refused: the parcel left; the order completes)
+ *   ORDER_SHIPPED → COMPENSATION_BLOCKED → ORDER_SHIPPED (bookkeeping after shipping parked, then retried)
  */
 import type {
   CancelOrderRequest,
@@ -35,9 +37,9 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<SagaStateName, readonly SagaSt
   INVENTORY_RESERVED: ['PAYMENT_COMPLETED', 'COMPENSATING'],
   PAYMENT_COMPLETED: ['AWAITING_SHIPMENT', 'COMPENSATING'],
   AWAITING_SHIPMENT: ['ORDER_SHIPPED', 'COMPENSATING'],
-  ORDER_SHIPPED: ['COMPLETED', 'COMPENSATING'],
-  COMPENSATING: ['FAILED', 'CANCELLED', 'COMPENSATION_BLOCKED'],
-  COMPENSATION_BLOCKED: ['COMPENSATING'],
+  ORDER_SHIPPED: ['COMPLETED', 'COMPENSATING', 'COMPENSATION_BLOCKED'],
+  COMPENSATING: ['FAILED', 'CANCELLED', 'COMPENSATION_BLOCKED', 'ORDER_SHIPPED'],
+  COMPENSATION_BLOCKED: ['COMPENSATING', 'ORDER_SHIPPED'],
   COMPLETED: [],
   FAILED: [],
   CANCELLED: [],
@@ -130,6 +132,8 @@ export class SagaState {
   failure: SagaFailure | undefined;
   blocked: { compensation: string; error: string } | undefined;
   retryRequested = false;
+  /** when a cancel through Temporal arrived (it stops the forward path; undos and bookkeeping still finish) */
+  temporalCancelRequestedAt: string | undefined;
 
   constructor(private readonly input: OrderSagaInput) {}
 
@@ -193,6 +197,9 @@ export class SagaState {
       compensationsRun: [...this.compensationsRun],
       ...(this.failure ? { failure: this.failure } : {}),
       ...(this.blocked ? { blocked: this.blocked } : {}),
+      ...(this.temporalCancelRequestedAt
+        ? { temporalCancelRequestedAt: this.temporalCancelRequestedAt }
+        : {}),
       transitions: [...this.machine.transitions],
       order: { lines, total, currency, shippingAddress, placedAt },
     };

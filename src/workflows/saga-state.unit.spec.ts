@@ -7,6 +7,7 @@ import {
   InvalidSagaTransition,
   SagaState,
   SagaStateMachine,
+  isForward,
   isTerminal,
   statusOf,
 } from './saga-state';
@@ -18,20 +19,73 @@ const walk = (...to: SagaStateName[]) => {
   return m;
 };
 
+// The diagram of saga-state.ts, written out here on its own: the happy path, a way into compensation from
+// every forward state before completion, and the three ends of compensation.
+const HAPPY_PATH: SagaStateName[] = [
+  'STARTED',
+  'ORDER_PLACED',
+  'INVENTORY_RESERVED',
+  'PAYMENT_COMPLETED',
+  'AWAITING_SHIPMENT',
+  'ORDER_SHIPPED',
+  'COMPLETED',
+];
+const EDGES = new Set<string>([
+  ...HAPPY_PATH.slice(1).map((to, i) => `${HAPPY_PATH[i]} → ${to}`),
+  ...HAPPY_PATH.slice(0, -1).map((from) => `${from} → COMPENSATING`),
+  'COMPENSATING → FAILED',
+  'COMPENSATING → CANCELLED',
+  'COMPENSATING → COMPENSATION_BLOCKED',
+  'COMPENSATION_BLOCKED → COMPENSATING',
+]);
+/** a way to reach each state from STARTED */
+const PATH_TO: Record<SagaStateName, SagaStateName[]> = {
+  STARTED: [],
+  ORDER_PLACED: ['ORDER_PLACED'],
+  INVENTORY_RESERVED: ['ORDER_PLACED', 'INVENTORY_RESERVED'],
+  PAYMENT_COMPLETED: ['ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_COMPLETED'],
+  AWAITING_SHIPMENT: HAPPY_PATH.slice(1, 5),
+  ORDER_SHIPPED: HAPPY_PATH.slice(1, 6),
+  COMPLETED: HAPPY_PATH.slice(1),
+  COMPENSATING: ['COMPENSATING'],
+  COMPENSATION_BLOCKED: ['COMPENSATING', 'COMPENSATION_BLOCKED'],
+  FAILED: ['COMPENSATING', 'FAILED'],
+  CANCELLED: ['COMPENSATING', 'CANCELLED'],
+};
+
 describe('saga state machine', () => {
-  it('walks the happy path to COMPLETED and records every transition', () => {
-    const m = walk(
-      'ORDER_PLACED',
-      'INVENTORY_RESERVED',
-      'PAYMENT_COMPLETED',
-      'AWAITING_SHIPMENT',
-      'ORDER_SHIPPED',
-      'COMPLETED',
-    );
+  it('walks the happy path to COMPLETED and records every transition with the time passed in', () => {
+    const m = new SagaStateMachine();
+    assert.equal(m.state, 'STARTED');
+    HAPPY_PATH.slice(1).forEach((to, i) => m.transition(to, new Date(Date.UTC(2026, 0, 1, 0, i))));
     assert.equal(m.state, 'COMPLETED');
     assert.equal(m.status, 'COMPLETED');
-    assert.equal(m.transitions.length, 6);
-    assert.deepEqual(m.transitions[0], { from: 'STARTED', to: 'ORDER_PLACED', at: at.toISOString() });
+    assert.deepEqual(
+      m.transitions,
+      HAPPY_PATH.slice(1).map((to, i) => ({
+        from: HAPPY_PATH[i],
+        to,
+        at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+      })),
+    );
+  });
+
+  it('from every state, exactly the moves of the diagram are allowed', () => {
+    for (const from of SAGA_STATES) {
+      const m = walk(...PATH_TO[from]);
+      assert.equal(m.state, from);
+      for (const to of SAGA_STATES) {
+        const allowed = EDGES.has(`${from} → ${to}`);
+        assert.equal(m.canTransition(to), allowed, `${from} → ${to}`);
+        if (!allowed) assert.throws(() => m.transition(to, at), InvalidSagaTransition, `${from} → ${to}`);
+      }
+    }
+  });
+
+  it('the transition table names only saga states', () => {
+    for (const s of SAGA_STATES) {
+      for (const to of ALLOWED_TRANSITIONS[s]) assert.ok(SAGA_STATES.includes(to), `${s} → ${to}`);
+    }
   });
 
   it('compensates from any forward state before shipping into FAILED or CANCELLED', () => {
@@ -55,7 +109,12 @@ describe('saga state machine', () => {
   });
 
   it('rejects skipping steps, going backwards and leaving a terminal state', () => {
-    assert.throws(() => walk('INVENTORY_RESERVED'), /STARTED → INVENTORY_RESERVED/);
+    assert.throws(() => walk('INVENTORY_RESERVED'), {
+      name: 'InvalidSagaTransition',
+      message: 'Invalid saga transition STARTED → INVENTORY_RESERVED',
+      from: 'STARTED',
+      to: 'INVENTORY_RESERVED',
+    });
     assert.throws(() => walk('ORDER_PLACED', 'STARTED'), InvalidSagaTransition);
     assert.throws(() => walk('ORDER_PLACED', 'COMPENSATING', 'COMPLETED'), InvalidSagaTransition);
     for (const terminal of ['COMPLETED', 'FAILED', 'CANCELLED'] as const) {
@@ -71,12 +130,20 @@ describe('saga state machine', () => {
     assert.equal(m.transitions.length, 1);
   });
 
-  it('maps states to the coarse OrderStatus and allows cancellation only before shipping starts', () => {
-    assert.equal(statusOf('PAYMENT_COMPLETED'), 'PENDING');
-    assert.equal(statusOf('COMPENSATING'), 'PENDING');
-    assert.equal(CANCELLABLE_STATES.includes('PAYMENT_COMPLETED'), true);
-    for (const s of ['AWAITING_SHIPMENT', 'ORDER_SHIPPED', 'COMPLETED', 'COMPENSATING', 'FAILED'] as const) {
-      assert.equal(CANCELLABLE_STATES.includes(s), false, s);
+  it('maps the ends and a blocked compensation to their own OrderStatus and every other state to PENDING', () => {
+    const own = ['COMPLETED', 'FAILED', 'CANCELLED', 'COMPENSATION_BLOCKED'];
+    for (const s of SAGA_STATES) assert.equal(statusOf(s), own.includes(s) ? s : 'PENDING', s);
+  });
+
+  it('allows cancellation only before shipping starts', () => {
+    const before = ['STARTED', 'ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_COMPLETED'];
+    for (const s of SAGA_STATES) assert.equal(CANCELLABLE_STATES.includes(s), before.includes(s), s);
+  });
+
+  it('only COMPLETED, FAILED and CANCELLED are terminal; only the happy path states are forward', () => {
+    for (const s of SAGA_STATES) {
+      assert.equal(isTerminal(s), ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s), s);
+      assert.equal(isForward(s), HAPPY_PATH.includes(s), s);
     }
   });
 
@@ -192,5 +259,34 @@ describe('the saga state (what the saga remembers while it runs)', () => {
       blocked: s.blocked,
       transitions: [{ from: 'STARTED', to: 'ORDER_PLACED', at: at.toISOString() }],
     });
+  });
+
+  it('shows the coarse status of its state, from PENDING to the end', () => {
+    const s = new SagaState(input);
+    assert.equal(s.status, 'PENDING');
+    s.moveTo('COMPENSATING', at);
+    assert.equal(s.status, 'PENDING');
+    s.moveTo('COMPENSATION_BLOCKED', at);
+    assert.equal(s.status, 'COMPENSATION_BLOCKED');
+    s.moveTo('COMPENSATING', at);
+    s.moveTo('FAILED', at);
+    assert.equal(s.status, 'FAILED');
+  });
+
+  it('a saga stopped before its first step is rejected as stopped at the start', () => {
+    assert.deepEqual(new SagaState(input).rejection(), {
+      outcome: 'FAILED',
+      reason: 'unknown',
+      step: 'start',
+    });
+  });
+
+  it('the query view lists the undos that ran, as a copy', () => {
+    const s = sagaIn('ORDER_PLACED', 'COMPENSATING');
+    s.compensationsRun.push('releaseStock', 'rejectOrder');
+    const view = s.view();
+    assert.deepEqual(view.compensationsRun, ['releaseStock', 'rejectOrder']);
+    view.compensationsRun.pop();
+    assert.deepEqual(s.view().compensationsRun, ['releaseStock', 'rejectOrder']);
   });
 });

@@ -1,63 +1,33 @@
 /**
- * The step helper of the order saga, so that `orderSaga` reads like its step table: each activity call gets
- * its Web UI summary and its idempotency key; each step registers its undo first, stops for an accepted
- * cancel and records where the saga is; the unwinding, the blocked undo and the end of the saga are here too.
- * The rules behind them (undo before the step, outcomes as results, COMPENSATION_BLOCKED) are in
- * src/workflows/README.md.
+ * The step helper of the order saga, so that `orderSaga` reads like its step table: each step stops for an
+ * accepted cancel, registers its undo and records where the saga is; the unwinding, the blocked undo, the
+ * bookkeeping after shipping and the end of the saga are here too. How each activity is called (summary,
+ * idempotency key, local or not) is in step-calls.ts. The rules behind them (undo before the step, outcomes
+ * as results, COMPENSATION_BLOCKED) are in src/workflows/README.md.
  */
 import {
-  type ActivityFunctionWithOptions,
   allHandlersFinished,
   CancellationScope,
   condition,
   isCancellation,
   log,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
-import {
-  type RoleActivity,
-  sagaActivities,
-  type SagaActivities,
-  type SagaActivityName,
-  type SagaRole,
-  type StepArgs,
-  type StepResult,
-} from './activity-proxies';
 import { Compensations } from './compensations';
 import type { OrderSagaInput, OrderSagaResult, SagaStateName } from './contracts';
-import { CancelRequested, classify, errorMessage, errorType } from './failures';
+import { CancelRequested, classify, errorMessage, errorType, isStepFailure } from './failures';
 import { setSagaHandlers } from './handlers';
 import { sagaMetrics } from './metrics-sink';
+import {
+  applies,
+  localOrderSteps,
+  PATCH_CANCEL_BEFORE_UNDO,
+  PATCH_KEEP_DISPATCHED_SHIPMENT,
+  PATCH_PARK_AFTER_SHIPPING,
+} from './patches';
 import { SagaState } from './saga-state';
 import { CustomerIdKey, OrderStatusKey } from './search-attributes';
-import { ACTIVITY_SUMMARIES } from './summaries';
-
-/**
- * The idempotency key of each activity call is `<workflowId>/<suffix>`: the services dedupe a retried call
- * by it, so a suffix never changes. validateDestination has none (it only reads).
- */
-const STEP_KEYS: Partial<Record<SagaActivityName, string>> = {
-  placeOrder: 'place-order',
-  rejectOrder: 'reject-order',
-  reserveStock: 'reserve-stock',
-  releaseStock: 'release-stock',
-  markOrderInventoryReserved: 'mark-reserved',
-  chargePayment: 'charge-payment',
-  refundPayment: 'refund-payment',
-  markOrderPaid: 'mark-paid',
-  createShipment: 'create-shipment',
-  cancelShipment: 'cancel-shipment',
-  commitStock: 'commit-stock',
-  completeOrder: 'complete-order',
-};
-
-/** The saga's activities by role, called with what the step means; key and summary are added. */
-export type SagaCalls = {
-  [R in SagaRole]: { [K in RoleActivity<R>]: (args: StepArgs<K>) => Promise<StepResult<K>> };
-};
-
-type Activity = ActivityFunctionWithOptions<(args: object) => Promise<unknown>>;
+import { sagaCalls, type SagaCalls } from './step-calls';
 
 export interface StepOptions {
   /** the undo of this step, registered before the step runs (its effect may land although it fails) */
@@ -66,26 +36,41 @@ export interface StepOptions {
   evenIfCancelled?: () => boolean;
 }
 
+/** What `compensate` returns when the shipment's undo was refused because the parcel has left. */
+export const SHIPMENT_KEPT = 'shipment-kept';
+
 export class SagaSteps {
   readonly state: SagaState;
   readonly activities: SagaCalls;
   private readonly undos = new Compensations();
   private readonly startedAt = Date.now();
-  private readonly workflowId = workflowInfo().workflowId;
+  /** set once the bookkeeping after shipping ignores a Temporal cancel (patch park-bookkeeping-after-shipping) */
+  private shippedRegardless = false;
 
-  private constructor(private readonly input: OrderSagaInput) {
+  private constructor(input: OrderSagaInput) {
     this.state = new SagaState(input);
-    this.activities = this.withSummariesAndKeys(sagaActivities(input.tuning));
+    this.activities = sagaCalls(input);
   }
 
-  /** Starts a saga: handlers, search attributes, the started metric. */
+  /** Starts a saga: handlers, search attributes (older sagas), the started metric. */
   static start(input: OrderSagaInput): SagaSteps {
     const saga = new SagaSteps(input);
     setSagaHandlers(saga.state);
-    upsertSearchAttributes([
-      { key: CustomerIdKey, value: input.customerId },
-      { key: OrderStatusKey, value: 'PENDING' },
-    ]);
+    // the start options set CustomerId and OrderStatus=PENDING (orderSagaStartOptions); older sagas set them again
+    if (!localOrderSteps()) {
+      upsertSearchAttributes([
+        { key: CustomerIdKey, value: input.customerId },
+        { key: OrderStatusKey, value: 'PENDING' },
+      ]);
+    }
+    // a cancel through Temporal is recorded when it arrives, also while the saga is compensating or blocked
+    CancellationScope.current().cancelRequested.catch(() => {
+      saga.state.temporalCancelRequestedAt ??= new Date().toISOString();
+      log.warn('workflow cancel requested through Temporal', {
+        orderId: input.orderId,
+        state: saga.state.state,
+      });
+    });
     sagaMetrics.started();
     log.info('order saga started', {
       orderId: input.orderId,
@@ -101,10 +86,14 @@ export class SagaSteps {
     if (status) upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
   }
 
-  /** One forward step: its undo first, then the cancellation check, then the call. */
+  /** One forward step: the cancellation check, then its undo, then the call. */
   async step<T>(name: string, run: () => Promise<T>, options: StepOptions = {}): Promise<T> {
+    if (this.state.cancel && !(options.evenIfCancelled?.() ?? false)) {
+      // older sagas registered the step's undo before this check: it ran, and did nothing
+      if (options.undo && !applies(PATCH_CANCEL_BEFORE_UNDO)) this.undos.push(...options.undo);
+      throw new CancelRequested();
+    }
     if (options.undo) this.undos.push(...options.undo);
-    this.stopIfCancelled(options.evenIfCancelled);
     this.state.currentStep = name;
     const result = await run();
     this.state.completedSteps.push(name);
@@ -112,8 +101,8 @@ export class SagaSteps {
   }
 
   /** Stops the forward path (the saga compensates) if a cancel was accepted. */
-  stopIfCancelled(evenIfCancelled?: () => boolean): void {
-    if (this.state.cancel && !(evenIfCancelled?.() ?? false)) throw new CancelRequested();
+  stopIfCancelled(): void {
+    if (this.state.cancel) throw new CancelRequested();
   }
 
   /** A durable timer in which the customer can still cancel; ends early on a cancel. 0 = no window. */
@@ -126,6 +115,30 @@ export class SagaSteps {
     if (!cancelled) this.state.completedSteps.push('cancellationWindow');
   }
 
+  /**
+   * Bookkeeping after shipping: nothing can be undone any more, so a Temporal cancel does not stop it, and a
+   * failure parks the saga in COMPENSATION_BLOCKED until retryCompensation instead of failing the workflow.
+   */
+  async settle(name: string, run: () => Promise<unknown>): Promise<void> {
+    if (!applies(PATCH_PARK_AFTER_SHIPPING)) {
+      await run(); // older sagas: a failure fails the workflow
+      return;
+    }
+    this.state.currentStep = name;
+    this.shippedRegardless = true;
+    await CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        try {
+          await run();
+          return;
+        } catch (err) {
+          if (!isStepFailure(err)) throw err;
+          await this.waitForRetry(name, err, 'ORDER_SHIPPED');
+        }
+      }
+    });
+  }
+
   /** The end of a shipped order. */
   async completed(trackingNumber: string): Promise<OrderSagaResult> {
     const { orderId, completedSteps, compensationsRun } = this.state;
@@ -133,12 +146,18 @@ export class SagaSteps {
     this.moveTo('COMPLETED');
     sagaMetrics.completed(Date.now() - this.startedAt);
     log.info('order saga completed', { orderId, trackingNumber });
-    await condition(allHandlersFinished);
+    // a Temporal cancel after shipping changes nothing (its request is shown in the query)
+    if (this.shippedRegardless) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    else await condition(allHandlersFinished);
     return { orderId, status: 'COMPLETED', state: this.state.state, trackingNumber, compensationsRun };
   }
 
-  /** The forward path stopped: classify why, unwind the undos newest-first (also when cancelled), end. */
-  async compensate(err: unknown): Promise<OrderSagaResult> {
+  /**
+   * The forward path stopped: classify why, unwind the undos newest-first (also when cancelled), end. Returns
+   * SHIPMENT_KEPT instead when the shipment's undo was refused because the parcel has left (the budget ran out
+   * while the last booking landed): nothing was undone, and the saga completes the order.
+   */
+  async compensate(err: unknown): Promise<OrderSagaResult | typeof SHIPMENT_KEPT> {
     const s = this.state;
     // a Temporal cancellation of the workflow is a cancellation of the order too
     if (!s.cancel && isCancellation(err)) s.cancel = { reason: 'workflow cancelled through Temporal' };
@@ -146,14 +165,27 @@ export class SagaSteps {
     log.warn('order saga compensating', { orderId: s.orderId, ...s.failure });
     return CancellationScope.nonCancellable(async () => {
       this.moveTo('COMPENSATING');
-      await this.undos.unwind({
+      const unwound = await this.undos.unwind({
         onRun: (name) => log.info('compensation started', { orderId: s.orderId, compensation: name }),
         onDone: (name) => {
           s.compensationsRun.push(name);
           sagaMetrics.compensationRun(name);
         },
         onBlocked: (name, error) => this.waitForRetry(name, error),
+        stands: (name, error) =>
+          name === 'cancelShipment' &&
+          errorType(error) === 'ShipmentAlreadyDispatched' &&
+          s.failure?.type !== 'Cancelled' &&
+          applies(PATCH_KEEP_DISPATCHED_SHIPMENT),
       });
+      if (unwound.stoppedAt !== undefined) {
+        log.warn('the shipment was dispatched after all: keeping it and completing the order', {
+          orderId: s.orderId,
+          failure: s.failure,
+        });
+        s.failure = undefined;
+        return SHIPMENT_KEPT;
+      }
       const outcome = s.outcome;
       this.moveTo(outcome);
       const duration = Date.now() - this.startedAt;
@@ -172,8 +204,15 @@ export class SagaSteps {
     });
   }
 
-  /** An undo ran out of its retry budget: park in COMPENSATION_BLOCKED until the retryCompensation signal. */
-  private async waitForRetry(compensation: string, error: unknown): Promise<void> {
+  /**
+   * An undo (or the bookkeeping after shipping) ran out of its retry budget or was refused: park in
+   * COMPENSATION_BLOCKED until the retryCompensation signal, then go back to `resume` and try it again.
+   */
+  private async waitForRetry(
+    compensation: string,
+    error: unknown,
+    resume: SagaStateName = 'COMPENSATING',
+  ): Promise<void> {
     const s = this.state;
     const message = errorMessage(error);
     s.blocked = { compensation, error: message };
@@ -187,32 +226,6 @@ export class SagaSteps {
     s.retryRequested = false;
     await condition(() => s.retryRequested);
     s.blocked = undefined;
-    this.moveTo('COMPENSATING');
-  }
-
-  /** Each activity, called with the step's arguments plus its key, request id and summary. */
-  private withSummariesAndKeys(activities: SagaActivities): SagaCalls {
-    const call = (name: SagaActivityName, activity: Activity) => (args: object) =>
-      activity.executeWithOptions({ summary: ACTIVITY_SUMMARIES[name](this.input, args as never) }, [
-        { ...args, ...this.stepKey(name) },
-      ]);
-    const role = (group: object) =>
-      Object.fromEntries(
-        Object.entries(group as Record<SagaActivityName, Activity>).map(([name, activity]) => [
-          name,
-          call(name as SagaActivityName, activity),
-        ]),
-      );
-    return Object.fromEntries(
-      Object.entries(activities).map(([name, group]) => [name, role(group as object)]),
-    ) as SagaCalls;
-  }
-
-  /** `key` (`<workflowId>/<suffix>`) and the gateway's request id, so every event of the order carries it. */
-  private stepKey(name: SagaActivityName): { key?: string; requestId?: string } {
-    const suffix = STEP_KEYS[name];
-    if (suffix === undefined) return {};
-    const { requestId } = this.input;
-    return { key: `${this.workflowId}/${suffix}`, ...(requestId !== undefined ? { requestId } : {}) };
+    this.moveTo(resume);
   }
 }

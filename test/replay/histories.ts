@@ -74,6 +74,7 @@ export const SAGA_PATHS = [
   'worker-crash-retry',
   'carrier-outage',
   'carrier-down-too-long',
+  'shipment-dispatched-after-budget',
 ] as const;
 export type SagaPath = (typeof SAGA_PATHS)[number];
 
@@ -118,10 +119,43 @@ export function loadHistories(dir = HISTORIES_DIR): StoredHistory[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Activity types in the order the history scheduled them. */
+/** Activity types in the order the history scheduled them (activities on a task queue only). */
 export function scheduledActivityTypes(history: History): string[] {
   return (history.events ?? []).flatMap((e) => {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
+
+type HistoryEvent = NonNullable<History['events']>[number];
+
+/**
+ * The activity type a local activity's marker records (`core_local_activity`; its `data` payload is the
+ * SDK core's marker data as JSON, `activity_type` among it); undefined for any other event.
+ */
+export function localActivityType(e: HistoryEvent): string | undefined {
+  const m = e.markerRecordedEventAttributes;
+  if (m?.markerName !== 'core_local_activity') return undefined;
+  const payload = m.details?.['data']?.payloads?.[0];
+  if (!payload) return undefined;
+  return defaultPayloadConverter.fromPayload<{ activity_type?: string }>(payload).activity_type;
+}
+
+/** Activity types of the local activities the history recorded, in order (one marker per call). */
+export function localActivityTypes(history: History): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const name = localActivityType(e);
+    return name ? [name] : [];
+  });
+}
+
+/**
+ * The saga's steps in the order it ran them, whether as an activity (when scheduled) or as a local activity
+ * (when its marker was recorded, i.e. once it ended).
+ */
+export function stepTypes(history: History): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e);
     return name ? [name] : [];
   });
 }
@@ -131,12 +165,17 @@ export function acceptedUpdates(history: History): number {
   return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
 }
 
-/** Whether an update was accepted before the saga scheduled its first activity (its first activation). */
+/**
+ * Whether an update was accepted in the saga's first activation, before its first step: the acceptance is in
+ * the first workflow task's events, ahead of the first scheduled activity or local activity marker.
+ */
 export function acceptedUpdateBeforeFirstStep(history: History): boolean {
   const events = history.events ?? [];
   const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-  const scheduled = events.findIndex((e) => e.activityTaskScheduledEventAttributes);
-  return accepted >= 0 && (scheduled < 0 || accepted < scheduled);
+  const step = events.findIndex(
+    (e) => e.activityTaskScheduledEventAttributes || localActivityType(e) !== undefined,
+  );
+  return accepted >= 0 && (step < 0 || accepted < step);
 }
 
 /** Names of the signals the saga received, in order. */

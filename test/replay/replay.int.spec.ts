@@ -18,7 +18,11 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { PATCH_PLACE_ORDER_ALWAYS, PATCH_VALIDATE_DESTINATION } from '../../src/workflows/order-saga';
+import {
+  PATCH_LOCAL_ORDER_STEPS,
+  PATCH_PLACE_ORDER_ALWAYS,
+  PATCH_VALIDATE_DESTINATION,
+} from '../../src/workflows/patches';
 import {
   acceptedUpdateBeforeFirstStep,
   HISTORIES_DIR,
@@ -28,6 +32,7 @@ import {
   patchIds,
   SAGA_PATHS,
   scheduledActivityTypes,
+  stepTypes,
   type StoredHistory,
 } from './histories';
 import { findVariant, materializeVariant, VARIANTS } from './variants';
@@ -72,15 +77,47 @@ const describeFailures = (outcomes: Outcome[]) =>
     .map((o) => `${o.name}: ${o.error!.name}: ${o.error!.message}`)
     .join('\n');
 
-const placedOrder = (h: StoredHistory) => scheduledActivityTypes(h.history).includes('placeOrder');
+const placedOrder = (h: StoredHistory) => stepTypes(h.history).includes('placeOrder');
+/** sagas of the local-order-steps release: their one marker implies the earlier patches */
+const localSteps = (h: StoredHistory) => patchIds(h.history).includes(PATCH_LOCAL_ORDER_STEPS);
 const isCurrent = (h: StoredHistory) => !h.name.includes('/');
 
 interface JsonEvent {
   eventType?: string;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  markerRecordedEventAttributes?: {
+    markerName?: string;
+    details?: { data?: { payloads?: { data?: string }[] } };
+  };
 }
-const scheduledEvents = (json: unknown) =>
-  ((json as { events: JsonEvent[] }).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+
+/**
+ * A step of a history in proto JSON, to tamper with: an activity's scheduled event, or a local activity's
+ * marker (whose type is in its `data` payload, JSON in base64).
+ */
+interface JsonStep {
+  name: string;
+  rename(to: string): void;
+}
+function jsonSteps(json: unknown): JsonStep[] {
+  return ((json as { events: JsonEvent[] }).events ?? []).flatMap((e): JsonStep[] => {
+    const type = e.activityTaskScheduledEventAttributes?.activityType;
+    if (type?.name) return [{ name: type.name, rename: (to) => (type.name = to) }];
+    const payload = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
+    if (e.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !payload?.data) return [];
+    const data = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as {
+      activity_type: string;
+    };
+    return [
+      {
+        name: data.activity_type,
+        rename: (to) => {
+          payload.data = Buffer.from(JSON.stringify({ ...data, activity_type: to })).toString('base64');
+        },
+      },
+    ];
+  });
+}
 
 const RECAPTURE = `
 Capture the histories of the current code again: npm run replay:capture (it starts its own Temporal dev
@@ -109,8 +146,7 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
     const names = histories.filter(isCurrent).map((h) => h.name);
     for (const p of SAGA_PATHS)
       assert.ok(names.includes(p), `missing history test/replay/histories/${p}.json`);
-    for (const h of histories)
-      assert.ok(scheduledActivityTypes(h.history).length > 0, `${h.name} scheduled no activity`);
+    for (const h of histories) assert.ok(stepTypes(h.history).length > 0, `${h.name} ran no step`);
   });
 
   it(`the histories of the current version were captured from the current workflow code (${MANIFEST_FILE})`, () => {
@@ -162,11 +198,17 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
     assert.ok(old && now, 'both captures of the path are committed');
     for (const h of [old, now])
       assert.ok(acceptedUpdateBeforeFirstStep(h.history), `${h.name}: cancel first`);
-    assert.deepEqual(scheduledActivityTypes(old.history), ['rejectOrder'], 'the old code never placed it');
+    assert.deepEqual(stepTypes(old.history), ['rejectOrder'], 'the old code never placed it');
     assert.deepEqual(patchIds(old.history), []);
-    assert.equal(scheduledActivityTypes(now.history)[0], 'placeOrder', 'the current code places it first');
-    assert.ok(patchIds(now.history).includes(PATCH_PLACE_ORDER_ALWAYS), 'behind its patch marker');
-    assert.equal(describeFailures(await replayAll(current.bundle, [old, now])), '');
+    assert.equal(stepTypes(now.history)[0], 'placeOrder', 'the current code places it first');
+    assert.deepEqual(
+      patchIds(now.history),
+      [PATCH_LOCAL_ORDER_STEPS],
+      'behind the marker of the current release, which implies the place-order patch',
+    );
+    const v4 = histories.find((h) => h.name === 'v4/cancelled-in-started');
+    assert.ok(v4 && patchIds(v4.history).includes(PATCH_PLACE_ORDER_ALWAYS), 'v4: behind its own marker');
+    assert.equal(describeFailures(await replayAll(current.bundle, [old, v4, now])), '');
   });
 
   it('a saga of the unpatched bc05ff1 code (main before the patch) cancelled before placing does not replay', async () => {
@@ -186,7 +228,7 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
     const outcomes = await replayVariant('deprecated-patch', histories);
     for (const o of outcomes) {
       const h = histories.find((x) => x.name === o.name)!;
-      if (patchIds(h.history).includes(PATCH_VALIDATE_DESTINATION) || !placedOrder(h))
+      if (patchIds(h.history).includes(PATCH_VALIDATE_DESTINATION) || localSteps(h) || !placedOrder(h))
         assert.equal(o.error, undefined, `${o.name}: ${String(o.error)}`);
       else
         assert.ok(o.error instanceof DeterminismViolationError, `${o.name} replayed without the old branch`);
@@ -201,7 +243,8 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
     const outcomes = await replayVariant('patch-removed', histories);
     for (const o of outcomes) {
       const h = histories.find((x) => x.name === o.name)!;
-      if (!placedOrder(h)) {
+      if (!placedOrder(h) || localSteps(h)) {
+        // the current release's sagas record no marker of this patch: they replay without the call
         assert.equal(o.error, undefined, `${o.name} never reached the patch: ${String(o.error)}`);
         continue;
       }
@@ -223,11 +266,11 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
     );
   });
 
-  it('a history edited so that an activity type differs fails the replay', async () => {
+  it('a history edited so that an activity type differs fails the replay (an activity or a local one)', async () => {
     const tampered = histories.map((h) => {
       const json = structuredClone(h.json);
-      const target = scheduledEvents(json).at(-1)!.activityTaskScheduledEventAttributes!.activityType!;
-      target.name = `${target.name}Renamed`;
+      const target = jsonSteps(json).at(-1)!;
+      target.rename(`${target.name}Renamed`);
       return parseHistory(`${h.name} (renamed ${target.name})`, json);
     });
     const outcomes = await replayAll(current.bundle, tampered);
@@ -238,16 +281,15 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
   it('a history edited so that the order of two activities differs fails the replay', async () => {
     const tampered = histories.flatMap((h) => {
       const json = structuredClone(h.json);
-      const events = scheduledEvents(json);
-      // swap the first scheduled activity with the next one of another type
-      const first = events[0]!.activityTaskScheduledEventAttributes!.activityType!;
-      const other = events.find(
-        (e) => e.activityTaskScheduledEventAttributes!.activityType!.name !== first.name,
-      );
-      if (!other) return []; // a single step (the v2 saga cancelled before placing): nothing to swap
-      const second = other.activityTaskScheduledEventAttributes!.activityType!;
-      [first.name, second.name] = [second.name, first.name];
-      return [parseHistory(`${h.name} (swapped ${first.name}/${second.name})`, json)];
+      const steps = jsonSteps(json);
+      // swap the first step (activity or local activity) with the next one of another type
+      const first = steps[0]!;
+      const second = steps.find((step) => step.name !== first.name);
+      if (!second) return []; // a single step (the v2 saga cancelled before placing): nothing to swap
+      const [a, b] = [first.name, second.name];
+      first.rename(b);
+      second.rename(a);
+      return [parseHistory(`${h.name} (swapped ${a}/${b})`, json)];
     });
     assert.ok(tampered.length >= histories.length - 1);
     const outcomes = await replayAll(current.bundle, tampered);

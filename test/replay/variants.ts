@@ -12,8 +12,10 @@ import path from 'node:path';
 import {
   acceptedUpdateBeforeFirstStep,
   acceptedUpdates,
+  patchIds,
   scheduledActivityTypes,
   signalNames,
+  stepTypes,
   type StoredHistory,
 } from './histories';
 import { WORKFLOWS_DIR } from './workflow-code';
@@ -91,11 +93,22 @@ function blockRange(src: string, marker: string): [number, number] {
   throw new Error(`unbalanced block at ${marker}`);
 }
 
-const PATCH_BRANCH = 'if (patched(PATCH_VALIDATE_DESTINATION)) {';
+const PATCH_BRANCH = 'if (applies(PATCH_VALIDATE_DESTINATION)) {';
 /** the placeOrder patch: a cancel accepted before the order was placed no longer skips placing it */
-const PLACE_ORDER_CHECK = 'evenIfCancelled: () => patched(PATCH_PLACE_ORDER_ALWAYS),';
+const PLACE_ORDER_CHECK = 'evenIfCancelled: () => applies(PATCH_PLACE_ORDER_ALWAYS),';
+/** the local-order-steps patch, decided per call of an orders step (src/workflows/step-calls.ts) */
+const LOCAL_STEP_CHECK = 'isOrdersStep(name) && localOrderSteps()';
 
-const reached = (h: StoredHistory, activity: string) => scheduledActivityTypes(h.history).includes(activity);
+const reached = (h: StoredHistory, activity: string) => stepTypes(h.history).includes(activity);
+/** a saga of the local-order-steps release (its one patch marker implies the earlier patches) */
+const localSteps = (h: StoredHistory) => patchIds(h.history).includes('local-order-steps');
+const ORDERS_STEPS = [
+  'placeOrder',
+  'markOrderInventoryReserved',
+  'markOrderPaid',
+  'completeOrder',
+  'rejectOrder',
+];
 
 export const VARIANTS: BreakingVariant[] = [
   {
@@ -122,7 +135,15 @@ export const VARIANTS: BreakingVariant[] = [
     name: 'place-order-always-unpatched',
     description: 'places the order although a cancel was accepted before it, without patched() (bc05ff1)',
     mutate: inSaga((src) => replaceOnce(src, PLACE_ORDER_CHECK, 'evenIfCancelled: () => true,')),
-    breaks: (h) => acceptedUpdateBeforeFirstStep(h.history),
+    // the current release's saga has no marker of this patch to miss
+    breaks: (h) => acceptedUpdateBeforeFirstStep(h.history) && !localSteps(h),
+  },
+  {
+    name: 'local-steps-unpatched',
+    description: 'runs the orders service steps as local activities without patched() (every saga)',
+    mutate: inFile('step-calls.ts', (src) => replaceOnce(src, LOCAL_STEP_CHECK, 'isOrdersStep(name)')),
+    // every older saga that reached an orders step as an activity
+    breaks: (h) => scheduledActivityTypes(h.history).some((t) => ORDERS_STEPS.includes(t)),
   },
   {
     name: 'cancel-ignored-after-payment',
@@ -135,7 +156,9 @@ export const VARIANTS: BreakingVariant[] = [
         "    saga.moveTo('AWAITING_SHIPMENT');",
       ),
     ),
-    breaks: (h) => acceptedUpdates(h.history) > 0 && reached(h, 'chargePayment'),
+    // in the current release the shipment step's own check stops such a saga, before it registers the
+    // shipment's undo: the same commands, so only older sagas (whose step registered its undo first) break
+    breaks: (h) => acceptedUpdates(h.history) > 0 && reached(h, 'chargePayment') && !localSteps(h),
   },
   {
     name: 'blocked-alerts-operator',
@@ -162,6 +185,8 @@ export const VARIANTS: BreakingVariant[] = [
  * - `v2-before-place-order-always`: the saga before PATCH_PLACE_ORDER_ALWAYS (bc05ff1): a cancel accepted
  *   before the order was placed skipped placing it, like every other step. Its history of that path is
  *   test/replay/histories/v2/cancelled-in-started.json.
+ * - `v4-before-local-order-steps`: the saga before PATCH_LOCAL_ORDER_STEPS and the fixes it implies (its
+ *   histories are test/replay/histories/v4/). v1 and v2 are taken back to before it too.
  * - `deprecated-patch`: step 2 of the procedure for the validate-destination patch, `deprecatePatch(id)` and
  *   only the new branch. It must still replay every history with that patch's marker, and must fail the v1
  *   histories that reached the check (which is why step 2 waits until no v1 saga is open).
@@ -169,25 +194,62 @@ export const VARIANTS: BreakingVariant[] = [
  *   ("Non-deprecated patch marker encountered ... but there is no corresponding change command"): the
  *   marker of `patched()` must first be superseded by `deprecatePatch()` sagas before the call can go.
  */
+/** Two edits at once (of different files). */
+const both =
+  (a: Mutation, b: Mutation): Mutation =>
+  (read) => ({ ...a(read), ...b(read) });
+
+/**
+ * The saga before the local-order-steps release (v4 and older): the orders steps are activities, and of the
+ * patches only validate-destination and place-order-always exist (each with its own marker).
+ */
+const beforeLocalSteps: Mutation = inFile('patches.ts', (src) =>
+  replaceOnce(
+    replaceOnce(
+      src,
+      'export const localOrderSteps = (): boolean => patched(PATCH_LOCAL_ORDER_STEPS);',
+      'export const localOrderSteps = (): boolean => false;',
+    ),
+    'export const applies = (id: ImpliedPatch): boolean => localOrderSteps() || patched(id);',
+    'export const applies = (id: ImpliedPatch): boolean =>\n' +
+      '  (id === PATCH_VALIDATE_DESTINATION || id === PATCH_PLACE_ORDER_ALWAYS) && patched(id);',
+  ),
+);
+
 export const VERSIONS: Variant[] = [
   {
     name: 'v1-before-validate-destination',
     description: 'is the saga before the validate-destination patch',
-    mutate: inSaga((src) => {
-      const [a, b] = blockRange(src, PATCH_BRANCH);
-      return src.slice(0, a) + '// (v1: no destination check before reserving)' + src.slice(b);
-    }),
+    mutate: both(
+      beforeLocalSteps,
+      inSaga((src) => {
+        const [a, b] = blockRange(src, PATCH_BRANCH);
+        return src.slice(0, a) + '// (v1: no destination check before reserving)' + src.slice(b);
+      }),
+    ),
   },
   {
     name: 'v2-before-place-order-always',
     description: 'is the saga before the place-order-always patch (bc05ff1)',
-    mutate: inSaga((src) => replaceOnce(src, PLACE_ORDER_CHECK, 'evenIfCancelled: () => false,')),
+    mutate: both(
+      beforeLocalSteps,
+      inSaga((src) => replaceOnce(src, PLACE_ORDER_CHECK, 'evenIfCancelled: () => false,')),
+    ),
+  },
+  {
+    name: 'v4-before-local-order-steps',
+    description: 'is the saga before the local-order-steps release',
+    mutate: beforeLocalSteps,
   },
   {
     name: 'deprecated-patch',
     description: 'deprecates the validate-destination patch (deprecatePatch, new branch only)',
     mutate: inSaga((src) => {
-      const withImport = replaceOnce(src, 'import { patched }', 'import { deprecatePatch, patched }');
+      const withImport = replaceOnce(
+        src,
+        'import type { OrderSagaInput',
+        "import { deprecatePatch } from '@temporalio/workflow';\nimport type { OrderSagaInput",
+      );
       const [a, b] = blockRange(withImport, PATCH_BRANCH);
       const branch = withImport.slice(a, b);
       const body = branch.slice(branch.indexOf('{') + 1, branch.lastIndexOf('}'));

@@ -31,6 +31,7 @@ import {
   type SagaTuning,
   type ServiceName,
 } from '../../src/workflows/contracts';
+import { stepTypes } from '../replay/histories';
 import { startTestPostgres, startTestTemporal } from '../support/stack';
 import { quietSdkRuntime, workflowBundle } from './bundle';
 import type { Registry } from 'prom-client';
@@ -63,6 +64,8 @@ export interface SagaStack {
   };
   /** stop the in-process worker of one queue (e.g. to run it as a child process instead) */
   stopWorker(name: ServiceName): Promise<void>;
+  /** start the in-process worker of one queue again (after stopWorker) */
+  startWorker(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,7 +87,8 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
   });
   const workers = new Map<ServiceName, BuiltServiceWorker>();
   const running = new Map<ServiceName, Promise<void>>();
-  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+  const startWorker = async (name: ServiceName) => {
+    if (workers.has(name)) return;
     const built = await createServiceWorker(name, {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
@@ -97,6 +101,9 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
     });
     workers.set(name, built);
     running.set(name, built.worker.run());
+  };
+  for (const name of opts.inProcess ?? (['orders', 'inventory', 'payments', 'shipping'] as const)) {
+    await startWorker(name);
   }
   const stopWorker = async (name: ServiceName) => {
     const w = workers.get(name);
@@ -122,6 +129,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
       shipping: createShippingService({ pool, supportedCountries: config.shippingCountries }),
     },
     stopWorker,
+    startWorker,
     async stop() {
       for (const name of [...workers.keys()]) await stopWorker(name).catch(() => undefined);
       await pool.end().catch(() => undefined);
@@ -184,12 +192,9 @@ export async function startSaga(
   return stack.env.client.workflow.start<typeof orderSaga>('orderSaga', orderSagaStartOptions(input));
 }
 
-/** Activity types in the order they were scheduled, from the workflow's history. */
+/** Activity types in the order the saga ran them (activities and local activities), from its history. */
 export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-    .filter((n): n is string => typeof n === 'string');
+  return stepTypes(await handle.fetchHistory());
 }
 
 export async function stockOf(stack: SagaStack, sku: string) {

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isolatedStackEnv } from '../../src/platform/stack';
+import { eventually } from './eventually';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -67,13 +68,29 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     output: () => out,
   };
   try {
+    // The banner comes once every child is started. It says "up" when the API answered /health within
+    // launchStack's own bound (READY_TIMEOUT_MS), else "starting (API not answering yet)": on a loaded machine the API can
+    // take longer. Ready is the positive markers themselves: /health answering 200 and the Web UI answering,
+    // each waited for with a generous bound.
     await waitFor(
-      () => /order-saga is up/.test(out) || proc.exitCode !== null,
+      () => /order-saga is (up|starting)/.test(out) || proc.exitCode !== null,
       420_000,
       'the start banner',
       () => out,
     );
-    assert.match(out, /order-saga is up/, `the stack did not come up:\n${out.slice(-4000)}`);
+    assert.match(out, /order-saga is (up|starting)/, `the stack did not start:\n${out.slice(-4000)}`);
+    for (const [what, url] of [
+      ['the API answering /health 200', `${stack.apiUrl}/health`],
+      ['the Temporal Web UI answering 200', stack.uiUrl],
+    ] as const)
+      await eventually(
+        async () => {
+          assert.equal(proc.exitCode, null, `start exited:\n${out.slice(-4000)}`);
+          const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+          assert.equal(res.status, 200, `${url}: ${res.status} ${(await res.text()).slice(0, 500)}`);
+        },
+        { what, timeoutMs: 240_000, intervalMs: 500 },
+      );
   } catch (err) {
     await stopStack(stack);
     throw err;

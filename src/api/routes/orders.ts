@@ -6,7 +6,7 @@ import type { AppContext } from '../context';
 import { runIdempotent } from '../idempotent';
 import { InvalidCursorError, type OrderRecord } from '../ports';
 import { ApiError, badRequest, notFound } from '../problem';
-import { CancelRejectedError, type WorkflowSnapshot } from '../sagas';
+import { CancelNotYetAcceptedError, CancelRejectedError, type WorkflowSnapshot } from '../sagas';
 import {
   CancelOrderRequest,
   CreateOrderRequest,
@@ -200,17 +200,29 @@ export function ordersRouter(ctx: AppContext): Router {
       idempotency,
       req,
       res,
-      async () => {
+      async ({ resourceId }) => {
         try {
-          const result = await sagas.cancel(orderId, {
-            ...(body.reason ? { reason: body.reason } : {}),
-            requestedBy: principal.sub,
-          });
+          // one update id per Idempotency-Key: a retry attaches to the update the first try sent
+          const result = await sagas.cancel(
+            orderId,
+            { ...(body.reason ? { reason: body.reason } : {}), requestedBy: principal.sub },
+            `cancel-${resourceId}`,
+          );
           req.log.info({ orderId, status: result.status }, 'cancellation accepted');
           return { status: 202, body: { orderId, status: result.status } };
         } catch (err) {
           if (err instanceof CancelRejectedError) {
             throw new ApiError(409, 'cannot-cancel', `The order can no longer be cancelled: ${err.message}`);
+          }
+          if (err instanceof CancelNotYetAcceptedError) {
+            throw new ApiError(
+              503,
+              'cancel-not-yet-accepted',
+              'The cancellation was sent but the order has not taken it yet; retry with the same ' +
+                'Idempotency-Key to learn its outcome.',
+              undefined,
+              { 'Retry-After': '1' },
+            );
           }
           throw err;
         }

@@ -4,7 +4,7 @@
  * order; a refund credits back exactly that order's charge, once; deposits are idempotent by depositId.
  * Money is conserved: balance = deposits − withdrawals − charges + refunds.
  */
-import type { Decider } from '../../eventstore/types';
+import type { Decider } from '../decider';
 import { InsufficientFunds, InvalidCommand, assertNever, assertPositiveInt } from '../errors';
 
 // ---- events ---------------------------------------------------------------------------------------

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { deciderSpec } from '../decider-spec';
 import { DomainError } from '../errors';
-import { accountDecider, type AccountCommand, type AccountEvent, type AccountState } from './account';
+import {
+  accountDecider,
+  accountStreamId,
+  type AccountCommand,
+  type AccountEvent,
+  type AccountState,
+} from './account';
 
 const spec = deciderSpec(accountDecider);
 const T = '2026-01-01T10:00:00.000Z';
@@ -20,6 +26,12 @@ const refunded = (orderId: string, amount: number, balanceAfter: number): Accoun
   type: 'AccountRefunded',
   data: { customerId: c, orderId, amount, balanceAfter, at: T },
 });
+const withdrawn = (withdrawalId: string, amount: number, balanceAfter: number): AccountEvent => ({
+  type: 'FundsWithdrawn',
+  data: { customerId: c, withdrawalId, amount, balanceAfter, at: T },
+});
+/** checks the message the API and the saga show for a refusal */
+const saying = (message: string) => (err: DomainError) => assert.equal(err.message, message);
 
 describe('CustomerAccount decider', () => {
   it('a deposit credits the balance', () => {
@@ -63,6 +75,50 @@ describe('CustomerAccount decider', () => {
       .when({ type: 'Withdraw', customerId: c, withdrawalId: 'w', amount: 1, now: T })
       .thenThrows('InsufficientFunds');
   });
+  it('a withdrawal debits the balance, up to all of it, once per withdrawal id', () => {
+    spec
+      .given([deposited('d1', 1000, 1000)])
+      .when({ type: 'Withdraw', customerId: c, withdrawalId: 'w1', amount: 1000, now: T })
+      .then([withdrawn('w1', 1000, 0)]);
+    spec
+      .given([deposited('d1', 1000, 1000), withdrawn('w1', 400, 600)])
+      .when({ type: 'Withdraw', customerId: c, withdrawalId: 'w1', amount: 400, now: T })
+      .then([]);
+    spec
+      .given([deposited('d1', 1000, 1000), withdrawn('w1', 400, 600)])
+      .when({ type: 'Withdraw', customerId: c, withdrawalId: 'w2', amount: 601, now: T })
+      .thenThrows('InsufficientFunds', saying('Insufficient funds: balance 600, requested 601'));
+    const state = spec.given([deposited('d1', 1000, 1000), withdrawn('w1', 400, 600)]).state();
+    assert.deepEqual([state.balance, state.withdrawals, state.totalWithdrawn], [600, { w1: 400 }, 400]);
+  });
+  it('every command needs its customer, and deposits, withdrawals, charges and refunds their ids', () => {
+    const given = spec.given([deposited('d1', 1000, 1000)]);
+    given
+      .when({ type: 'Deposit', customerId: '', depositId: 'd2', amount: 1, now: T })
+      .thenThrows('InvalidCommand', saying('customerId is required'));
+    given
+      .when({ type: 'Deposit', customerId: c, depositId: '', amount: 1, now: T })
+      .thenThrows('InvalidCommand', saying('depositId is required'));
+    given
+      .when({ type: 'Withdraw', customerId: c, withdrawalId: '', amount: 1, now: T })
+      .thenThrows('InvalidCommand', saying('withdrawalId is required'));
+    given
+      .when({ type: 'Charge', customerId: c, orderId: '', amount: 1, now: T })
+      .thenThrows('InvalidCommand', saying('orderId is required'));
+    given
+      .when({ type: 'Refund', customerId: c, orderId: '', now: T })
+      .thenThrows('InvalidCommand', saying('orderId is required'));
+  });
+  it('a refused amount is named in the message', () => {
+    const given = spec.given([deposited('d1', 1000, 1000)]);
+    for (const cmd of [
+      { type: 'Deposit', customerId: c, depositId: 'd2', amount: 0, now: T },
+      { type: 'Withdraw', customerId: c, withdrawalId: 'w', amount: 0, now: T },
+      { type: 'Charge', customerId: c, orderId: 'o', amount: 0, now: T },
+    ] as const) {
+      given.when(cmd).thenThrows('InvalidAmount', saying('amount must be a positive integer, got 0'));
+    }
+  });
   it('the whole balance can be charged', () => {
     spec
       .given([deposited('d1', 1000, 1000)])
@@ -85,6 +141,11 @@ describe('CustomerAccount decider', () => {
       .given([...history, refunded('o1', 300, 800)])
       .when({ type: 'Refund', customerId: c, orderId: 'o1', now: T })
       .then([]);
+    const s = spec.given([...history, refunded('o1', 300, 800)]).state();
+    assert.deepEqual(
+      [s.balance, s.charges, s.totalDeposited, s.totalCharged, s.totalRefunded],
+      [800, { o1: { amount: 300, refunded: true }, o2: { amount: 200, refunded: false } }, 1000, 500, 300],
+    );
   });
   it('a refund with no charge is a safe no-op', () => {
     spec
@@ -103,7 +164,29 @@ describe('CustomerAccount decider', () => {
     spec
       .given([deposited('d1', 1000, 1000)])
       .when({ type: 'Deposit', customerId: 'other', depositId: 'd2', amount: 1, now: T })
-      .thenThrows('InvalidCommand');
+      .thenThrows('InvalidCommand', saying('account belongs to c1, not other'));
+  });
+  it('a new account is empty, in USD, and belongs to no one until its first event', () => {
+    const state = spec.given([]).state();
+    assert.deepEqual([state.customerId, state.balance, state.currency], [null, 0, 'USD']);
+    assert.equal(spec.given([deposited('d1', 5, 5)]).state().customerId, c);
+  });
+  it('an unknown command or event is refused loudly, not ignored', () => {
+    assert.throws(
+      () =>
+        accountDecider.decide(
+          { type: 'Gift', customerId: c } as unknown as AccountCommand,
+          spec.given([]).state(),
+        ),
+      /Unhandled case/,
+    );
+    assert.throws(
+      () => accountDecider.evolve(spec.given([]).state(), { type: 'FundsGifted', data: {} } as never),
+      /Unhandled case/,
+    );
+  });
+  it('an account lives in the stream account-<customerId>', () => {
+    assert.equal(accountStreamId('c-7'), 'account-c-7');
   });
   it('an order id such as __proto__ is an ordinary key', () => {
     const e = spec
@@ -186,6 +269,18 @@ describe('CustomerAccount decider', () => {
           }
           assert.equal(state.balance, balance);
           assert.equal(deposits, state.balance + netCharges, 'deposits = balance + net charges');
+          const sum = (type: AccountEvent['type']) =>
+            events.filter((e) => e.type === type).reduce((n, e) => n + e.data.amount, 0);
+          assert.deepEqual(
+            [state.totalDeposited, state.totalWithdrawn, state.totalCharged, state.totalRefunded],
+            [sum('FundsDeposited'), sum('FundsWithdrawn'), sum('AccountCharged'), sum('AccountRefunded')],
+            'each total is the sum of its events',
+          );
+          assert.equal(
+            state.balance,
+            state.totalDeposited - state.totalWithdrawn - state.totalCharged + state.totalRefunded,
+            'balance = deposits − withdrawals − charges + refunds',
+          );
         }),
       );
     });

@@ -4,7 +4,7 @@
  * from reserved to available (released). Invariants: restocked = available + reserved + shipped, no
  * bucket ever negative, one reservation per order, release/commit idempotent per order.
  */
-import type { Decider } from '../../eventstore/types';
+import type { Decider } from '../decider';
 import {
   InsufficientStock,
   InvalidCommand,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { deciderSpec } from '../decider-spec';
 import { DomainError } from '../errors';
-import { inventoryDecider, type InventoryCommand, type InventoryEvent } from './inventory';
+import { inventoryDecider, itemStreamId, type InventoryCommand, type InventoryEvent } from './inventory';
 
 const spec = deciderSpec(inventoryDecider);
 const T = '2026-01-01T10:00:00.000Z';
@@ -25,6 +25,8 @@ const committed = (orderId: string, quantity: number): InventoryEvent => ({
   type: 'StockCommitted',
   data: { sku, orderId, quantity, at: T },
 });
+/** checks the message the API and the saga show for a refusal */
+const saying = (message: string) => (err: DomainError) => assert.equal(err.message, message);
 
 describe('InventoryItem decider', () => {
   describe('catalog', () => {
@@ -38,8 +40,56 @@ describe('InventoryItem decider', () => {
         .then([{ type: 'ItemUpdated', data: { sku, name: 'Widget 2', price: 600, at: T } }]);
       spec.given([defined]).when({ type: 'DefineItem', sku, name: 'Widget', price: 500, now: T }).then([]);
     });
+    it('a change of the name alone or of the price alone is an update', () => {
+      spec
+        .given([defined])
+        .when({ type: 'DefineItem', sku, name: 'Widget', price: 550, now: T })
+        .then([{ type: 'ItemUpdated', data: { sku, name: 'Widget', price: 550, at: T } }]);
+      spec
+        .given([defined])
+        .when({ type: 'DefineItem', sku, name: 'Gadget', price: 500, now: T })
+        .then([{ type: 'ItemUpdated', data: { sku, name: 'Gadget', price: 500, at: T } }]);
+    });
+    it('updating a defined item changes its name and price, keeping its stock and creation time', () => {
+      const T2 = '2026-01-02T10:00:00.000Z';
+      const update = { type: 'UpdateItem', sku, name: 'Widget 2', price: 600, now: T2 } as const;
+      const [event] = spec
+        .given([defined, restocked('r1', 3)])
+        .when(update)
+        .events();
+      assert.deepEqual(event, { type: 'ItemUpdated', data: { sku, name: 'Widget 2', price: 600, at: T2 } });
+      const s = spec.given([defined, restocked('r1', 3), event]).state();
+      assert.deepEqual([s.name, s.price, s.available, s.createdAt, s.updatedAt], ['Widget 2', 600, 3, T, T2]);
+      spec.given([defined, event]).when(update).then([]);
+    });
     it('updating an unknown SKU is refused', () => {
-      spec.given([]).when({ type: 'UpdateItem', sku, name: 'W', price: 1, now: T }).thenThrows('UnknownSku');
+      spec
+        .given([])
+        .when({ type: 'UpdateItem', sku, name: 'W', price: 1, now: T })
+        .thenThrows('UnknownSku', saying('Unknown SKU SKU-1'));
+    });
+    it('an item without a SKU is refused, and an item takes no command for another SKU', () => {
+      spec
+        .given([])
+        .when({ type: 'DefineItem', sku: '', name: 'W', price: 1, now: T })
+        .thenThrows('InvalidCommand', saying('sku is required'));
+      spec
+        .given([defined])
+        .when({ type: 'Restock', sku: 'SKU-2', restockId: 'r1', quantity: 1, now: T })
+        .thenThrows('InvalidCommand', saying('item SKU-1 got a command for SKU-2'));
+    });
+    it('a free item (price 0) can be defined', () => {
+      spec
+        .given([])
+        .when({ type: 'DefineItem', sku, name: 'Sticker', price: 0, now: T })
+        .then([{ type: 'ItemDefined', data: { sku, name: 'Sticker', price: 0, at: T } }]);
+    });
+    it('before its definition an item has no name, no price and no stock', () => {
+      const s = spec.given([]).state();
+      assert.deepEqual(
+        [s.defined, s.sku, s.name, s.price, s.available, s.reserved, s.shipped, s.restocked],
+        [false, null, '', 0, 0, 0, 0, 0],
+      );
     });
     it('a negative or fractional price, or an empty name, is refused', () => {
       spec
@@ -49,11 +99,15 @@ describe('InventoryItem decider', () => {
       spec
         .given([])
         .when({ type: 'DefineItem', sku, name: 'W', price: 1.2, now: T })
-        .thenThrows('InvalidAmount');
+        .thenThrows('InvalidAmount', saying('price must be a non-negative integer, got 1.2'));
       spec
         .given([])
         .when({ type: 'DefineItem', sku, name: ' ', price: 1, now: T })
-        .thenThrows('InvalidCommand');
+        .thenThrows('InvalidCommand', saying('name is required'));
+      spec
+        .given([])
+        .when({ type: 'DefineItem', sku, name: undefined as unknown as string, price: 1, now: T })
+        .thenThrows('InvalidCommand', saying('name is required'));
     });
   });
 
@@ -67,7 +121,27 @@ describe('InventoryItem decider', () => {
         .given([defined, restocked('r1', 10)])
         .when({ type: 'Restock', sku, restockId: 'r1', quantity: 10, now: T })
         .then([]);
-      assert.equal(spec.given([defined, restocked('r1', 10), restocked('r2', 5)]).state().available, 15);
+      const s = spec.given([defined, restocked('r1', 10), restocked('r2', 5)]).state();
+      assert.deepEqual([s.available, s.restocked], [15, 15]);
+    });
+    it('restock and reserve need their ids and a positive quantity, named in the refusal', () => {
+      const h = [defined, restocked('r1', 10)];
+      spec
+        .given(h)
+        .when({ type: 'Restock', sku, restockId: '', quantity: 1, now: T })
+        .thenThrows('InvalidCommand', saying('restockId is required'));
+      spec
+        .given(h)
+        .when({ type: 'Restock', sku, restockId: 'r2', quantity: 0, now: T })
+        .thenThrows('InvalidAmount', saying('quantity must be a positive integer, got 0'));
+      spec
+        .given(h)
+        .when({ type: 'Reserve', sku, orderId: '', quantity: 1, now: T })
+        .thenThrows('InvalidCommand', saying('orderId is required'));
+      spec
+        .given(h)
+        .when({ type: 'Reserve', sku, orderId: 'o1', quantity: -1, now: T })
+        .thenThrows('InvalidAmount', saying('quantity must be a positive integer, got -1'));
     });
     it('stock operations on an unknown SKU are refused', () => {
       spec
@@ -118,7 +192,9 @@ describe('InventoryItem decider', () => {
         .then([]);
       spec.given(h).when({ type: 'Release', sku, orderId: 'other', now: T }).then([]);
       spec.given([]).when({ type: 'Release', sku, orderId: 'other', now: T }).then([]);
-      assert.equal(spec.given([...h, released('o1', 4)]).state().available, 10);
+      const s = spec.given([...h, released('o1', 4)]).state();
+      assert.deepEqual([s.available, s.reserved, s.shipped], [10, 0, 0]);
+      assert.deepEqual(s.reservations, { o1: { quantity: 4, status: 'released' } });
     });
     it('a late reserve retry after the release does not reserve again', () => {
       spec
@@ -147,11 +223,33 @@ describe('InventoryItem decider', () => {
       spec
         .given([defined, restocked('r1', 10)])
         .when({ type: 'Commit', sku, orderId: 'o1', now: T })
-        .thenThrows('InvalidTransition');
+        .thenThrows('InvalidTransition', (err) =>
+          assert.deepEqual(err.details, {
+            aggregate: 'InventoryItem',
+            from: 'no reservation',
+            command: 'Commit',
+          }),
+        );
       spec
         .given([defined, restocked('r1', 10), reserved('o1', 1), released('o1', 1)])
         .when({ type: 'Commit', sku, orderId: 'o1', now: T })
-        .thenThrows('InvalidTransition');
+        .thenThrows('InvalidTransition', (err) =>
+          assert.deepEqual(err.details, { aggregate: 'InventoryItem', from: 'released', command: 'Commit' }),
+        );
+    });
+    it('an unknown command or event is refused loudly, not ignored', () => {
+      const state = spec.given([defined]).state();
+      assert.throws(
+        () => inventoryDecider.decide({ type: 'Steal', sku } as unknown as InventoryCommand, state),
+        /Unhandled case/,
+      );
+      assert.throws(
+        () => inventoryDecider.evolve(state, { type: 'StockStolen', data: { sku } } as never),
+        /Unhandled case/,
+      );
+    });
+    it('an item lives in the stream item-<sku>', () => {
+      assert.equal(itemStreamId('SKU-9'), 'item-SKU-9');
     });
   });
 
@@ -210,6 +308,7 @@ describe('InventoryItem decider', () => {
               );
             }
           }
+          assert.equal(state.restocked, restockedTotal, 'restocked counts every restock');
           const live = Object.values(state.reservations).filter((r) => r.status === 'reserved');
           assert.equal(
             state.reserved,

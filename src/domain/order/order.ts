@@ -10,7 +10,7 @@
  * order that was never placed (a compensation with nothing to undo); any other move out of its place, or
  * after a terminal state, throws InvalidTransition.
  */
-import type { Decider } from '../../eventstore/types';
+import type { Decider } from '../decider';
 import {
   InvalidAmount,
   InvalidCommand,

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DomainError } from '../errors';
 import { deciderSpec } from '../decider-spec';
-import { orderDecider, type OrderCommand, type OrderEvent, type OrderState, type PlaceOrder } from './order';
+import {
+  orderDecider,
+  orderStreamId,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+  type PlaceOrder,
+} from './order';
 
 const spec = deciderSpec(orderDecider);
 const T0 = '2026-01-01T10:00:00.000Z';
@@ -49,6 +56,11 @@ const cancelled: OrderEvent = {
   type: 'OrderCancelled',
   data: { orderId: 'o1', reason: 'changed mind', at: T1 },
 };
+/** checks the message the API and the saga show for a refusal */
+const saying = (message: string) => (err: DomainError) => assert.equal(err.message, message);
+/** checks the details of an InvalidTransition */
+const fromState = (from: string, command: string) => (err: DomainError) =>
+  assert.deepEqual(err.details, { aggregate: 'Order', from, command });
 
 describe('Order decider', () => {
   describe('placing', () => {
@@ -93,6 +105,70 @@ describe('Order decider', () => {
     });
   });
 
+  describe('placing: what is refused, and why', () => {
+    it('an order without an id or a customer is refused', () => {
+      spec
+        .given([])
+        .when({ ...place, orderId: '' })
+        .thenThrows('InvalidCommand', saying('orderId is required'));
+      spec
+        .given([])
+        .when({ ...place, customerId: '' })
+        .thenThrows('InvalidCommand', saying('customerId is required'));
+    });
+    it('a line without a SKU, a repeated SKU or a currency other than USD is refused, naming the culprit', () => {
+      spec
+        .given([])
+        .when({ ...place, lines: [{ sku: '', quantity: 1, unitPrice: 1 }], total: 1 })
+        .thenThrows('InvalidCommand', saying('lines[0].sku is required'));
+      spec
+        .given([])
+        .when({
+          ...place,
+          lines: [
+            { sku: 'A', quantity: 1, unitPrice: 1 },
+            { sku: 'A', quantity: 1, unitPrice: 1 },
+          ],
+          total: 2,
+        })
+        .thenThrows('InvalidCommand', saying('duplicate SKU A'));
+      spec
+        .given([])
+        .when({ ...place, lines: [], total: 0 })
+        .thenThrows('InvalidCommand', saying('an order needs at least one line'));
+      spec
+        .given([])
+        .when({ ...place, currency: 'EUR' as 'USD' })
+        .thenThrows('InvalidCommand', saying('unsupported currency EUR'));
+    });
+    it('a bad quantity, unit price or total names the field and the rule it broke', () => {
+      spec
+        .given([])
+        .when({ ...place, lines: [...place.lines, { sku: 'C', quantity: 0, unitPrice: 5 }] })
+        .thenThrows('InvalidAmount', saying('lines[2].quantity must be a positive integer, got 0'));
+      spec
+        .given([])
+        .when({ ...place, lines: [...place.lines, { sku: 'C', quantity: 1, unitPrice: -5 }], total: 1245 })
+        .thenThrows('InvalidAmount', saying('lines[2].unitPrice must be a non-negative integer, got -5'));
+      spec
+        .given([])
+        .when({ ...place, total: -1 })
+        .thenThrows('InvalidAmount', saying('total must be a non-negative integer, got -1'));
+      spec
+        .given([])
+        .when({ ...place, total: 1 })
+        .thenThrows('InvalidAmount', saying('total must be the sum of the lines (1250), got 1'));
+    });
+    it('a free line (unit price 0) is accepted and counts nothing towards the total', () => {
+      const lines = [...place.lines, { sku: 'GIFT', quantity: 1, unitPrice: 0 }];
+      const [event] = spec
+        .given([])
+        .when({ ...place, lines })
+        .events();
+      assert.deepEqual(event?.type === 'OrderPlaced' && [event.data.lines, event.data.total], [lines, 1250]);
+    });
+  });
+
   describe('the happy path in order', () => {
     it('moves placed → inventory reserved → paid → shipped → completed', () => {
       spec.given([placed]).when({ type: 'MarkInventoryReserved', now: T1 }).then([reserved]);
@@ -119,18 +195,54 @@ describe('Order decider', () => {
         .given([placed, reserved, paid, shipped, completed])
         .when({ type: 'CompleteOrder', now: T1 })
         .then([]);
+      for (const history of [
+        [placed, reserved, paid, shipped],
+        [placed, reserved, paid, shipped, completed],
+      ]) {
+        spec
+          .given(history)
+          .when({ type: 'MarkShipped', shipmentId: 'shp-o1', trackingNumber: 'TRK1', now: T1 })
+          .then([]);
+      }
     });
-    it('a payment that is not the order total is refused', () => {
+    it('a payment that is not the order total, or not a positive amount, is refused', () => {
       spec
         .given([placed, reserved])
         .when({ type: 'MarkPaid', amount: 1, now: T1 })
-        .thenThrows('InvalidAmount');
+        .thenThrows('InvalidAmount', saying('amount must be the order total (1250), got 1'));
+      spec
+        .given([placed, reserved])
+        .when({ type: 'MarkPaid', amount: 0, now: T1 })
+        .thenThrows('InvalidAmount', saying('amount must be a positive integer, got 0'));
+    });
+    it('shipping needs both a shipment id and a tracking number', () => {
+      for (const missing of [{ shipmentId: '' }, { trackingNumber: '' }]) {
+        spec
+          .given([placed, reserved, paid])
+          .when({ type: 'MarkShipped', shipmentId: 'shp-o1', trackingNumber: 'TRK1', now: T1, ...missing })
+          .thenThrows('InvalidCommand', saying('shipmentId and trackingNumber are required'));
+      }
+    });
+    it('each step records when it happened and the state keeps the latest time', () => {
+      const T2 = '2026-01-01T10:02:00.000Z';
+      const [event] = spec
+        .given([placed, reserved])
+        .when({ type: 'MarkPaid', amount: 1250, now: T2 })
+        .events();
+      const state = spec.given([placed, reserved, event!]).state();
+      assert.deepEqual(
+        state.status !== 'NONE' && [state.status, state.paidAmount, state.placedAt, state.updatedAt],
+        ['PAID', 1250, T0, T2],
+      );
     });
   });
 
   describe('invalid transitions', () => {
-    it('paid before inventory reserved is refused', () => {
-      spec.given([placed]).when({ type: 'MarkPaid', amount: 1250, now: T1 }).thenThrows('InvalidTransition');
+    it('paid before inventory reserved is refused, naming the state and the command', () => {
+      spec
+        .given([placed])
+        .when({ type: 'MarkPaid', amount: 1250, now: T1 })
+        .thenThrows('InvalidTransition', fromState('PLACED', 'MarkPaid'));
     });
     it('shipped before paid, completed before shipped are refused', () => {
       spec
@@ -143,7 +255,10 @@ describe('Order decider', () => {
         .thenThrows('InvalidTransition');
     });
     it('nothing but placing is accepted before the order exists', () => {
-      spec.given([]).when({ type: 'MarkInventoryReserved', now: T1 }).thenThrows('InvalidTransition');
+      spec
+        .given([])
+        .when({ type: 'MarkInventoryReserved', now: T1 })
+        .thenThrows('InvalidTransition', fromState('NONE', 'MarkInventoryReserved'));
       spec.given([]).when({ type: 'MarkPaid', amount: 1, now: T1 }).thenThrows('InvalidTransition');
     });
     it('failing or cancelling an order that was never placed is a no-op (nothing to undo)', () => {
@@ -162,15 +277,25 @@ describe('Order decider', () => {
       spec
         .given([placed, failed])
         .when({ type: 'CancelOrder', reason: 'x', now: T1 })
-        .thenThrows('InvalidTransition');
+        .thenThrows('InvalidTransition', fromState('FAILED', 'CancelOrder'));
     });
     it('after completion the order can be neither failed nor cancelled', () => {
       const history = [placed, reserved, paid, shipped, completed];
       spec
         .given(history)
         .when({ type: 'FailOrder', reason: 'x', step: 'y', now: T1 })
-        .thenThrows('InvalidTransition');
+        .thenThrows('InvalidTransition', fromState('COMPLETED', 'FailOrder'));
       spec.given(history).when({ type: 'CancelOrder', reason: 'x', now: T1 }).thenThrows('InvalidTransition');
+    });
+    it('an unknown command is refused loudly, not ignored', () => {
+      assert.throws(
+        () =>
+          spec
+            .given([placed])
+            .when({ type: 'ShipTwice', now: T1 } as unknown as OrderCommand)
+            .events(),
+        /Unhandled case/,
+      );
     });
   });
 
@@ -190,11 +315,48 @@ describe('Order decider', () => {
         .then([cancelled]);
       spec.given([placed, cancelled]).when({ type: 'CancelOrder', reason: 'again', now: T1 }).then([]);
     });
+    it('after a cancellation nothing moves the order on: reserving, paying or failing it is refused', () => {
+      const history = [placed, reserved, cancelled];
+      for (const command of [
+        { type: 'MarkInventoryReserved', now: T1 },
+        { type: 'MarkPaid', amount: 1250, now: T1 },
+        { type: 'FailOrder', reason: 'x', step: 'y', now: T1 },
+      ] as const) {
+        spec
+          .given(history)
+          .when(command)
+          .thenThrows('InvalidTransition', fromState('CANCELLED', command.type));
+      }
+    });
     it('a shipped order cannot be cancelled', () => {
       spec
         .given([placed, reserved, paid, shipped])
         .when({ type: 'CancelOrder', reason: 'late', now: T1 })
-        .thenThrows('InvalidTransition');
+        .thenThrows('InvalidTransition', fromState('SHIPPED', 'CancelOrder'));
+    });
+    it('a cancelled order keeps its reason', () => {
+      const state = spec.given([placed, cancelled]).state();
+      assert.deepEqual(state.status !== 'NONE' && [state.status, state.cancellationReason], [
+        'CANCELLED',
+        'changed mind',
+      ]);
+    });
+  });
+
+  describe('folding the stream', () => {
+    it('an event before the placement leaves the order unplaced', () => {
+      assert.deepEqual(spec.given([reserved, paid, shipped, completed, failed, cancelled]).state(), {
+        status: 'NONE',
+      });
+    });
+    it('an event of an unknown type is not skipped silently', () => {
+      assert.throws(
+        () => orderDecider.evolve(spec.given([placed]).state(), { type: 'OrderTeleported' } as never),
+        /Unhandled case/,
+      );
+    });
+    it('an order lives in the stream order-<orderId>', () => {
+      assert.equal(orderStreamId('o-42'), 'order-o-42');
     });
   });
 

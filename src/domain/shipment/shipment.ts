@@ -3,7 +3,7 @@
  * CREATED ─Cancel→ CANCELLED. Created only for an address in a supported country. Cancel is a no-op when
  * there is nothing to cancel and is refused (ShipmentAlreadyDispatched) once the parcel has left.
  */
-import type { Decider } from '../../eventstore/types';
+import type { Decider } from '../decider';
 import {
   InvalidCommand,
   InvalidTransition,

@@ -1,25 +1,13 @@
 /**
- * Projections: read models fed by the outbox relay (live) or by readAll (rebuild), with a durable
- * per-stream checkpoint each (`<schema>.projection_checkpoints`: the last version applied per stream).
- *
- * Applying an event (applyAllInOrder, in the caller's transaction) takes each projection's shared lock and
- * - skips an event whose version is at or below the checkpoint (already applied: idempotent redelivery),
- * - refuses an event beyond checkpoint + 1 with ProjectionGapError (the missing version is waited for, never
- *   skipped: the relay retries the message with backoff; a rebuild holds it back until the gap is filled),
- * - otherwise applies it and advances the checkpoint, in the same transaction.
- * That bookkeeping is the SQL function `<schema>.advance_projections` (migrations/0005), so it is one round
- * trip, and the same for both kinds of projection:
- * - a TypeScript projection (`apply`) runs its own statements with the caller's client;
- * - a SQL projection (`sqlFunction`) is a Postgres function that applies one event. All of them run in the
- *   statement that advances the checkpoints (`<schema>.apply_projections`), so applying an event to any
- *   number of SQL projections is one statement, which the relay also runs together with its "delivered"
- *   mark (see projectionsSubscriber).
+ * Projections: read models fed by the outbox relay (live) or by readAll (rebuild), each event applied in
+ * stream order against a durable per-stream checkpoint (a duplicate is skipped, a gap waited for). TypeScript
+ * and SQL projections share one bookkeeping statement; README.md ("Projections") has the details.
  */
-import type { Pool, PoolClient } from 'pg';
-import { isEnvelope, toEnvelope, upcastEnvelope, type EventEnvelope } from '../envelope';
-import type { OutboxDelivery, OutboxSubscriber, SqlStatement } from '../outbox-relay';
-import { createEventStore, quoteSchema, START_POSITION } from '../store';
-import type { AllPosition, UpcasterRegistry } from '../types';
+import type { PoolClient } from 'pg';
+import { isEnvelope, upcastEnvelope, type EventEnvelope } from '../envelope';
+import type { OutboxDelivery, OutboxSubscriber, SqlStatement } from '../relay-types';
+import { quoteSchema } from '../sql';
+import type { UpcasterRegistry } from '../types';
 
 interface ProjectionBase {
   /** checkpoint key and subscriber name */
@@ -57,7 +45,8 @@ export class ProjectionGapError extends Error {
 
 /** the SQLSTATE that advance_projections raises for a gap (migrations/0005) */
 const GAP_SQLSTATE = 'OSG01';
-const PROJECTION_LOCK_CLASS = 7_294_200;
+/** the advisory lock class of a projection's checkpoints: shared by live deliveries, exclusive in a rebuild */
+export const PROJECTION_LOCK_CLASS = 7_294_200;
 
 export type ApplyOutcome = 'applied' | 'duplicate';
 
@@ -174,89 +163,4 @@ export function projectionsSubscriber(
       return applyStatement(schema, m.handling, m.env);
     },
   };
-}
-
-export interface RebuildResult {
-  projection: string;
-  applied: number;
-  checkpoint: AllPosition;
-}
-
-/**
- * Rebuilds a read model from the log in one transaction: empties its tables and checkpoints, replays
- * readAll, commits. Readers see the old model until the commit; live deliveries wait on the projection's
- * advisory lock and then de-duplicate against the rebuilt checkpoints. The replay runs until every transaction that started
- * before the rebuild has finished and been read (readAll's horizon passes the starting snapshot's xmax), so
- * an event delivered live just before the rebuild is never lost. Events of one stream that readAll returns
- * out of version order (possible for concurrent 'any' appends) are held until their predecessor is applied.
- */
-export async function rebuildProjection(
-  pool: Pool,
-  schema: string,
-  projection: Projection,
-  opts: { upcasters?: UpcasterRegistry; batchSize?: number } = {},
-): Promise<RebuildResult> {
-  const s = quoteSchema(schema);
-  const store = createEventStore({ pool, schema, ...(opts.upcasters ? { upcasters: opts.upcasters } : {}) });
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // waits for live deliveries in flight; later ones wait for the commit (see applyInOrder)
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-      PROJECTION_LOCK_CLASS,
-      projection.name,
-    ]);
-    // taken after the lock: every event a live delivery applied so far is from a transaction below it
-    const target = BigInt(
-      (await client.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax'))
-        .rows[0]!.xmax,
-    );
-    // DELETE, not TRUNCATE: readers keep seeing the old model (MVCC) until the commit
-    for (const t of projection.tables) await client.query(`DELETE FROM ${t}`);
-    await client.query(`DELETE FROM ${s}.projection_checkpoints WHERE projection = $1`, [projection.name]);
-    const versions = new Map<string, number>();
-    const held = new Map<string, Map<number, EventEnvelope>>();
-    let applied = 0;
-    const applyOne = async (env: EventEnvelope) => {
-      await applyInOrder(client, schema, projection, env);
-      versions.set(env.streamId, env.version);
-      applied += 1;
-    };
-    let next = START_POSITION;
-    for (;;) {
-      const r = await store.readAll({ after: next, limit: opts.batchSize ?? 1000 });
-      next = r.next;
-      for (const e of r.events) {
-        const env = toEnvelope(e);
-        if (!projection.handles(env)) continue;
-        const at = versions.get(env.streamId) ?? 0;
-        if (env.version <= at) continue;
-        if (env.version > at + 1) {
-          const h = held.get(env.streamId) ?? new Map<number, EventEnvelope>();
-          h.set(env.version, env);
-          held.set(env.streamId, h);
-          continue;
-        }
-        await applyOne(env);
-        const h = held.get(env.streamId);
-        for (let n = h?.get(env.version + 1); h && n; n = h.get(n.version + 1)) {
-          h.delete(n.version);
-          await applyOne(n);
-        }
-      }
-      if (r.events.length > 0) continue;
-      if (BigInt(r.horizon) >= target) break;
-      await new Promise((res) => setTimeout(res, 20)); // an older transaction is still running
-    }
-    const stuck = [...held.values()].reduce((n, h) => n + h.size, 0);
-    if (stuck > 0)
-      throw new Error(`${projection.name}: ${stuck} events wait for versions missing from the log`);
-    await client.query('COMMIT');
-    return { projection: projection.name, applied, checkpoint: next };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
 }

@@ -18,8 +18,7 @@ import {
 } from '../../domain/inventory';
 import { InvalidCommand, UnknownSku } from '../../domain/errors';
 import {
-  execute,
-  executeAtomically,
+  commandOptions,
   freshId,
   resolveDeps,
   toEventRecord,
@@ -27,6 +26,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { handleCommand } from '../../eventstore/command';
 
 export interface CatalogEntry {
   sku: string;
@@ -82,7 +82,7 @@ function sortedDistinct(skus: string[]): string[] {
 }
 
 export function createInventoryService(deps: ServiceDeps) {
-  const { store, pool, now } = resolveDeps(deps, 'inventory');
+  const { store, now } = resolveDeps(deps, 'inventory');
 
   async function perSku(
     orderId: string,
@@ -93,12 +93,10 @@ export function createInventoryService(deps: ServiceDeps) {
   ): Promise<ReservationResult> {
     if (skus.length === 0) throw new InvalidCommand('at least one line is required');
     const sorted = sortedDistinct(skus);
-    const results = await executeAtomically(
+    const results = await handleCommand(
       store,
-      pool,
       sorted.map((sku) => ({ streamId: itemStreamId(sku), decider: inventoryDecider, command: make(sku) })),
-      { correlationId: orderId, ...meta },
-      `order-${orderId}/${step}`,
+      commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/${step}`),
     );
     return {
       orderId,
@@ -131,14 +129,13 @@ export function createInventoryService(deps: ServiceDeps) {
       input: { sku: string; name: string; price: number },
       meta: CommandMeta = {},
     ): Promise<{ created: boolean; updated: boolean; item: CatalogEntry }> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         itemStreamId(input.sku),
         inventoryDecider,
         { type: 'DefineItem', sku: input.sku, name: input.name, price: input.price, now: now() },
-        meta,
         // no natural key: a catalog edit back to earlier values is a new event, not a retry
-        `catalog/${input.sku}/${freshId()}`,
+        commandOptions(meta, `catalog/${input.sku}/${freshId()}`),
       );
       const created = r.appended && r.events.some((e) => e.type === 'ItemDefined');
       return {
@@ -158,13 +155,12 @@ export function createInventoryService(deps: ServiceDeps) {
     ): Promise<CatalogEntry | undefined> {
       const restockId = input.restockId ?? meta.idempotencyKey ?? freshId();
       try {
-        const r = await execute(
+        const r = await handleCommand(
           store,
           itemStreamId(input.sku),
           inventoryDecider,
           { type: 'Restock', sku: input.sku, restockId, quantity: input.quantity, now: now() },
-          meta,
-          `restock/${restockId}`,
+          commandOptions(meta, `restock/${restockId}`),
         );
         return catalogEntry(itemView(r.state, r.version));
       } catch (err) {

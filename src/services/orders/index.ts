@@ -12,13 +12,14 @@ import {
   type OrderState,
 } from '../../domain/order';
 import {
-  execute,
+  commandOptions,
   resolveDeps,
   toEventRecord,
   type CommandMeta,
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { handleCommand } from '../../eventstore/command';
 
 /** What placing an order records: exactly the OrderPlaced event's data (total in cents = sum of the lines). */
 export type PlaceOrderInput = OrderPlaced['data'];
@@ -41,13 +42,12 @@ export function createOrdersService(deps: ServiceDeps) {
   async function run(orderId: string, command: OrderCommand, meta: CommandMeta): Promise<OrderCommandResult> {
     const streamId = orderStreamId(orderId);
     const metadata: CommandMeta = { correlationId: orderId, ...meta };
-    const r = await execute(
+    const r = await handleCommand(
       store,
       streamId,
       orderDecider,
       command,
-      metadata,
-      `order-${orderId}/${command.type}`,
+      commandOptions(metadata, `order-${orderId}/${command.type}`),
     );
     return { orderId, status: r.state.status, version: r.version, appended: r.appended };
   }

@@ -5,7 +5,7 @@
  */
 import { accountDecider, accountStreamId, type AccountState } from '../../domain/account';
 import {
-  execute,
+  commandOptions,
   freshId,
   resolveDeps,
   toEventRecord,
@@ -13,6 +13,7 @@ import {
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { handleCommand } from '../../eventstore/command';
 
 export interface AccountView {
   customerId: string;
@@ -65,13 +66,12 @@ export function createPaymentsService(deps: ServiceDeps) {
       meta: CommandMeta = {},
     ): Promise<Omit<AccountView, 'currency'>> {
       const depositId = input.depositId ?? meta.idempotencyKey ?? freshId();
-      const r = await execute(
+      const r = await handleCommand(
         store,
         accountStreamId(input.customerId),
         accountDecider,
         { type: 'Deposit', customerId: input.customerId, depositId, amount: input.amount, now: now() },
-        meta,
-        `deposit/${depositId}`,
+        commandOptions(meta, `deposit/${depositId}`),
       );
       return { customerId: input.customerId, balance: r.state.balance, version: r.version };
     },
@@ -83,13 +83,12 @@ export function createPaymentsService(deps: ServiceDeps) {
       amount: number,
       meta: CommandMeta = {},
     ): Promise<ChargeResult> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         accountStreamId(customerId),
         accountDecider,
         { type: 'Charge', customerId, orderId, amount, now: now() },
-        { correlationId: orderId, ...meta },
-        `order-${orderId}/charge`,
+        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/charge`),
       );
       return {
         customerId,
@@ -103,13 +102,12 @@ export function createPaymentsService(deps: ServiceDeps) {
 
     /** credits back exactly this order's charge, once; a no-op when the order was never charged */
     async refund(customerId: string, orderId: string, meta: CommandMeta = {}): Promise<RefundResult> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         accountStreamId(customerId),
         accountDecider,
         { type: 'Refund', customerId, orderId, now: now() },
-        { correlationId: orderId, ...meta },
-        `order-${orderId}/refund`,
+        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/refund`),
       );
       const charge = Object.prototype.hasOwnProperty.call(r.state.charges, orderId)
         ? r.state.charges[orderId]

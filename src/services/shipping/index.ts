@@ -12,13 +12,14 @@ import {
   type ShipmentStatus,
 } from '../../domain/shipment';
 import {
-  execute,
+  commandOptions,
   resolveDeps,
   toEventRecord,
   type CommandMeta,
   type EventRecord,
   type ServiceDeps,
 } from '../common';
+import { handleCommand } from '../../eventstore/command';
 
 export interface ShipmentView {
   shipmentId: string;
@@ -62,26 +63,24 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
       lines: ShipmentLine[],
       meta: CommandMeta = {},
     ): Promise<ShipmentView> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         shipmentStreamId(orderId),
         shipmentDecider,
         { type: 'CreateShipment', orderId, address, lines, supportedCountries, now: now() },
-        { correlationId: orderId, ...meta },
-        `order-${orderId}/ship`,
+        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/ship`),
       );
       return toView(r.state, r.version)!;
     },
 
     /** records the carrier's tracking number; InvalidTransition when not created or cancelled; repeat = no-op */
     async dispatch(orderId: string, trackingNumber: string, meta: CommandMeta = {}): Promise<ShipmentView> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         shipmentStreamId(orderId),
         shipmentDecider,
         { type: 'DispatchShipment', trackingNumber, now: now() },
-        { correlationId: orderId, ...meta },
-        `order-${orderId}/dispatch`,
+        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/dispatch`),
       );
       return toView(r.state, r.version)!;
     },
@@ -92,13 +91,12 @@ export function createShippingService(deps: ServiceDeps & { supportedCountries: 
       reason: string,
       meta: CommandMeta = {},
     ): Promise<{ cancelled: boolean; shipment: ShipmentView | undefined }> {
-      const r = await execute(
+      const r = await handleCommand(
         store,
         shipmentStreamId(orderId),
         shipmentDecider,
         { type: 'CancelShipment', reason, now: now() },
-        { correlationId: orderId, ...meta },
-        `order-${orderId}/cancel-shipment`,
+        commandOptions({ correlationId: orderId, ...meta }, `order-${orderId}/cancel-shipment`),
       );
       return { cancelled: r.state.status === 'CANCELLED', shipment: toView(r.state, r.version) };
     },

@@ -16,7 +16,7 @@ import {
   sagaStateQuery,
 } from '../../../src/workflows/contracts';
 import { orderSaga } from '../../../src/workflows/order-saga';
-import type { SagaPath } from '../histories';
+import { acceptedUpdateBeforeFirstStep, type SagaPath } from '../histories';
 import {
   currentState,
   FAST,
@@ -35,6 +35,7 @@ import {
   type WorkerRole,
 } from './stage';
 import { eventually } from '../../support/eventually';
+import { holdWrites, type WriteHold } from '../../saga/harness';
 
 const CANCEL = { reason: 'changed my mind', requestedBy: 'replay-capture' };
 const EventType = proto.api.enums.v1.EventType;
@@ -48,6 +49,13 @@ async function cancelAccepted(stage: Stage, handle: WorkflowHandle, state: SagaS
   stage.log(`  cancel accepted in ${state}`);
   return update;
 }
+
+/** A hold on writes to one service's events (test/saga/harness.ts), released by `after` whatever happened. */
+let writeHold: WriteHold | undefined;
+const releaseHold = async () => {
+  await writeHold?.release();
+  writeHold = undefined;
+};
 
 /**
  * A cancelOrder update accepted in `state`, held there because `held` (the worker of `next`) is down.
@@ -97,14 +105,37 @@ export const PATHS: Record<SagaPath, SagaPathSpec> = {
       return startWorkflowOperation.workflowHandle();
     },
     check: (history) => {
-      const accepted = firstIndex(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
-      const scheduled = firstIndex(history, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
-      if (accepted < 0 || !(accepted < scheduled))
-        throw new Error(`the cancel was not accepted before the first step (${accepted} vs ${scheduled})`);
+      if (!acceptedUpdateBeforeFirstStep(history))
+        throw new Error('the cancel was not accepted before the first step');
     },
   },
-  // STARTED with placeOrder scheduled: the order activities' worker is down.
-  'cancelled-while-placing': cancelWhileHeld('STARTED', 'placeOrder', 'orders'),
+  // STARTED while placeOrder runs: a local activity of the saga's own worker, so no worker can be stopped to
+  // hold it. Writes to orders.events are held instead: placeOrder waits at its INSERT (a waiter on the lock
+  // is the marker), the saga's worker keeps its workflow task alive meanwhile and takes the cancel with its
+  // next heartbeat; then the writes go on.
+  'cancelled-while-placing': {
+    expect: 'CANCELLED',
+    input: () => orderInput({}),
+    before: async (stage) => {
+      writeHold = await holdWrites(stage.pool, 'orders.events');
+    },
+    during: async (stage, handle) => {
+      const hold = writeHold!;
+      await eventually(
+        async () => {
+          if ((await hold.waiters()) < 1) throw new Error('placeOrder has not reached orders.events yet');
+        },
+        { what: 'placeOrder waiting at its write', intervalMs: 100 },
+      );
+      const now = await currentState(handle);
+      if (now !== 'STARTED') throw new Error(`held at placeOrder in ${now}, expected STARTED`);
+      const update = await cancelAccepted(stage, handle, 'STARTED');
+      await releaseHold();
+      const r = await update.result();
+      stage.log(`  cancel update answered: ${r.status} (${r.state})`);
+    },
+    after: releaseHold,
+  },
   'cancelled-in-order-placed': cancelWhileHeld('ORDER_PLACED', 'validateDestination', 'shipping'),
   'cancelled-in-inventory-reserved': cancelWhileHeld('INVENTORY_RESERVED', 'chargePayment', 'payments'),
   // PAYMENT_COMPLETED, in the cancellation window (a durable timer the cancel interrupts).
@@ -239,6 +270,42 @@ export const PATHS: Record<SagaPath, SagaPathSpec> = {
       await setCarrier(stage, 0);
     },
     after: (stage) => setCarrier(stage, 0),
+  },
+  // The shipment budget runs out while the booking is under way, and the parcel is dispatched after all.
+  // Writes to shipping.events are held until the budget has run out (the first attempt waits at its first
+  // write); the shipping worker has one slot, so the undo (cancelShipment) runs only once that attempt has
+  // recorded the dispatch. The undo is refused (ShipmentAlreadyDispatched), the saga keeps the shipment and
+  // completes the order.
+  'shipment-dispatched-after-budget': {
+    expect: 'COMPLETED',
+    input: () => orderInput({ tuning: { ...FAST, shipmentBudgetMs: 2000 } }),
+    before: async (stage) => {
+      await stage.stopWorker('shipping');
+      await stage.startWorker('shipping', 'replay-capture-shipping-one-slot', {
+        maxConcurrentActivityTaskExecutions: 1,
+      });
+      writeHold = await holdWrites(stage.pool, 'shipping.events');
+    },
+    during: async (stage, handle) => {
+      await waitForHistoryEvent(handle, 'EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT');
+      stage.log('  the shipment budget ran out while the first attempt waits at its write');
+      await releaseHold();
+    },
+    check: (history, result) => {
+      const failed = (history.events ?? []).some(
+        (e) =>
+          e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type ===
+          'ShipmentAlreadyDispatched',
+      );
+      if (!failed) throw new Error('cancelShipment was not refused as ShipmentAlreadyDispatched');
+      if (result.compensationsRun.length !== 0)
+        throw new Error(`undid ${result.compensationsRun.join(', ')}`);
+    },
+    after: async (stage) => {
+      await releaseHold();
+      await stage.stopWorker('shipping');
+      await stage.startWorker('shipping');
+    },
   },
   // The carrier stays down longer than the shipment budget: CarrierUnavailable, everything compensated.
   'carrier-down-too-long': {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal as proto } from '@temporalio/proto';
+import type { WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { CarrierServer } from '../../../src/carrier/app';
 import { freePort } from '../../../src/platform/postgres';
@@ -40,7 +41,8 @@ export interface Stage {
   databaseUrl: string;
   temporalAddress: string;
   namespace: string;
-  startWorker(role: WorkerRole, identity?: string): Promise<void>;
+  /** `options`: worker option overrides (e.g. one activity slot) */
+  startWorker(role: WorkerRole, identity?: string, options?: Partial<WorkerOptions>): Promise<void>;
   stopWorker(role: WorkerRole): Promise<void>;
   log(msg: string): void;
 }

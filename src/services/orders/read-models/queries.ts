@@ -1,111 +1,12 @@
 /**
- * The orders service's read models (tables: migrations/0002_order_read_models.sql), built from the Order
- * events (src/domain/order) that the orders service appends with `publish: true`:
- * - order_summary    one row per order
- * - customer_orders  a customer's orders, newest first (keyset pages on (created_at, order_id))
- * - order_analytics  orders and revenue per (day placed, status); quantity and revenue per SKU
- * plus the query functions the API uses.
+ * The queries the API answers from the order read models: one order's summary, a keyset page of orders
+ * (newest first, optionally one customer's and/or one status), and analytics per day, status and SKU.
  */
 import type { Pool } from 'pg';
-import type { OrderEvent, OrderPlaced } from '../../domain/order';
-import type { OrderStatus, SagaStateName } from '../../workflows/contracts';
-import type { EventEnvelope } from '../envelope';
-import type { Projection } from './projection';
-
-export const ORDERS_SCHEMA = 'orders';
-
-const isOrderStream = (env: EventEnvelope) => env.streamId.startsWith('order-');
-
-export interface OrderProgress {
-  status: OrderStatus;
-  sagaState: SagaStateName;
-  failureReason?: string;
-}
-
-/** Where an order stands after one of its events (undefined for OrderPlaced and unknown types). Pure. */
-export function orderProgress(event: { type: string; data: unknown }): OrderProgress | undefined {
-  const e = event as OrderEvent;
-  switch (e.type) {
-    case 'OrderInventoryReserved':
-      return { status: 'PENDING', sagaState: 'INVENTORY_RESERVED' };
-    case 'OrderPaid':
-      return { status: 'PENDING', sagaState: 'PAYMENT_COMPLETED' };
-    case 'OrderShipped':
-      return { status: 'PENDING', sagaState: 'ORDER_SHIPPED' };
-    case 'OrderCompleted':
-      return { status: 'COMPLETED', sagaState: 'COMPLETED' };
-    case 'OrderFailed':
-      return { status: 'FAILED', sagaState: 'FAILED', failureReason: e.data.reason };
-    case 'OrderCancelled':
-      return { status: 'CANCELLED', sagaState: 'CANCELLED', failureReason: e.data.reason };
-    default:
-      return undefined;
-  }
-}
-
-export interface OrderItemView {
-  sku: string;
-  quantity: number;
-  unitPrice: number;
-  lineTotal: number;
-}
-
-export function itemsOf(placed: OrderPlaced['data']): OrderItemView[] {
-  return placed.lines.map((l) => ({
-    sku: l.sku,
-    quantity: l.quantity,
-    unitPrice: l.unitPrice,
-    lineTotal: l.quantity * l.unitPrice,
-  }));
-}
-
-/** The time an event happened: its `at` (or `placedAt`), else when it was recorded. Pure. */
-export function orderEventTime(event: { data: unknown; recordedAt: string }): string {
-  const d = event.data as { at?: unknown; placedAt?: unknown };
-  if (typeof d.at === 'string') return d.at;
-  if (typeof d.placedAt === 'string') return d.placedAt;
-  return event.recordedAt;
-}
-
-// ---- the read models -----------------------------------------------------------------------------
-// Each is a SQL function (migrations/0005_projection_functions.sql) that applies one Order event: one round
-// trip per event for all three. orderProgress, itemsOf and orderEventTime above are the same mapping in
-// TypeScript (the reference), and orders.int.spec.ts checks the models against a fold of them over the log.
-
-/** order_summary: one row per order (status, saga state, items, totals, failure reason) */
-export const orderSummaryProjection: Projection = {
-  name: 'order_summary',
-  tables: ['orders.order_summary'],
-  handles: isOrderStream,
-  sqlFunction: 'orders.project_order_summary',
-};
-
-/** customer_orders: a customer's orders, for keyset pages newest first */
-export const customerOrdersProjection: Projection = {
-  name: 'customer_orders',
-  tables: ['orders.customer_orders'],
-  handles: isOrderStream,
-  sqlFunction: 'orders.project_customer_orders',
-};
-
-/**
- * order_analytics: orders and revenue per (day placed, status), and quantity, revenue and orders per SKU over
- * orders that are not failed or cancelled; order_analytics_orders is its own per-order state.
- */
-export const orderAnalyticsProjection: Projection = {
-  name: 'order_analytics',
-  tables: ['orders.order_analytics_daily', 'orders.order_analytics_skus', 'orders.order_analytics_orders'],
-  handles: isOrderStream,
-  sqlFunction: 'orders.project_order_analytics',
-};
-
-export const ORDER_PROJECTIONS: Projection[] = [
-  orderSummaryProjection,
-  customerOrdersProjection,
-  orderAnalyticsProjection,
-];
-
-// ---- queries -----------------------------------------------------------------------------------------
+import type { OrderPlaced } from '../../../domain/order';
+import type { OrderStatus, SagaStateName } from '../../../workflows/contracts';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { OrderItemView } from './progress';
 
 export interface OrderSummaryView {
   orderId: string;
@@ -176,27 +77,6 @@ export interface ListOrdersQuery {
   limit: number;
   /** opaque, from a previous page's nextCursor */
   cursor?: string;
-}
-
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-}
-
-/** Keyset cursor: the (created_at, order_id) of the last item, as base64url JSON. Pure. */
-export function encodeCursor(createdAt: string, orderId: string): string {
-  return Buffer.from(JSON.stringify([createdAt, orderId]), 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: string; orderId: string } {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
-      if (!Number.isNaN(Date.parse(v[0]))) return { createdAt: v[0], orderId: v[1] };
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new InvalidCursorError('invalid cursor');
 }
 
 /** Orders newest first (by created_at, then order id), optionally one customer's and/or one status. */

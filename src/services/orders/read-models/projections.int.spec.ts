@@ -2,32 +2,26 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createPool, withTransaction } from '../../db/pool';
-import { orderDecider, orderStreamId, type OrderCommand, type OrderPlaced } from '../../domain/order';
-import type { RunningPostgres } from '../../platform/postgres';
-import { eventually } from '../../../test/support/eventually';
-import { startTestPostgres } from '../../../test/support/stack';
-import { checkEventStoreHealth } from '../health';
-import { startOutboxRelay, type OutboxRelay, type OutboxSubscriber } from '../outbox-relay';
-import { createEventStore, handleCommand } from '../store';
-import type { EventStore } from '../types';
-import {
-  ORDER_PROJECTIONS,
-  getAnalytics,
-  getOrderSummary,
-  itemsOf,
-  listOrders,
-  orderEventTime,
-  orderProgress,
-  orderSummaryProjection,
-} from './orders';
+import { createPool, withTransaction } from '../../../db/pool';
+import { orderDecider, orderStreamId, type OrderCommand, type OrderPlaced } from '../../../domain/order';
+import { handleCommand } from '../../../eventstore/command';
+import { checkEventStoreHealth } from '../../../eventstore/health';
+import { startOutboxRelay, type OutboxRelay, type OutboxSubscriber } from '../../../eventstore/outbox-relay';
 import {
   ProjectionGapError,
   applyInOrder,
   projectionsSubscriber,
-  rebuildProjection,
   type Projection,
-} from './projection';
+} from '../../../eventstore/projections/projection';
+import { rebuildProjection } from '../../../eventstore/projections/rebuild';
+import { createEventStore } from '../../../eventstore/store';
+import type { EventStore } from '../../../eventstore/types';
+import type { RunningPostgres } from '../../../platform/postgres';
+import { eventually } from '../../../../test/support/eventually';
+import { startTestPostgres } from '../../../../test/support/stack';
+import { itemsOf, orderEventTime, orderProgress } from './progress';
+import { ORDER_PROJECTION_HEALTH, ORDER_PROJECTIONS, orderSummaryProjection } from './projections';
+import { getAnalytics, getOrderSummary, listOrders } from './queries';
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed */
 function rng(seed: number): () => number {
@@ -366,7 +360,7 @@ describe('order read models (real Postgres)', () => {
       expected.skus,
     );
 
-    const health = await checkEventStoreHealth(pool, 'orders');
+    const health = await checkEventStoreHealth(pool, 'orders', ORDER_PROJECTION_HEALTH);
     assert.equal(health.ok, true, health.error);
     assert.equal(health.projections.order_summary!.streamsBehind, 0);
   });

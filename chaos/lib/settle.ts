@@ -5,8 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { ORDER_SAGA_WORKFLOW_TYPE } from '../src/workflows/contracts';
-import { SCHEMAS } from './oracle/snapshot';
+import { ORDER_SAGA_WORKFLOW_TYPE } from '../../src/workflows/contracts';
+import { SCHEMAS } from '../oracle/snapshot';
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -1,14 +1,14 @@
 /** The chaos run's summary (printed, written to chaos/results) and the list of what broke. */
-import { COUNTERS, type Counter, type InvariantReport } from './invariants';
-import type { ChaosOptions } from './options';
-import type { OrdersClient } from './orders-client';
+import { COUNTERS, type Counter, type InvariantReport } from '../invariants';
+import type { ChaosOptions } from '../lib/options';
+import type { OrdersClient } from '../lib/orders-client';
 import type {
   BreakerCycle,
   ChaosRecord,
   ContentionResult,
   IdempotencyResult,
   PhaseReport,
-} from './scenarios/context';
+} from '../scenarios/context';
 
 export interface ChaosSummary extends Record<Counter, number> {
   ok: boolean;
