@@ -21,6 +21,8 @@ import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models
 import { createPaymentsService } from '../services/payments';
 import { createShippingService } from '../services/shipping';
 import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
+import { createKafkaRelaySink } from '../bus/relay-sink';
+import { startReactions } from './reactions';
 
 export interface ServiceWorkerDeps {
   connection: NativeConnection;
@@ -37,6 +39,11 @@ export interface ServiceWorkerDeps {
   relay?: boolean;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * the Kafka bus: when given, the outbox relay also publishes to `<service>.events` and the service's
+   * reactions to choreographed orders run in this worker (./reactions.ts)
+   */
+  bus?: { brokers: string[]; topicPartitions: number; instance?: string; schedulerPollMs?: number };
 }
 
 export interface BuiltServiceWorker {
@@ -116,6 +123,22 @@ export async function createServiceWorker(
         }
       : common;
   const worker = await Worker.create(options);
+  const log = deps.logger?.child({ component: 'choreography', service: name });
+  const sink = deps.bus ? createKafkaRelaySink({ service: name, brokers: deps.bus.brokers }) : undefined;
+  const reactions = deps.bus
+    ? await startReactions(name, {
+        pool: deps.pool,
+        brokers: deps.bus.brokers,
+        topicPartitions: deps.bus.topicPartitions,
+        instance: deps.bus.instance ?? `${name}-${process.pid}`,
+        ...(log
+          ? { log }
+          : { log: { info: () => undefined, warn: () => undefined, error: () => undefined } }),
+        ...(carrier ? { carrier } : {}),
+        supportedCountries: deps.config.shippingCountries,
+        ...(deps.bus.schedulerPollMs !== undefined && { schedulerPollMs: deps.bus.schedulerPollMs }),
+      })
+    : undefined;
   // The schema's outbox relay: publishes this service's integration events; the orders relay also feeds
   // the order read models (projections). Leader-elected in Postgres, so several workers per queue are safe.
   const relay =
@@ -124,7 +147,10 @@ export async function createServiceWorker(
       : startOutboxRelay({
           pool: deps.pool,
           schema: name,
-          subscribers: name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
+          subscribers: [
+            ...(name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : []),
+            ...(sink ? [sink.subscriber] : []),
+          ],
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });
@@ -132,7 +158,9 @@ export async function createServiceWorker(
     worker,
     ...(carrier ? { carrier } : {}),
     stopBackground: async () => {
+      await reactions?.stop();
       await relay?.stop();
+      await sink?.close();
     },
   };
 }
