@@ -3,6 +3,9 @@
  * implementations; `./wiring.ts` builds them from the real service modules (event store read models,
  * the inventory and payments services). Routes never touch another service's tables directly.
  */
+import type { ChoreographyTimings } from '../domain/choreography';
+import type { ChoreographedSaga } from '../services/orders/choreography';
+import type { PlaceOrderInput } from '../services/orders';
 import type { OrderStatus, SagaStateName, ShippingAddress } from '../workflows/contracts';
 
 export interface CommandContext {
@@ -118,8 +121,17 @@ export interface HealthPort {
   check(): Promise<Record<string, HealthCheckResult>>;
 }
 
+/** The orders service's choreographed orders (src/services/orders/choreography.ts). */
+export interface ChoreographyPort {
+  start(order: PlaceOrderInput, timings: ChoreographyTimings, ctx: CommandContext): Promise<unknown>;
+  /** InvalidTransition once the order can no longer be cancelled */
+  cancel(orderId: string, reason: string, ctx: CommandContext): Promise<{ status: SagaStateName }>;
+  getSaga(orderId: string): Promise<ChoreographedSaga | undefined>;
+}
+
 export interface ApiServices {
   orders: OrdersPort;
+  choreography: ChoreographyPort;
   inventory: InventoryPort;
   payments: PaymentsPort;
   health: HealthPort;

@@ -3,6 +3,7 @@
  * validate every request; the same schemas generate the OpenAPI 3.1 document (./openapi.ts).
  */
 import { z } from 'zod';
+import { COORDINATION_MODES, DEFAULT_COORDINATION } from '../domain/coordination';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 import { SUBJECT_PATTERN } from './tokens';
 
@@ -85,6 +86,13 @@ export const ShippingAddressSchema = z
   })
   .register(apiSchemas, { id: 'ShippingAddress' });
 
+export const CoordinationSchema = z.enum(COORDINATION_MODES).meta({
+  description:
+    `How the order's saga is coordinated: \`orchestration\` (one Temporal workflow calls each service) or ` +
+    `\`choreography\` (no coordinator: each service reacts to the others' events on the bus). Default ` +
+    `\`${DEFAULT_COORDINATION}\`.`,
+});
+
 export const CreateOrderRequest = z
   .strictObject({
     customerId: CustomerId.optional(),
@@ -107,11 +115,18 @@ export const CreateOrderRequest = z
         });
       }),
     shippingAddress: ShippingAddressSchema,
+    coordination: CoordinationSchema.optional(),
   })
   .register(apiSchemas, { id: 'CreateOrderRequest' });
 
 export const OrderAccepted = z
-  .object({ orderId: OrderId, workflowId: z.string(), status: z.literal('PENDING') })
+  .object({
+    orderId: OrderId,
+    /** orchestration only: the order's workflow */
+    workflowId: z.string().optional(),
+    status: z.literal('PENDING'),
+    coordination: CoordinationSchema,
+  })
   .register(apiSchemas, { id: 'OrderAccepted' });
 
 export const OrderLine = z.object({
@@ -132,6 +147,7 @@ export const OrderView = z
     currency: Currency,
     shippingAddress: ShippingAddressSchema.optional(),
     failureReason: z.string().optional(),
+    coordination: CoordinationSchema,
     createdAt: IsoTime,
     updatedAt: IsoTime,
   })

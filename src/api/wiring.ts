@@ -15,6 +15,8 @@ import {
 } from '../services/orders/read-models';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
+import { createOrderChoreography } from '../services/orders/choreography';
+import type { SagaStateName } from '../workflows/contracts';
 import { createPaymentsService } from '../services/payments';
 import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
 
@@ -36,8 +38,16 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
   const payments = createPaymentsService(base);
   const inventory = createInventoryService(base);
   const orders = createOrdersService(base);
+  const choreography = createOrderChoreography(base);
 
   return {
+    choreography: {
+      start: (order, timings, ctx) => choreography.start(order, timings, ctx),
+      cancel: async (orderId, reason, ctx) => ({
+        status: (await choreography.cancel(orderId, reason, ctx)).status as SagaStateName,
+      }),
+      getSaga: (orderId) => choreography.getSaga(orderId),
+    },
     orders: {
       async getOrder(orderId) {
         const s = await getOrderSummary(pool, orderId);

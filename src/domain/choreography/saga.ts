@@ -28,6 +28,9 @@ export interface ChoreographyTimings {
   shipmentBudgetMs: number;
 }
 
+/** Defaults when the gateway is not told otherwise: the orchestrated saga's shipment budget (15 min). */
+export const DEFAULT_CHOREOGRAPHY_DEADLINES = { stepDeadlineMs: 60_000, shipmentBudgetMs: 15 * 60_000 } as const;
+
 export interface SagaFailure {
   step: string;
   type: string;
