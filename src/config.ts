@@ -154,6 +154,11 @@ export const VARIABLES = {
     'Partitions of each `<service>.events` topic the project creates (an existing topic keeps its count).',
     '6',
   ),
+  CONSUMERS_PER_GROUP: v(
+    int(1, 64),
+    'Bus consumer instances per consumer group in the process that owns the group (e.g. the `inventory.demand` CRDT read model: one slot per instance).',
+    '2',
+  ),
   AUTH_JWT_SECRET: v(
     z.string().min(32, 'must be at least 32 characters'),
     'HS256 secret for API bearer tokens. `npm start` generates one under DATA_DIR if unset; required for the API run on its own.',
@@ -247,6 +252,8 @@ export interface Config {
     controllerPort: number;
     heapMb: number;
     topicPartitions: number;
+    /** members of each bus consumer group started in the owning service's process */
+    consumersPerGroup: number;
   };
   authJwtSecret: string | undefined;
   orderCancellationWindowMs: number;
@@ -316,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       controllerPort: r.KAFKA_CONTROLLER_PORT,
       heapMb: r.KAFKA_HEAP_MB,
       topicPartitions: r.KAFKA_TOPIC_PARTITIONS,
+      consumersPerGroup: r.CONSUMERS_PER_GROUP,
     },
     authJwtSecret: r.AUTH_JWT_SECRET,
     orderCancellationWindowMs: r.ORDER_CANCELLATION_WINDOW_MS,

@@ -26,6 +26,7 @@ describe('config', () => {
       controllerPort: 9093,
       heapMb: 512,
       topicPartitions: 6,
+      consumersPerGroup: 2,
     });
     assert.deepEqual(kafkaBrokers(c), ['127.0.0.1:9092']);
   });

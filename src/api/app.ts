@@ -2,7 +2,7 @@
  * The HTTP gateway as an express app, built from its dependencies (no environment, no listening):
  * server.ts is the composition root, the tests call createApp with real Postgres and Temporal.
  *
- * Pipeline: request id + log + metrics → open routes (/health, /metrics, /openapi.json) → bearer auth →
+ * Pipeline: request id + log + metrics → open routes (/health, /metrics, /openapi.json, /asyncapi.json) → bearer auth →
  * media type (415) → JSON body (100 kB → 413, malformed → 400) → routes → 404 → problem+json handler.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';

@@ -18,9 +18,11 @@ import {
   ListOrdersQuerySchema,
   OrderAccepted,
   OrderList,
+  OrderTimeline,
   OrderView,
   Problem,
   RestockRequest,
+  SkuDemand,
   UpsertItemRequest,
 } from './schemas';
 
@@ -186,6 +188,20 @@ export function openApiDocument(): JsonSchema {
           },
         },
       },
+      '/orders/{orderId}/timeline': {
+        get: {
+          operationId: 'getOrderTimeline',
+          summary:
+            "Every service's integration events of the order in causal order, as consumed from the bus " +
+            '(the `orders.timeline` consumer group; an event appears once the consumer applied it).',
+          parameters: [ORDER_ID],
+          responses: {
+            '200': json(OrderTimeline, 'Events in causal order.'),
+            ...COMMON_ERRORS,
+            '404': problem('No such order (or not yours).'),
+          },
+        },
+      },
       '/orders/{orderId}/cancel': {
         post: {
           operationId: 'cancelOrder',
@@ -267,6 +283,20 @@ export function openApiDocument(): JsonSchema {
           },
         },
       },
+      '/inventory/{sku}/demand': {
+        get: {
+          operationId: 'getSkuDemand',
+          summary:
+            'Units of the SKU reserved, released and shipped, from the bus (the `inventory.demand` consumer ' +
+            'group): each member counts in its own slot, merged on read (G-Counters; outstanding a PN-Counter).',
+          parameters: [SKU],
+          responses: {
+            '200': json(SkuDemand, 'The merged demand.'),
+            ...COMMON_ERRORS,
+            '404': problem('Unknown SKU.'),
+          },
+        },
+      },
       '/inventory/{sku}/restock': {
         post: {
           operationId: 'restock',
@@ -292,6 +322,19 @@ export function openApiDocument(): JsonSchema {
               Health,
               'Something is not; `failing` names it. `relay` fails when an undelivered outbox message, `projections` when an order event past a read model checkpoint, has waited longer than RELAY_LAG_LIMIT_S.',
             ),
+          },
+        },
+      },
+      '/asyncapi.json': {
+        get: {
+          operationId: 'asyncapi',
+          summary: 'The AsyncAPI 3.0 document of the bus: topics, keys, headers and event payloads.',
+          security: [],
+          responses: {
+            '200': {
+              description: 'AsyncAPI 3.0 (a copy is docs/asyncapi.json).',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
           },
         },
       },

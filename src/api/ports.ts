@@ -71,6 +71,31 @@ export interface OrdersPort {
   /** newest first, keyset-paged; an invalid cursor throws InvalidCursorError */
   listOrders(query: ListOrdersQuery): Promise<{ items: OrderListRecord[]; nextCursor: string | null }>;
   getOrderEvents(orderId: string): Promise<EventRecord[]>;
+  /** every service's events of the order, in causal order, as the bus delivered them (orders.timeline) */
+  getOrderTimeline(orderId: string): Promise<TimelineRecord[]>;
+}
+
+export interface TimelineRecord {
+  service: 'orders' | 'inventory' | 'payments' | 'shipping';
+  eventId: string;
+  streamId: string;
+  version: number;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  causationId?: string;
+  requestId?: string;
+  recordedAt: string;
+}
+
+/** Units of one SKU reserved, released and shipped, merged from the demand CRDT's slots. */
+export interface SkuDemandRecord {
+  sku: string;
+  reserved: number;
+  released: number;
+  shipped: number;
+  outstanding: number;
+  slots: number;
 }
 
 export interface CatalogEntry {
@@ -91,6 +116,8 @@ export interface InventoryPort {
   ): Promise<{ created: boolean; item: CatalogEntry }>;
   /** undefined when the SKU is not in the catalog */
   restock(input: { sku: string; quantity: number }, ctx: CommandContext): Promise<CatalogEntry | undefined>;
+  /** the demand read model (zeros for a SKU with no demand yet) */
+  getDemand(sku: string): Promise<SkuDemandRecord>;
 }
 
 export interface AccountRecord {

@@ -186,6 +186,36 @@ export const EventList = z
   })
   .register(apiSchemas, { id: 'EventList' });
 
+export const OrderTimeline = z
+  .object({
+    items: z.array(
+      z.object({
+        service: z.enum(['orders', 'inventory', 'payments', 'shipping']),
+        eventId: z.string(),
+        streamId: z.string(),
+        version: z.number().int(),
+        type: z.string(),
+        schemaVersion: z.number().int(),
+        data: z.unknown(),
+        causationId: z.string().optional(),
+        requestId: z.string().optional(),
+        recordedAt: IsoTime,
+      }),
+    ),
+  })
+  .register(apiSchemas, { id: 'OrderTimeline' });
+
+export const SkuDemand = z
+  .object({
+    sku: Sku,
+    reserved: z.number().int(),
+    released: z.number().int(),
+    shipped: z.number().int(),
+    outstanding: z.number().int(),
+    slots: z.number().int(),
+  })
+  .register(apiSchemas, { id: 'SkuDemand' });
+
 export const CancelOrderRequest = z
   .strictObject({ reason: text(1, 500).optional() })
   .register(apiSchemas, { id: 'CancelOrderRequest' });

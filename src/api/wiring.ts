@@ -17,8 +17,9 @@ import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
 import { createOrderChoreography } from '../services/orders/choreography';
 import type { SagaStateName } from '../workflows/contracts';
+import { getOrderTimeline } from '../services/orders/timeline';
 import { createPaymentsService } from '../services/payments';
-import { type ApiServices, type HealthCheckResult, InvalidCursorError } from './ports';
+import { type ApiServices, type HealthCheckResult, InvalidCursorError, type TimelineRecord } from './ports';
 
 const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
 
@@ -95,6 +96,11 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
         }
       },
       getOrderEvents: (orderId) => orders.getOrderEvents(orderId),
+      getOrderTimeline: async (orderId) =>
+        (await getOrderTimeline(pool, orderId)).map((e) => ({
+          ...e,
+          service: e.service as TimelineRecord['service'],
+        })),
     },
     inventory: {
       getItems: (skus) => inventory.getItems(skus),
@@ -103,6 +109,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
         return { created: r.created, item: r.item };
       },
       restock: (input, ctx) => inventory.restock(input, ctx),
+      getDemand: (sku) => inventory.getDemand(sku),
     },
     payments: {
       getAccount: (customerId, asOf) => payments.getAccount(customerId, asOf),

@@ -233,6 +233,11 @@ export function startOrderedConsumer(opts: OrderedConsumerOptions): OrderedConsu
           handleUndecodable,
           ...(opts.sessionTimeoutMs !== undefined && { sessionTimeoutMs: opts.sessionTimeoutMs }),
         });
+        if (stopping) {
+          // stop() ran while the member was joining: it had nothing to close yet
+          await member.close();
+          break;
+        }
         stats.running = true;
         backoff = 500;
         await member.done;

@@ -21,8 +21,8 @@ import type { ServiceName } from '../workflows/contracts';
 export interface ReactionsDeps {
   pool: Pool;
   brokers: string[];
-  /** partitions of the `<service>.events` topics when they are created here */
-  topicPartitions: number;
+  /** partitions of the `<service>.events` topics when they are created here; default 6 */
+  topicPartitions?: number;
   /** this process's id within the consumer group */
   instance: string;
   log: RelayLog;
@@ -59,7 +59,7 @@ export function reactionsFor(name: ServiceName, deps: ReactionsDeps): ServiceRea
 
 export async function startReactions(name: ServiceName, deps: ReactionsDeps): Promise<RunningReactions> {
   const reactions = reactionsFor(name, deps);
-  await ensureTopics({ brokers: deps.brokers, topics: EVENT_TOPICS, partitions: deps.topicPartitions });
+  await ensureTopics({ brokers: deps.brokers, topics: EVENT_TOPICS, partitions: deps.topicPartitions ?? 6 });
   const consumer = startOrderedConsumer({
     brokers: deps.brokers,
     pool: deps.pool,

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import pino from 'pino';
-import { loadConfig, requireDatabaseUrl } from '../config';
+import { kafkaBrokers, loadConfig, requireDatabaseUrl } from '../config';
 import { createPool } from '../db/pool';
 import { createMetricsRegistry, createSagaMetrics } from '../metrics/saga-metrics';
 import { connectNative } from '../platform/temporal-connection';
@@ -96,6 +96,12 @@ export async function runWorker(service: ServiceName): Promise<void> {
     config,
     metrics,
     logger,
+    bus: {
+      brokers: kafkaBrokers(config),
+      consumersPerGroup: config.kafka.consumersPerGroup,
+      processTag: String(metricsPort),
+      log: logger.child({ component: 'bus' }),
+    },
   });
   const server = await startMetricsServer({
     host: config.host,

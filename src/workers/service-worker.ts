@@ -21,8 +21,8 @@ import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models
 import { createPaymentsService } from '../services/payments';
 import { createShippingService } from '../services/shipping';
 import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
-import { createKafkaRelaySink } from '../bus/relay-sink';
 import { startReactions } from './reactions';
+import { createServiceBus, type ServiceBus, type ServiceBusOptions } from './service-bus';
 
 export interface ServiceWorkerDeps {
   connection: NativeConnection;
@@ -37,19 +37,23 @@ export interface ServiceWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** start this schema's outbox relay (and, for orders, the read-model projections); default true */
   relay?: boolean;
+  /**
+   * the bus: the relay also publishes to Kafka and the service's consumer groups run in this process
+   * (src/workers/service-bus.ts); without it the events stay in the outbox (tests of other concerns)
+   */
+  bus?: ServiceBusOptions;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
-  /**
-   * the Kafka bus: when given, the outbox relay also publishes to `<service>.events` and the service's
-   * reactions to choreographed orders run in this worker (./reactions.ts)
-   */
-  bus?: { brokers: string[]; topicPartitions: number; instance?: string; schedulerPollMs?: number };
+  /** with the bus: the reactions to choreographed orders (./reactions.ts) run in this worker too */
+  choreography?: { topicPartitions?: number; schedulerPollMs?: number };
 }
 
 export interface BuiltServiceWorker {
   worker: Worker;
   carrier?: CarrierClient;
-  /** stops background work started with the worker (outbox relay, projections) */
+  /** the bus wiring, when `bus` was given */
+  bus?: ServiceBus;
+  /** stops background work started with the worker (outbox relay, projections, bus consumers) */
   stopBackground: () => Promise<void>;
 }
 
@@ -124,23 +128,27 @@ export async function createServiceWorker(
       : common;
   const worker = await Worker.create(options);
   const log = deps.logger?.child({ component: 'choreography', service: name });
-  const sink = deps.bus ? createKafkaRelaySink({ service: name, brokers: deps.bus.brokers }) : undefined;
   const reactions = deps.bus
     ? await startReactions(name, {
         pool: deps.pool,
         brokers: deps.bus.brokers,
-        topicPartitions: deps.bus.topicPartitions,
-        instance: deps.bus.instance ?? `${name}-${process.pid}`,
+        ...(deps.choreography?.topicPartitions !== undefined && {
+          topicPartitions: deps.choreography.topicPartitions,
+        }),
+        instance: `${deps.bus.processTag}-choreography`,
         ...(log
           ? { log }
           : { log: { info: () => undefined, warn: () => undefined, error: () => undefined } }),
         ...(carrier ? { carrier } : {}),
         supportedCountries: deps.config.shippingCountries,
-        ...(deps.bus.schedulerPollMs !== undefined && { schedulerPollMs: deps.bus.schedulerPollMs }),
+        ...(deps.choreography?.schedulerPollMs !== undefined && {
+          schedulerPollMs: deps.choreography.schedulerPollMs,
+        }),
       })
     : undefined;
   // The schema's outbox relay: publishes this service's integration events; the orders relay also feeds
   // the order read models (projections). Leader-elected in Postgres, so several workers per queue are safe.
+  const bus = deps.bus ? createServiceBus(name, deps.pool, deps.bus) : undefined;
   const relay =
     deps.relay === false
       ? undefined
@@ -149,18 +157,20 @@ export async function createServiceWorker(
           schema: name,
           subscribers: [
             ...(name === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : []),
-            ...(sink ? [sink.subscriber] : []),
+            ...(bus ? [bus.subscriber] : []),
           ],
           pollIntervalMs: deps.config.relayPollIntervalMs,
           ...(deps.logger ? { log: deps.logger.child({ component: 'outbox-relay', schema: name }) } : {}),
         });
+  bus?.startConsumers();
   return {
     worker,
     ...(carrier ? { carrier } : {}),
+    ...(bus ? { bus } : {}),
     stopBackground: async () => {
       await reactions?.stop();
       await relay?.stop();
-      await sink?.close();
+      await bus?.stop();
     },
   };
 }

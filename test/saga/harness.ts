@@ -33,6 +33,9 @@ import {
 } from '../../src/workflows/contracts';
 import { stepTypes } from '../replay/histories';
 import { startTestPostgres, startTestTemporal } from '../support/stack';
+import { startTestKafka, type TestKafka } from '../support/kafka';
+import { ensureTopics } from '../../src/bus/admin';
+import { EVENT_TOPICS } from '../../src/bus/topics';
 import { quietSdkRuntime, workflowBundle } from './bundle';
 import type { Registry } from 'prom-client';
 
@@ -56,6 +59,8 @@ export interface SagaStack {
   registry: Registry;
   metrics: SagaMetrics;
   workers: Map<ServiceName, BuiltServiceWorker>;
+  /** the real broker, when started with `bus: true` (the relays publish to it, the consumers read it) */
+  kafka: TestKafka | undefined;
   services: {
     orders: ReturnType<typeof createOrdersService>;
     inventory: ReturnType<typeof createInventoryService>;
@@ -69,14 +74,22 @@ export interface SagaStack {
   stop(): Promise<void>;
 }
 
-export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): Promise<SagaStack> {
+/** Topic partitions of a test stack's bus: more than one, so per-key order is what is tested. */
+export const TEST_PARTITIONS = 3;
+
+export async function startSagaStack(
+  opts: { inProcess?: ServiceName[]; bus?: boolean } = {},
+): Promise<SagaStack> {
   quietSdkRuntime();
-  const [env, pg, carrier, bundle] = await Promise.all([
+  const [env, pg, carrier, bundle, kafka] = await Promise.all([
     startTestTemporal(),
     startTestPostgres(),
     startCarrierServer({}),
     workflowBundle(),
+    opts.bus ? startTestKafka({ partitions: TEST_PARTITIONS }) : undefined,
   ]);
+  if (kafka)
+    await ensureTopics({ brokers: kafka.brokers, topics: EVENT_TOPICS, partitions: TEST_PARTITIONS });
   const pool = createPool(pg.url, { max: 20 });
   const config = loadConfig({ CARRIER_URL: carrier.url, CARRIER_TIMEOUT_MS: '3000' });
   const registry = createMetricsRegistry({ service: 'test' });
@@ -98,6 +111,14 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
       carrier: carrierClient,
       workflowBundle: bundle,
       workerOptions: { shutdownGraceTime: '1s' },
+      ...(kafka && {
+        bus: {
+          brokers: kafka.brokers,
+          consumersPerGroup: 2,
+          processTag: 'test',
+          consumerOptions: { sessionTimeoutMs: 6000 },
+        },
+      }),
     });
     workers.set(name, built);
     running.set(name, built.worker.run());
@@ -122,6 +143,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
     registry,
     metrics,
     workers,
+    kafka,
     services: {
       orders: createOrdersService({ pool }),
       inventory: createInventoryService({ pool }),
@@ -136,6 +158,7 @@ export async function startSagaStack(opts: { inProcess?: ServiceName[] } = {}): 
       await carrier.close().catch(() => undefined);
       await env.teardown().catch(() => undefined);
       await pg.stop().catch(() => undefined);
+      await kafka?.dispose().catch(() => undefined);
     },
   };
 }

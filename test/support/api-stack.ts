@@ -51,8 +51,8 @@ export function placeOrder(on: App, customer: { token: string }, body: unknown, 
     .send(body as object);
 }
 
-export async function startApiStack() {
-  const stack: SagaStack = await startSagaStack();
+export async function startApiStack(opts: { bus?: boolean } = {}) {
+  const stack: SagaStack = await startSagaStack(opts);
   const workerMetrics = createServer((_req, res) => {
     void stack.registry.metrics().then((text) => res.end(text));
   });

@@ -29,6 +29,8 @@ export async function startTestKafka(
         ...(opts.extraListeners && { extraListeners: opts.extraListeners }),
       },
       {
+        // an upper bound, not a pause: a (re)start on a loaded shared 2-core host was seen to need over 60 s
+        readyTimeoutMs: 180_000,
         log: (line) => {
           lines.push(line);
           if (lines.length > 200) lines.shift();

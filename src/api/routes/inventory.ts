@@ -19,6 +19,13 @@ export function inventoryRouter(ctx: AppContext): Router {
     res.json(item);
   });
 
+  router.get('/inventory/:sku/demand', async (req, res) => {
+    principalOf(req);
+    const sku = parseWith(Sku, req.params.sku, 'path');
+    if (!(await services.inventory.getItems([sku])).has(sku)) throw notFound('item');
+    res.json(await services.inventory.getDemand(sku));
+  });
+
   router.put('/inventory/:sku', async (req, res) => {
     const admin = requireAdmin(req);
     const sku = parseWith(Sku, req.params.sku, 'path');

@@ -1,5 +1,6 @@
-/** Unauthenticated operational endpoints: /health, /metrics, /openapi.json. */
+/** Unauthenticated operational endpoints: /health, /metrics, /openapi.json, /asyncapi.json. */
 import { Router } from 'express';
+import { asyncApiDocument } from '../../bus/asyncapi';
 import type { AppContext } from '../context';
 import { gatherWorkerMetrics, mergeExpositions } from '../metrics';
 import { openApiDocument } from '../openapi';
@@ -60,6 +61,10 @@ export function opsRouter(ctx: AppContext): Router {
 
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
+  });
+
+  router.get('/asyncapi.json', (_req, res) => {
+    res.json(asyncApiDocument());
   });
 
   return router;

@@ -209,6 +209,13 @@ export function ordersRouter(ctx: AppContext): Router {
     res.json({ items });
   });
 
+  router.get('/orders/:orderId/timeline', async (req, res) => {
+    const orderId = orderIdParam(req.params.orderId);
+    assertOwnData(req, await ownerOf(orderId), 'order');
+    const items = await services.orders.getOrderTimeline(orderId);
+    res.json({ items });
+  });
+
   router.post('/orders/:orderId/cancel', async (req, res) => {
     const principal = principalOf(req);
     const key = idempotencyKeyOf(req);

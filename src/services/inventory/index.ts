@@ -27,6 +27,7 @@ import {
   type ServiceDeps,
 } from '../common';
 import { handleCommand } from '../../eventstore/command';
+import { getSkuDemand, type SkuDemand } from './demand';
 
 export interface CatalogEntry {
   sku: string;
@@ -82,7 +83,7 @@ function sortedDistinct(skus: string[]): string[] {
 }
 
 export function createInventoryService(deps: ServiceDeps) {
-  const { store, now } = resolveDeps(deps, 'inventory');
+  const { store, now, pool } = resolveDeps(deps, 'inventory');
 
   async function perSku(
     orderId: string,
@@ -208,6 +209,9 @@ export function createInventoryService(deps: ServiceDeps) {
     async getItemEvents(sku: string): Promise<EventRecord[]> {
       return (await store.readStream(itemStreamId(sku))).map(toEventRecord);
     },
+
+    /** the demand read model fed from the bus (./demand.ts): merged CRDT slots, zeros when none */
+    getDemand: (sku: string): Promise<SkuDemand> => getSkuDemand(pool, sku),
   };
 }
 
