@@ -36,7 +36,7 @@ export function createParticipation(deps: ServiceDeps, service: Participant) {
   async function record(command: ParticipationCommand, meta: EventMetadata, key: string) {
     const r = await handleCommand(
       store,
-      participationStreamId(command.orderId),
+      participationStreamId(service, command.orderId),
       participationDecider,
       command,
       commandOptions(meta, key),
@@ -45,7 +45,7 @@ export function createParticipation(deps: ServiceDeps, service: Participant) {
   }
 
   async function state(orderId: string): Promise<ParticipationState> {
-    return (await store.aggregateStream(participationStreamId(orderId), participationDecider)).state;
+    return (await store.aggregateStream(participationStreamId(service, orderId), participationDecider)).state;
   }
 
   return {

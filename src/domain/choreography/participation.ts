@@ -66,7 +66,12 @@ export interface ParticipationState {
   undone: boolean;
 }
 
-export const participationStreamId = (orderId: string): string => `saga-${orderId}`;
+/**
+ * `<service>-saga-<orderId>`: unique across the services, because a consumer of several topics keeps its
+ * order per stream id (one checkpoint per stream), and the orders service's own stream is `saga-<orderId>`.
+ */
+export const participationStreamId = (service: Participant, orderId: string): string =>
+  `${service}-saga-${orderId}`;
 
 function decide(c: ParticipationCommand, s: ParticipationState): ParticipationEvent[] {
   switch (c.type) {

@@ -29,7 +29,10 @@ export interface ChoreographyTimings {
 }
 
 /** Defaults when the gateway is not told otherwise: the orchestrated saga's shipment budget (15 min). */
-export const DEFAULT_CHOREOGRAPHY_DEADLINES = { stepDeadlineMs: 60_000, shipmentBudgetMs: 15 * 60_000 } as const;
+export const DEFAULT_CHOREOGRAPHY_DEADLINES = {
+  stepDeadlineMs: 60_000,
+  shipmentBudgetMs: 15 * 60_000,
+} as const;
 
 export interface SagaFailure {
   step: string;

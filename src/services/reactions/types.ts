@@ -19,11 +19,17 @@ export interface ServiceReactions {
   scheduled: Record<string, ScheduledHandler>;
 }
 
-/** A choreography event: on a `saga-<orderId>` stream (every other stream is not a reaction's business). */
+const SAGA_STREAM = /^(?:(?:inventory|payments|shipping)-)?saga-(.+)$/;
+
+/**
+ * A choreography event: on the orders service's `saga-<orderId>` stream or a participant's
+ * `<service>-saga-<orderId>` (every other stream is not a reaction's business).
+ */
 export function sagaEvent<D>(event: BusEvent): { orderId: string; type: string; data: D } | undefined {
   const { streamId, type, data } = event.envelope;
-  if (!streamId.startsWith('saga-')) return undefined;
-  return { orderId: streamId.slice('saga-'.length), type, data: data as D };
+  const m = SAGA_STREAM.exec(streamId);
+  if (!m?.[1]) return undefined;
+  return { orderId: m[1], type, data: data as D };
 }
 
 /** Runs a reaction; an InvalidTransition is logged and applies nothing (the event is consumed). */
