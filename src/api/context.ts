@@ -12,6 +12,8 @@ export interface ApiConfig {
   jwtSecret: string;
   /** passed to every saga (ORDER_CANCELLATION_WINDOW_MS) */
   cancellationWindowMs: number;
+  /** choreographed orders: step deadline and shipment budget (ms); default DEFAULT_CHOREOGRAPHY_DEADLINES */
+  choreography?: { stepDeadlineMs?: number; shipmentBudgetMs?: number };
   /** worker /metrics URLs gathered into GET /metrics */
   workerMetricsUrls: string[];
   /** deadline of one Temporal call (start, describe, update); default 5000 */

@@ -93,8 +93,9 @@ const _address: Same<z.output<typeof ShippingAddressSchema>, Address> = true;
 
 export const CoordinationSchema = z.enum(COORDINATION_MODES).meta({
   description:
-    'How the services are coordinated: the orchestrated saga (default), or an atomic commit over Postgres ' +
-    'prepared transactions (2pc, 3pc). README "Coordination modes" compares them.',
+    'How the services are coordinated: `orchestration` (default: one Temporal workflow calls each service), ' +
+    "`choreography` (no coordinator: each service reacts to the others' events on the bus), or an atomic " +
+    'commit over Postgres prepared transactions (`2pc`, `3pc`). README "Coordination modes" compares them.',
 });
 
 export const CreateOrderRequest = z
@@ -131,7 +132,13 @@ const _request: Same<
 > = true;
 
 export const OrderAccepted = z
-  .object({ orderId: OrderId, workflowId: z.string(), status: z.literal('PENDING') })
+  .object({
+    orderId: OrderId,
+    /** orchestration only: the order's workflow */
+    workflowId: z.string().optional(),
+    status: z.literal('PENDING'),
+    coordination: CoordinationSchema,
+  })
   .register(apiSchemas, { id: 'OrderAccepted' });
 
 export const OrderLine = z.object({

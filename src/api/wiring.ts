@@ -19,6 +19,7 @@ import {
 } from '../services/orders/read-models';
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
+import { createOrderChoreography } from '../services/orders/choreography';
 import { getOrderTimeline } from '../services/orders/timeline';
 import { createPaymentsService } from '../services/payments';
 
@@ -54,8 +55,15 @@ export function createApiServices(deps: ApiServicesDeps) {
   const { pool } = deps;
   const base = { pool, ...(deps.clock ? { clock: deps.clock } : {}) };
   const orders = createOrdersService(base);
+  const choreography = createOrderChoreography(base);
 
   return {
+    /** choreographed orders: no workflow; the orders service's saga stream answers */
+    choreography: {
+      start: (...a: Parameters<typeof choreography.start>) => choreography.start(...a),
+      cancel: (...a: Parameters<typeof choreography.cancel>) => choreography.cancel(...a),
+      getSaga: (orderId: string) => choreography.getSaga(orderId),
+    },
     orders: {
       async getOrder(orderId: string) {
         const s = await getOrderSummary(pool, orderId);

@@ -29,6 +29,7 @@ import { ORDER_PROJECTIONS, ORDERS_SCHEMA } from '../services/orders/read-models
 import { createPaymentsService } from '../services/payments';
 import { createShippingService } from '../services/shipping';
 import { TASK_QUEUES, type ServiceName } from '../workflows/contracts';
+import { startReactions } from './reactions';
 import { createServiceBus, type ServiceBus, type ServiceBusOptions } from './service-bus';
 
 export interface ServiceWorkerDeps {
@@ -56,6 +57,8 @@ export interface ServiceWorkerDeps {
   bus?: ServiceBusOptions;
   /** per-worker option overrides (tests: shutdownGraceTime etc.) */
   workerOptions?: Partial<WorkerOptions>;
+  /** with the bus: the reactions to choreographed orders (./reactions.ts) run in this worker too */
+  choreography?: { topicPartitions?: number; schedulerPollMs?: number };
 }
 
 const isParticipant = (name: ServiceName): name is Participant =>
@@ -149,6 +152,25 @@ export async function createServiceWorker(
         }
       : common;
   const worker = await Worker.create(options);
+  const log = deps.logger?.child({ component: 'choreography', service: name });
+  const reactions = deps.bus
+    ? await startReactions(name, {
+        pool: deps.pool,
+        brokers: deps.bus.brokers,
+        ...(deps.choreography?.topicPartitions !== undefined && {
+          topicPartitions: deps.choreography.topicPartitions,
+        }),
+        instance: `${deps.bus.processTag}-choreography`,
+        ...(log
+          ? { log }
+          : { log: { info: () => undefined, warn: () => undefined, error: () => undefined } }),
+        ...(carrier ? { carrier } : {}),
+        supportedCountries: deps.config.shippingCountries,
+        ...(deps.choreography?.schedulerPollMs !== undefined && {
+          schedulerPollMs: deps.choreography.schedulerPollMs,
+        }),
+      })
+    : undefined;
   // The schema's outbox relay: publishes this service's integration events; the orders relay also feeds
   // the order read models (projections). Leader-elected in Postgres, so several workers per queue are safe.
   const bus = deps.bus ? createServiceBus(name, deps.pool, deps.bus) : undefined;
@@ -184,6 +206,7 @@ export async function createServiceWorker(
     ...(carrier ? { carrier } : {}),
     ...(bus ? { bus } : {}),
     stopBackground: async () => {
+      await reactions?.stop();
       await relay?.stop();
       await sweep?.stop();
       await bus?.stop();

@@ -17,6 +17,8 @@ import {
   type OrderView,
 } from '../schemas';
 import { idempotencyKeyOf, parseBody, parseWith } from '../validation';
+import { DEFAULT_COORDINATION } from '../../domain/coordination';
+import { cancelChoreographed, fromSaga, timingsOf } from './choreographed-orders';
 import type { z } from 'zod';
 
 type OrderViewBody = z.input<typeof OrderView>;
@@ -46,6 +48,7 @@ function fromRecord(rec: OrderRecord, live: SagaStateView | undefined): OrderVie
     currency: CURRENCY,
     ...(rec.shippingAddress ? { shippingAddress: rec.shippingAddress } : {}),
     ...(reason ? { failureReason: reason } : {}),
+    coordination: 'orchestration',
     createdAt: rec.createdAt,
     updatedAt: lastTransitionAt(live) ?? rec.updatedAt,
   };
@@ -66,6 +69,7 @@ function fromWorkflow(orderId: string, snap: WorkflowSnapshot, now: Date): Order
     currency: CURRENCY,
     shippingAddress: order.shippingAddress,
     ...(reason ? { failureReason: reason } : {}),
+    coordination: 'orchestration',
     createdAt: order.placedAt,
     updatedAt: lastTransitionAt(snap.live) ?? order.placedAt ?? now.toISOString(),
   };
@@ -81,6 +85,8 @@ export function ordersRouter(ctx: AppContext): Router {
   async function ownerOf(orderId: string): Promise<string> {
     const rec = await services.orders.getOrder(orderId);
     if (rec) return rec.customerId;
+    const saga = await services.choreography.getSaga(orderId);
+    if (saga) return saga.order.customerId;
     const snap = await sagas.snapshot(orderId, { query: false });
     if (!snap) throw notFound('order');
     return snap.customerId;
@@ -112,7 +118,8 @@ export function ordersRouter(ctx: AppContext): Router {
             unknown.map((u) => ({ path: `items.${u.i}.sku`, message: 'not in the catalog' })),
           );
         }
-        const { customerId: _asked, ...request } = body;
+        const { customerId: _asked, coordination: asked, ...request } = body;
+        const coordination = asked ?? DEFAULT_COORDINATION;
         const order = priceOrder(request, {
           orderId,
           customerId,
@@ -124,16 +131,19 @@ export function ordersRouter(ctx: AppContext): Router {
           cancellationWindowMs: ctx.config.cancellationWindowMs,
           requestId: req.requestId,
         };
-        const { workflowId } = await sagas.start(input, body.coordination);
-        req.log.info(
-          { orderId, workflowId, customerId, total: input.total, coordination: body.coordination },
-          'order accepted',
-        );
-        return {
-          status: 202,
-          headers: { Location: `/orders/${orderId}` },
-          body: { orderId, workflowId, status: 'PENDING' },
-        };
+        const accepted = { status: 202, headers: { Location: `/orders/${orderId}` } } as const;
+        if (coordination === 'choreography') {
+          const { cancellationWindowMs: _window, requestId: _r, ...placed } = input;
+          await services.choreography.start(placed, timingsOf(ctx.config), {
+            requestId: req.requestId,
+            actor: principal.sub,
+          });
+          req.log.info({ orderId, coordination, customerId, total: input.total }, 'order accepted');
+          return { ...accepted, body: { orderId, status: 'PENDING', coordination } };
+        }
+        const { workflowId } = await sagas.start(input, coordination);
+        req.log.info({ orderId, workflowId, customerId, total: input.total, coordination }, 'order accepted');
+        return { ...accepted, body: { orderId, workflowId, status: 'PENDING', coordination } };
       },
       { key },
     );
@@ -161,6 +171,12 @@ export function ordersRouter(ctx: AppContext): Router {
 
   router.get('/orders/:orderId', async (req, res) => {
     const orderId = orderIdParam(req.params.orderId);
+    const saga = await services.choreography.getSaga(orderId);
+    if (saga) {
+      assertOwnData(req, saga.order.customerId, 'order');
+      res.json(fromSaga(saga));
+      return;
+    }
     const rec = await services.orders.getOrder(orderId);
     if (rec) {
       assertOwnData(req, rec.customerId, 'order');
@@ -205,6 +221,12 @@ export function ordersRouter(ctx: AppContext): Router {
       req,
       res,
       async ({ resourceId }) => {
+        if (await services.choreography.getSaga(orderId)) {
+          return cancelChoreographed(ctx, orderId, body.reason ?? 'cancelled by the customer', {
+            requestId: req.requestId,
+            actor: principal.sub,
+          });
+        }
         try {
           // one update id per Idempotency-Key: a retry attaches to the update the first try sent
           const result = await sagas.cancel(

@@ -5,8 +5,14 @@
  * derive from these lists.
  */
 
-/** every coordination mode an order can run under; the first is the default */
-export const COORDINATION_MODES = ['orchestration', '2pc', '3pc'] as const;
+/**
+ * Every coordination mode an order can run under; the first is the default:
+ * - `orchestration`: one Temporal workflow per order calls each service's activities (src/workflows);
+ * - `choreography`: no coordinator; each service reacts to the others' events on the bus
+ *   (src/services/<service>/reactions.ts);
+ * - `2pc`, `3pc`: an atomic commit over Postgres prepared transactions (src/coordination).
+ */
+export const COORDINATION_MODES = ['orchestration', 'choreography', '2pc', '3pc'] as const;
 export type CoordinationMode = (typeof COORDINATION_MODES)[number];
 export const DEFAULT_COORDINATION: CoordinationMode = COORDINATION_MODES[0];
 

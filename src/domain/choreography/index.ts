@@ -1,0 +1,2 @@
+export * from './participation';
+export * from './saga';
