@@ -5,7 +5,8 @@
  * Those before the stack get the setup (settings, output directory, results); then one context is built
  * (bench/lib/stack.ts: the stack on a temp DATA_DIR and free ports, the bench namespace and its workers,
  * clients, admin token, seed data) and the others run on it. The report (bench/report) writes latest.json,
- * latest.svg and the table. Method, knobs and how to add a section: bench/README.md.
+ * latest.svg and the table. `--cluster` runs the saga on the cluster profile beside the dev server instead
+ * (sections/cluster.ts, latest-cluster.json). Method, knobs and how to add a section: bench/README.md.
  *
  * Env: BENCH_OUT_DIR, BENCH_CONCURRENCY, BENCH_SECONDS, BENCH_ROUNDS, BENCH_TEMPORAL_ARGS, BENCH_PG_SETTINGS, BENCH_VERBOSE,
  * BENCH_LOG_LEVEL (bench/lib/config.ts), and every WORKER_* / PG_POOL_MAX / RELAY_* variable of src/config.ts
@@ -14,9 +15,10 @@
 import fs from 'node:fs';
 import { benchSetup, runSection, type BenchSetup, type Section } from './lib/context';
 import { openBench } from './lib/stack';
-import { writeReport } from './report';
+import { writeClusterReport, writeReport } from './report';
 import { breakdown } from './sections/breakdown';
 import { closedLoop } from './sections/closed-loop';
+import { cluster } from './sections/cluster';
 import { costGrowth } from './sections/cost-growth';
 import { costs } from './sections/costs';
 import { environment } from './sections/environment';
@@ -47,17 +49,25 @@ const SECTIONS: Section[] = [
   ratios, // after the background work (the event store in short mode)
 ];
 
+/**
+ * `--cluster`: the saga on the cluster profile beside the dev server's stack, interleaved, at 1, 2 and 4
+ * worker processes per queue (latest-cluster.json); the dev server's other sections are `npm run bench`.
+ */
+const CLUSTER_SECTIONS: Section[] = [warmUp, cluster, environment];
+
 async function main(): Promise<void> {
   const setup = benchSetup(process.argv, process.env);
+  const onCluster = process.argv.includes('--cluster');
   fs.mkdirSync(setup.outDir, { recursive: true });
   setup.say(`mode ${setup.mode}: ${JSON.stringify(setup.profile)}`);
   setup.say(`output directory ${setup.outDir}${setup.knobs.outDirFromEnv ? ' (BENCH_OUT_DIR)' : ''}`);
-  for (const section of BEFORE_STACK) await runSection(section, setup);
+  if (!onCluster) for (const section of BEFORE_STACK) await runSection(section, setup);
   const ctx = await openBench(setup);
   try {
-    for (const section of SECTIONS) await runSection(section, ctx);
+    for (const section of onCluster ? CLUSTER_SECTIONS : SECTIONS) await runSection(section, ctx);
     await ctx.settle();
-    writeReport(ctx);
+    if (onCluster) writeClusterReport(ctx);
+    else writeReport(ctx);
   } finally {
     await ctx.close();
   }

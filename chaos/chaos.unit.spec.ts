@@ -10,6 +10,8 @@ import { parseBreaker } from './lib/breaker';
 import { COUNTERS, type Counter } from './invariants';
 import { FULL, SHORT } from './lib/options';
 import { faultPlan } from './scenarios/inject';
+import { recoveryAt, type ProgressEvent } from './lib/progress';
+import type { ClusterResult } from './scenarios/cluster';
 import { failuresOf, type ChaosSummary } from './report/summary';
 
 describe('chaos suite logic (no stack)', () => {
@@ -80,6 +82,8 @@ describe('chaos suite logic (no stack)', () => {
     problems: [],
     submitRetries: 0,
     submitGaveUp: 0,
+    ordersWithApiError: 0,
+    apiErrorStatuses: {},
     cancelStatuses: {},
     breaker: { opened: 1, halfOpened: 1, closed: 1, openAfterMs: 3000, closedAfterMs: 8000 },
     contention: { orders: 30, stock: 3, accepted: 30, completed: 3, outOfStock: 27, secondsToSubmitAll: 1 },
@@ -91,6 +95,7 @@ describe('chaos suite logic (no stack)', () => {
       workflows: 1,
       orderStreams: 1,
     },
+    cluster: null,
     phases: {},
     details: [],
     seconds: 90,
@@ -118,5 +123,78 @@ describe('chaos suite logic (no stack)', () => {
         `${want}: ${JSON.stringify(f)}`,
       );
     }
+  });
+
+  it('a cluster run needs its four faults landed mid-run, recovered, and every saga in flight progressed again', () => {
+    const fault = (name: string) => ({
+      fault: name,
+      at: 0,
+      sagasRunning: 3,
+      marker: 'back',
+      markerMs: 100,
+      inFlight: 3,
+      progressed: 3,
+      recoverMs: 500,
+      stallMs: 200,
+      firstProgressMs: 10,
+    });
+    const cluster = (): ClusterResult => ({
+      nodes: 2,
+      workers: [],
+      apiInstances: 2,
+      load: 120,
+      faults: ['node', 'workers', 'api', 'restart'].map(fault),
+    });
+    const opts = { ...SHORT, cluster: true };
+    const s = clean();
+    s.cluster = cluster();
+    assert.deepEqual(failuresOf(s, opts), []);
+    const broken: [string, (c: ClusterResult) => void][] = [
+      ['cluster: 3 of 4 faults injected', (c) => c.faults.pop()],
+      ['cluster: node landed with no saga running', (c) => (c.faults[0]!.sagasRunning = 0)],
+      ['cluster: api not recovered', (c) => (c.faults[2]!.markerMs = -1)],
+      ['cluster: workers: 2/3 sagas in flight', (c) => (c.faults[1]!.progressed = 2)],
+      ['cluster: restart: no saga in flight', (c) => (c.faults[3]!.inFlight = 0)],
+    ];
+    for (const [want, breakIt] of broken) {
+      const b = clean();
+      b.cluster = cluster();
+      breakIt(b.cluster);
+      const f = failuresOf(b, opts);
+      assert.ok(
+        f.some((x) => x.startsWith(want)),
+        `${want}: ${JSON.stringify(f)}`,
+      );
+    }
+    assert.ok(failuresOf(clean(), opts).includes('the cluster scenario did not run'));
+  });
+
+  it('time to recover from the logs: sagas in flight at the fault until each progressed, and the longest stall', () => {
+    const e = (orderId: string, at: number, type = 'X'): ProgressEvent => ({ orderId, at, type });
+    const events = [
+      e('a', 0, 'OrderPlaced'),
+      e('b', 10, 'OrderPlaced'),
+      e('c', 20, 'OrderPlaced'),
+      e('c', 90, 'OrderCompleted'), // ended before the fault: not in flight
+      e('a', 1100), // 1000 ms after the fault at 100: the first progress
+      e('d', 1200, 'OrderPlaced'), // placed after the fault: not in flight
+      e('b', 4100), // the last saga in flight moves 4000 ms after the fault
+      e('a', 5000),
+    ];
+    assert.deepEqual(recoveryAt(events, 100), {
+      inFlight: 2,
+      progressed: 2,
+      recoverMs: 4000,
+      stallMs: 2900,
+      firstProgressMs: 1000,
+    });
+    // a saga in flight that never moves again: not recovered
+    assert.deepEqual(recoveryAt(events.slice(0, 6), 100), {
+      inFlight: 2,
+      progressed: 1,
+      recoverMs: -1,
+      stallMs: 1000,
+      firstProgressMs: 1000,
+    });
   });
 });

@@ -1,25 +1,26 @@
 /**
  * `npm run chaos` (full) and `npm run chaos:short`: the fault, contention and abuse suite (suite.ts).
  * Starts its own stack on loopback, runs the scenarios, checks the invariants from Postgres and Temporal,
- * prints a JSON summary (also written to chaos/results/latest.json, or latest-short.json) and exits 1 if
- * any invariant broke. Children's log lines go to chaos/results/latest.log (latest-short.log).
- * Options: --short, --seed=<n>, --orders=<n>, --contention=<n>
+ * prints a JSON summary (also written to chaos/results/latest[-cluster][-short].json) and exits 1 if
+ * any invariant broke. Children's log lines go to chaos/results/latest[-cluster][-short].log.
+ * Options: --short, --cluster (the cluster profile, scenario "cluster"), --seed=<n>, --orders=<n>,
+ * --contention=<n>
  */
 import fs from 'node:fs';
 import { resultFiles, RESULTS_DIR, writeReport } from './report';
-import { FULL, runChaos, SHORT, type ChaosOptions } from './suite';
+import { clusterOptions, FULL, runChaos, SHORT, type ChaosOptions } from './suite';
 
 function options(args: string[]): ChaosOptions {
   const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const short = args.includes('--short');
-  const base = short ? SHORT : FULL;
+  const base = args.includes('--cluster') ? clusterOptions(short ? SHORT : FULL) : short ? SHORT : FULL;
   return {
     ...base,
     seed: Number(flag('seed') ?? base.seed),
     orders: Number(flag('orders') ?? base.orders),
     contentionOrders: Number(flag('contention') ?? base.contentionOrders),
     say: (m) => console.error(m),
-    childLog: resultFiles(short).log,
+    childLog: resultFiles(short, base.cluster).log,
   };
 }
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const limitMs = short ? 10 * 60_000 : 60 * 60_000;
   setTimeout(() => abort(`exceeded ${limitMs / 60_000} minutes`, 2), limitMs).unref();
   const summary = await runChaos(opts);
-  await writeReport(summary, resultFiles(short).json);
+  await writeReport(summary, resultFiles(short, opts.cluster).json);
   process.exit(summary.ok ? 0 : 1);
 }
 

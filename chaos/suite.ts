@@ -9,18 +9,20 @@ import { openChaos } from './lib/stack';
 import type { ChaosOptions } from './lib/options';
 import { outcomesOf, summarize, type ChaosSummary } from './report';
 import { carrierScenario } from './scenarios/carrier';
+import { clusterScenario } from './scenarios/cluster';
 import { contentionScenario } from './scenarios/contention';
 import type { Scenario, ScenarioContext } from './scenarios/context';
 import { faultsScenario } from './scenarios/faults';
 import { hostileScenario } from './scenarios/hostile';
 import { idempotencyScenario } from './scenarios/idempotency';
 
-export { FULL, SHORT, type ChaosOptions } from './lib/options';
+export { clusterOptions, FULL, SHORT, type ChaosOptions } from './lib/options';
 export type { ChaosSummary } from './report';
 
 /** The scenarios, in the order a run plays them. */
 export const SCENARIOS: Scenario[] = [
   faultsScenario, // the order mix while workers, Temporal and Postgres are killed; checks phase "faults"
+  clusterScenario, // --cluster: the order mix while a node, a worker of each pair and an API die; "cluster"
   carrierScenario, // the carrier down until the breaker opens, back until it closes; phase "carrier"
   contentionScenario, // a burst of single-unit orders for the last units of a SKU; phase "contention"
   idempotencyScenario, // concurrent POST /orders under one Idempotency-Key

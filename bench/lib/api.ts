@@ -1,4 +1,7 @@
-/** One JSON call to the stack's API with a bearer token (and an Idempotency-Key when given). */
+/**
+ * One JSON call to the stack's API with a bearer token (and an Idempotency-Key when given); `via` picks the
+ * API instance (the cluster profile runs two), the first by default.
+ */
 import type { Stack } from '../../src/platform/stack';
 
 export async function api(
@@ -8,8 +11,10 @@ export async function api(
   route: string,
   body: unknown,
   key?: string,
+  via = 0,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${stack.apiUrl}${route}`, {
+  const base = stack.apiUrls[via % stack.apiUrls.length] ?? stack.apiUrl;
+  const res = await fetch(`${base}${route}`, {
     method,
     headers: {
       authorization: `Bearer ${token}`,

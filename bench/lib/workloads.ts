@@ -1,6 +1,7 @@
 /**
  * The units of work the bench measures, as load-generator ops (bench/lib/load.ts), and what they record:
- *   saga     POST /orders through the gateway, then the Temporal client awaits the workflow's result;
+ *   saga     POST /orders through the gateway (slot i on API instance i mod instances), then the Temporal
+ *            client awaits the workflow's result;
  *            only COMPLETED counts (slot i orders SKU i for customer i; `sagaOpen` uses the sequence number)
  *   bare     bareWorkflow running the given steps (the saga's shape, or n steps cycled from it) as no-ops in
  *            the bench namespace
@@ -64,6 +65,7 @@ export function createWorkloads(deps: {
       '/orders',
       { customerId: customerOf(i), items: [{ sku: skuOf(i), quantity: 1 }], shippingAddress: ADDRESS },
       `bench-${tag}-${orderSeq++}`,
+      slot, // slots spread over the API instances (one on the dev server, two on the cluster profile)
     );
     if (res.status !== 202) throw new Error(`POST /orders: ${res.status} ${JSON.stringify(res.json)}`);
     recorded.orderIds.push(String(res.json.orderId));

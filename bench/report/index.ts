@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchSetup } from '../lib/context';
+import type { ClusterPoint } from '../sections/cluster';
 import { round } from '../lib/stats';
 import { chartOf } from './chart';
 import { need, RESULT_ORDER, type KnownResults, type Reportable } from './result';
@@ -52,4 +53,26 @@ export function writeReport(ctx: BenchSetup): void {
   ctx.say(`wrote ${jsonPath}`);
   ctx.say(`wrote ${svgPath}`);
   for (const f of ctx.files) ctx.say(`wrote ${f.path} (${f.what})`);
+}
+
+/** `--cluster`: latest-cluster.json (header, versions, settings, the cluster section) and its table. */
+export function writeClusterReport(ctx: BenchSetup): void {
+  const jsonPath = path.join(ctx.outDir, 'latest-cluster.json');
+  const { cluster, versions, settings } = ctx.results;
+  const { concurrency, points } = cluster as { concurrency: number; points: ClusterPoint[] };
+  const head = latestJson(ctx);
+  fs.writeFileSync(
+    jsonPath,
+    `${JSON.stringify({ at: head.at, mode: head.mode, durationSeconds: head.durationSeconds, note: head.note, machine: head.machine, cluster, versions, settings }, null, 2)}\n`,
+  );
+  console.log(
+    `saga closed loop, ${concurrency} in flight: dev server vs cluster profile (same run, interleaved)`,
+  );
+  for (const p of points)
+    console.log(
+      `  ${p.workersPerQueue} worker(s)/queue: dev server ${p.devServer.perSecond}/s p50 ${p.devServer.p50Ms} ms p99 ${p.devServer.p99Ms} ms | ` +
+        `cluster ${p.cluster.perSecond}/s p50 ${p.cluster.p50Ms} ms p99 ${p.cluster.p99Ms} ms | ` +
+        `cluster ÷ dev: ${p.ratio.perSecond}× orders/s, p50 ${p.ratio.p50}×, p99 ${p.ratio.p99}×`,
+    );
+  ctx.say(`wrote ${jsonPath}`);
 }

@@ -4,12 +4,12 @@
  * launched, i.e. the closed loop's saga figure. The extra processes stop when the bench stops.
  */
 import { freePort } from '../../src/platform/postgres';
-import { entry, SERVICES } from '../../src/platform/stack';
+import { entry, SERVICES, type Stack } from '../../src/platform/stack';
 import type { BenchContext, Section } from '../lib/context';
 import { closedLoop } from '../lib/load';
 import { need } from '../report/result';
 
-async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+export async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -23,9 +23,12 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} not healthy after ${timeoutMs} ms`);
 }
 
-/** Starts worker process number `n` for every queue; returns their metrics ports. */
-async function startWorkerSet(ctx: BenchContext, n: number): Promise<number[]> {
-  const { stack } = ctx;
+/** Starts worker process number `n` for every queue of `stack`; returns their metrics ports. */
+export async function startWorkerSet(
+  ctx: BenchContext,
+  n: number,
+  stack: Stack = ctx.stack,
+): Promise<number[]> {
   ctx.say(`starting a worker process #${n} per queue`);
   const ports: number[] = [];
   for (const service of SERVICES) {
@@ -39,6 +42,9 @@ async function startWorkerSet(ctx: BenchContext, n: number): Promise<number[]> {
         TEMPORAL_ADDRESS: stack.temporalAddress,
         DATABASE_URL: stack.databaseUrl,
         AUTH_JWT_SECRET: stack.jwtSecret,
+        // this stack's bus and carrier (the bench process's env is the first stack's)
+        KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+        CARRIER_URL: stack.config.carrier.url,
         WORKER_METRICS_PORT: String(port),
         // its own free port too: metrics port + 1000 (the default) can be an ephemeral port in use
         WORKER_SDK_METRICS_PORT: String(await freePort()),

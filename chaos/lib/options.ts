@@ -2,6 +2,12 @@
 
 export interface ChaosOptions {
   mode: 'full' | 'short';
+  /**
+   * the cluster profile (`--cluster`): two Temporal server nodes behind one frontend address, two workers per
+   * task queue, two API instances; the scenario "cluster" (a node SIGKILLed and restarted, one worker of each
+   * pair and one API instance SIGKILLed) replaces the dev-server faults and the carrier cycle
+   */
+  cluster?: boolean;
   /** orders of the fault scenario */
   orders: number;
   /** concurrent single-unit orders for the last units of one SKU */
@@ -79,3 +85,31 @@ export const SHORT: Omit<ChaosOptions, 'say'> = {
   hostile: 'small',
   seed: 8,
 };
+
+/**
+ * `--cluster` over either mode: the cluster scenario's load (`orders` spread over `loadSeconds`, continued
+ * until its last fault has recovered) instead of the fault scenario's dev-server faults and the carrier cycle
+ * (both aim at single processes the cluster profile runs in pairs); contention, idempotency and the hostile
+ * battery at a size a two-node cluster on a shared 2-core machine settles in minutes.
+ */
+export function clusterOptions(base: Omit<ChaosOptions, 'say'>): Omit<ChaosOptions, 'say'> {
+  const full = base.mode === 'full';
+  return {
+    ...base,
+    cluster: true,
+    orders: full ? 120 : 30,
+    loadSeconds: full ? 60 : 20,
+    contentionOrders: full ? 60 : 20,
+    contentionStock: full ? 5 : 3,
+    contentionConcurrency: full ? 30 : 20,
+    idempotencyConcurrency: full ? 20 : 10,
+    faults: {
+      workerKills: 0,
+      temporalRestart: false,
+      postgresRestart: false,
+      carrier: false,
+      carrierSlowAndFlaky: false,
+    },
+    hostile: 'small',
+  };
+}

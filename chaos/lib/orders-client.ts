@@ -1,7 +1,8 @@
 /**
  * The suite's customer side: submits orders as a real client would, retrying a submission that got no
  * answer, a 5xx or a 409 with the same Idempotency-Key. Records every submission (one per key), every
- * accepted order id, and which order ids each key was answered with.
+ * accepted order id, which order ids each key was answered with, and which submissions saw an error at the
+ * API (no answer or a 5xx) before their answer.
  */
 import { randomUUID } from 'node:crypto';
 import { NO_ANSWER, sleep, type ApiClient } from './http';
@@ -23,8 +24,20 @@ export class OrdersClient {
   gaveUp = 0;
   /** submissions answered with another status (4xx) */
   readonly refused: string[] = [];
+  /** `${customer}:${key}` → the statuses of its attempts that got no answer (0) or a 5xx */
+  readonly apiErrors = new Map<string, number[]>();
+  private readonly apis: ApiClient[];
+  private nextApi = 0;
 
-  constructor(private readonly api: ApiClient) {}
+  /** With several API instances, each request goes to the next one (round robin, as a load balancer). */
+  constructor(api: ApiClient | ApiClient[]) {
+    this.apis = Array.isArray(api) ? api : [api];
+    if (this.apis.length === 0) throw new Error('OrdersClient needs at least one API instance');
+  }
+
+  private get api(): ApiClient {
+    return this.apis[this.nextApi++ % this.apis.length]!;
+  }
 
   get submissions(): number {
     return this.submittedKeys.size;
@@ -52,6 +65,8 @@ export class OrdersClient {
         this.noteAnswers(c, key, [orderId]);
         return { status: 202, orderId };
       }
+      if (r.status === NO_ANSWER || r.status >= 500)
+        this.apiErrors.set(`${c.id}:${key}`, [...(this.apiErrors.get(`${c.id}:${key}`) ?? []), r.status]);
       const retryable = r.status === NO_ANSWER || r.status >= 500 || r.status === 409;
       if (!retryable || Date.now() > deadline) {
         if (retryable) this.gaveUp += 1;

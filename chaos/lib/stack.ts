@@ -1,6 +1,7 @@
 /**
  * The chaos run's context, built once: its own stack (launchStack: embedded Postgres, Temporal dev server,
- * carrier, four worker processes, API) on free loopback ports below the ephemeral range and a temporary
+ * carrier, four worker processes, API; with `cluster`, the cluster profile: two Temporal server nodes, two
+ * workers per queue, two API instances) on free loopback ports below the ephemeral range and a temporary
  * DATA_DIR, a pool and a Temporal client on it, the admin token, the catalog and customers, and the record
  * the scenarios add to. `close()` stops everything it started and removes the data.
  */
@@ -32,9 +33,12 @@ export interface ChaosContext extends ScenarioContext {
 async function startStack(opts: ChaosOptions, say: (m: string) => void) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-chaos-'));
   fs.chmodSync(dataDir, 0o777);
+  // the cluster profile: a second API instance on PORT + 1, two workers per queue (metrics base + 0..7)
+  const workers = opts.cluster ? 8 : 4;
+  const metricsOffsets = Array.from({ length: workers }, (_, i) => [i, 1000 + i]).flat();
   const over: Record<string, string> = {
     DATA_DIR: dataDir,
-    PORT: String(await pickPort()),
+    PORT: String(await pickPort(opts.cluster ? [0, 1] : [0])),
     HOST: '127.0.0.1',
     EMBEDDED_PG_PORT: String(await pickPort()),
     TEMPORAL_PORT: String(await pickPort()),
@@ -42,10 +46,11 @@ async function startStack(opts: ChaosOptions, say: (m: string) => void) {
     CARRIER_PORT: String(await pickPort()),
     KAFKA_PORT: String(await pickPort()),
     KAFKA_CONTROLLER_PORT: String(await pickPort()),
-    METRICS_PORT_BASE: String(await pickPort([0, 1, 2, 3, 1000, 1001, 1002, 1003])),
+    METRICS_PORT_BASE: String(await pickPort(metricsOffsets)),
     ORDER_CANCELLATION_WINDOW_MS: '1500',
     LOG_LEVEL: 'warn',
-    WORKERS_PER_QUEUE: '1',
+    // the cluster profile's own two per queue; one on the dev server
+    ...(opts.cluster ? {} : { WORKERS_PER_QUEUE: '1' }),
   };
   const childLog = opts.childLog ? fs.createWriteStream(opts.childLog) : undefined;
   say(`starting the stack (data in ${dataDir})...`);
@@ -56,8 +61,10 @@ async function startStack(opts: ChaosOptions, say: (m: string) => void) {
       DATABASE_URL: undefined,
       TEMPORAL_ADDRESS: undefined,
       AUTH_JWT_SECRET: undefined,
+      ...(opts.cluster ? { WORKERS_PER_QUEUE: undefined } : {}),
     },
     childEnv: over,
+    cluster: opts.cluster === true,
     say: (m) => say(`stack: ${m}`),
     seed: true,
     ...(childLog
@@ -66,7 +73,7 @@ async function startStack(opts: ChaosOptions, say: (m: string) => void) {
   });
   const urls = {
     carrier: `http://127.0.0.1:${over.CARRIER_PORT}`,
-    // the shipping worker is the fourth of orders, inventory, payments, shipping
+    // the (first) shipping worker is the fourth of orders, inventory, payments, shipping
     shippingMetrics: `http://127.0.0.1:${Number(over.METRICS_PORT_BASE) + 3}/metrics`,
   };
   const cleanup = async () => {
@@ -107,8 +114,9 @@ export async function openChaos(opts: ChaosOptions, say: (m: string) => void): P
   try {
     // launchStack waits 60 s for the API's /health; on a loaded machine it can take longer: wait on for
     // the positive marker, with a generous bound
-    if (!stack.apiUp && !(await waitForHttp(`${stack.apiUrl}/health`, API_UP_BOUND_MS)))
-      throw new Error(`the API did not answer /health within ${(60_000 + API_UP_BOUND_MS) / 1000} s`);
+    for (const url of stack.apiUrls)
+      if (!stack.apiUp && !(await waitForHttp(`${url}/health`, API_UP_BOUND_MS)))
+        throw new Error(`the API at ${url} did not answer /health within ${API_UP_BOUND_MS / 1000} s more`);
     pool = createPool(stack.databaseUrl, { max: 4, applicationName: 'chaos' });
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection, namespace: stack.config.temporal.namespace });
@@ -129,7 +137,8 @@ export async function openChaos(opts: ChaosOptions, say: (m: string) => void): P
       admin,
       people,
       customer,
-      orders: new OrdersClient(api),
+      // the orders client spreads its requests over every API instance, as a load balancer would
+      orders: new OrdersClient(stack.apiUrls.map((u) => new ApiClient(u))),
       random: rng(opts.seed),
       urls,
       rec: emptyRecord(),

@@ -14,8 +14,8 @@ export { outcomesOf } from './outcomes';
 export const RESULTS_DIR = path.join(__dirname, '..', 'results');
 
 /** Where a run of this mode writes its summary and its children's log lines. */
-export function resultFiles(short: boolean): { json: string; log: string } {
-  const name = short ? 'latest-short' : 'latest';
+export function resultFiles(short: boolean, cluster = false): { json: string; log: string } {
+  const name = `latest${cluster ? '-cluster' : ''}${short ? '-short' : ''}`;
   return { json: path.join(RESULTS_DIR, `${name}.json`), log: path.join(RESULTS_DIR, `${name}.log`) };
 }
 

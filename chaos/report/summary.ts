@@ -9,6 +9,7 @@ import type {
   IdempotencyResult,
   PhaseReport,
 } from '../scenarios/context';
+import type { ClusterResult } from '../scenarios/cluster';
 
 export interface ChaosSummary extends Record<Counter, number> {
   ok: boolean;
@@ -41,10 +42,16 @@ export interface ChaosSummary extends Record<Counter, number> {
   problems: string[];
   submitRetries: number;
   submitGaveUp: number;
+  /** submissions (orders) that got no answer or a 5xx at the API before their answer */
+  ordersWithApiError: number;
+  /** those failed attempts by status (0: no answer) */
+  apiErrorStatuses: Record<string, number>;
   cancelStatuses: Record<string, number>;
   breaker: BreakerCycle | null;
   contention: ContentionResult | null;
   idempotency: IdempotencyResult | null;
+  /** --cluster: the cluster's faults, each with its recovery marker and its time to recover from the logs */
+  cluster: ClusterResult | null;
   phases: Record<string, PhaseReport>;
   details: string[];
   seconds: number;
@@ -91,10 +98,13 @@ export function summarize(a: {
     problems: rec.problems.slice(0, 100),
     submitRetries: orders.retries,
     submitGaveUp: orders.gaveUp,
+    ordersWithApiError: orders.apiErrors.size,
+    apiErrorStatuses: countStatuses([...orders.apiErrors.values()].flat()),
     cancelStatuses: rec.cancelStatuses,
     breaker: rec.breaker ?? null,
     contention: rec.contention ?? null,
     idempotency: rec.idempotency ?? null,
+    cluster: rec.cluster ?? null,
     phases: rec.phases,
     details: rec.details.slice(0, 200),
     seconds: Math.round((Date.now() - a.started) / 1000),
@@ -105,8 +115,32 @@ export function summarize(a: {
   return summary;
 }
 
+function countStatuses(statuses: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const st of statuses) out[st] = (out[st] ?? 0) + 1;
+  return out;
+}
+
+/** --cluster: all four faults injected mid-run, each recovered, every saga in flight at each progressed again. */
+function clusterFailures(c: ClusterResult | null): string[] {
+  if (!c) return ['the cluster scenario did not run'];
+  const f: string[] = [];
+  if (c.faults.length !== 4) f.push(`cluster: ${c.faults.length} of 4 faults injected`);
+  for (const x of c.faults) {
+    if (x.sagasRunning < 1) f.push(`cluster: ${x.fault} landed with no saga running`);
+    if (x.markerMs < 0) f.push(`cluster: ${x.fault} not recovered (${x.marker})`);
+    if (!x.inFlight) f.push(`cluster: ${x.fault}: no saga in flight at it (nothing to recover)`);
+    else if (x.progressed !== x.inFlight || x.recoverMs === undefined || x.recoverMs < 0)
+      f.push(`cluster: ${x.fault}: ${x.progressed}/${x.inFlight} sagas in flight progressed again`);
+  }
+  return f;
+}
+
 /** Which invariants broke and which planned faults did not happen as planned (empty = all hold). */
-export function failuresOf(s: ChaosSummary, opts: Pick<ChaosOptions, 'faults' | 'mode'>): string[] {
+export function failuresOf(
+  s: ChaosSummary,
+  opts: Pick<ChaosOptions, 'faults' | 'mode' | 'cluster'>,
+): string[] {
   const f: string[] = [];
   const zero = [...COUNTERS, 'hostile5xx', 'hostileNon4xx', 'hostileWrites', 'submitGaveUp'] as const;
   for (const k of zero) if (s[k] !== 0) f.push(`${k} = ${s[k]}`);
@@ -140,6 +174,7 @@ export function failuresOf(s: ChaosSummary, opts: Pick<ChaosOptions, 'faults' | 
     f.push(`Postgres restarts: ${s.postgresRestarts} injected, ${s.recovered.postgres} back`);
   if (s.faultsLandedMidRun !== planned)
     f.push(`faults: ${s.faultsLandedMidRun} of ${planned} landed while sagas were running`);
+  if (opts.cluster) f.push(...clusterFailures(s.cluster));
   if (want.carrier) {
     const b = s.breaker;
     if (!b || b.opened < 1 || b.halfOpened < 1 || b.closed < 1 || b.openAfterMs < 0 || b.closedAfterMs < 0)

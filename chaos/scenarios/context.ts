@@ -9,6 +9,7 @@ import type { ApiClient } from '../lib/http';
 import type { InvariantReport } from '../invariants';
 import type { ChaosOptions } from '../lib/options';
 import type { Customer, OrdersClient } from '../lib/orders-client';
+import type { ClusterResult } from './cluster';
 
 export const SKUS = {
   a: { sku: 'CHAOS-A', name: 'Chaos widget', price: 10_00, stock: 100_000 },
@@ -76,6 +77,7 @@ export interface ChaosRecord {
   contention?: ContentionResult;
   idempotency?: IdempotencyResult;
   hostile?: HostileResult;
+  cluster?: ClusterResult;
   phases: Record<string, PhaseReport>;
 }
 

@@ -3,54 +3,14 @@
  * immediate cancellations) spread over the load window while the fault plan runs (inject.ts); then every
  * invariant.
  */
-import { NO_ANSWER, mapLimit, sleep } from '../lib/http';
-import type { Customer } from '../lib/orders-client';
-import { ADDRESS, SKUS, type Scenario, type ScenarioContext } from './context';
+import { mapLimit, sleep } from '../lib/http';
+import { cancelSoon, orderMix } from '../lib/order-mix';
+import { ADDRESS, type Scenario } from './context';
 import { injectFaults } from './inject';
-
-interface Planned {
-  c: Customer;
-  items: { sku: string; quantity: number }[];
-  country: string;
-  cancel: boolean;
-}
-
-function orderMix(ctx: ScenarioContext): Planned[] {
-  const { random } = ctx;
-  const { rich, poor } = ctx.people;
-  return Array.from({ length: ctx.opts.orders }, (_, i) => {
-    const r = random();
-    const c = rich[Math.floor(random() * rich.length)]!;
-    const country = ['US', 'DE', 'JP', 'GB', 'CA'][i % 5]!;
-    if (r < 0.05) return { c: poor, items: [{ sku: SKUS.b.sku, quantity: 1 }], country, cancel: false };
-    if (r < 0.1) return { c, items: [{ sku: SKUS.a.sku, quantity: 1 }], country: 'BR', cancel: false };
-    if (r < 0.15) return { c, items: [{ sku: SKUS.scarce.sku, quantity: 1 }], country, cancel: false };
-    const items: { sku: string; quantity: number }[] = [
-      { sku: SKUS.a.sku, quantity: 1 + Math.floor(random() * 3) },
-    ];
-    if (random() < 0.5) items.push({ sku: SKUS.b.sku, quantity: 1 + Math.floor(random() * 2) });
-    return { c, items, country, cancel: r < 0.22 };
-  });
-}
-
-/** the customer changes their mind right away; a 5xx, 404 or no answer is retried with the same key */
-async function cancelSoon(ctx: ScenarioContext, c: Customer, orderId: string): Promise<void> {
-  const key = `chaos-cancel-${orderId}`;
-  for (let a = 0; a < 6; a++) {
-    const r = await ctx.api.request('POST', `/orders/${orderId}/cancel`, {
-      token: c.token,
-      body: { reason: 'chaos: changed my mind' },
-      idempotencyKey: key,
-    });
-    ctx.rec.cancelStatuses[r.status] = (ctx.rec.cancelStatuses[r.status] ?? 0) + 1;
-    if (r.status !== NO_ANSWER && r.status < 500 && r.status !== 404) return;
-    await sleep(2000); // client backoff
-  }
-}
 
 export const faultsScenario: Scenario = {
   name: 'faults',
-  enabled: () => true,
+  enabled: (opts) => !opts.cluster, // the dev server's faults; the cluster profile has scenario "cluster"
   async run(ctx) {
     const t0 = Date.now();
     const plan = orderMix(ctx);
