@@ -59,7 +59,15 @@ export function reactionsFor(name: ServiceName, deps: ReactionsDeps): ServiceRea
 
 export async function startReactions(name: ServiceName, deps: ReactionsDeps): Promise<RunningReactions> {
   const reactions = reactionsFor(name, deps);
-  await ensureTopics({ brokers: deps.brokers, topics: EVENT_TOPICS, partitions: deps.topicPartitions ?? 6 });
+  // The worker starts without the broker: its consumer retries until the topics answer (the stack creates
+  // them; npm start creates them before the workers), and the outbox keeps every event until then.
+  await ensureTopics({
+    brokers: deps.brokers,
+    topics: EVENT_TOPICS,
+    partitions: deps.topicPartitions ?? 6,
+  }).catch((err: unknown) =>
+    deps.log?.warn({ err: String(err).slice(0, 200) }, 'reactions: the bus topics are not reachable yet'),
+  );
   const consumer = startOrderedConsumer({
     brokers: deps.brokers,
     pool: deps.pool,

@@ -20,6 +20,7 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow';
 import {
   PATCH_LOCAL_ORDER_STEPS,
+  PATCH_PERSIST_CANCEL_BEFORE_LOCAL_UNDO,
   PATCH_PLACE_ORDER_ALWAYS,
   PATCH_VALIDATE_DESTINATION,
 } from '../../src/workflows/patches';
@@ -203,8 +204,8 @@ describe('workflow replay of the committed saga histories', { timeout: 300_000 }
     assert.equal(stepTypes(now.history)[0], 'placeOrder', 'the current code places it first');
     assert.deepEqual(
       patchIds(now.history),
-      [PATCH_LOCAL_ORDER_STEPS],
-      'behind the marker of the current release, which implies the place-order patch',
+      [PATCH_LOCAL_ORDER_STEPS, PATCH_PERSIST_CANCEL_BEFORE_LOCAL_UNDO],
+      'behind the marker of the current release, which implies the place-order patch (and, once cancelled, the cancel persisted before its local undo)',
     );
     const v4 = histories.find((h) => h.name === 'v4/cancelled-in-started');
     assert.ok(v4 && patchIds(v4.history).includes(PATCH_PLACE_ORDER_ALWAYS), 'v4: behind its own marker');
