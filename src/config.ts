@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SERVICES } from './domain/ids';
+import type { AtPath, Flatten, Intersect } from './config-paths';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -175,7 +176,7 @@ export const VARIABLES = {
   KAFKA_BROKERS: v(
     'kafka.brokers',
     list().pipe(z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'each must be host:port')).min(1)),
-    'Comma-separated host:port bootstrap brokers of the Kafka cluster the integration events go to. Unset under `npm start`: a single-node Kafka (KRaft) is started with its data under DATA_DIR, on 127.0.0.1:KAFKA_PORT. A process run on its own defaults to 127.0.0.1:KAFKA_PORT.',
+    'Comma-separated host:port bootstrap brokers of the Kafka cluster the integration events go to. Unset under `npm start`: a single-node Kafka (KRaft) is started with its data under DATA_DIR, on 127.0.0.1:KAFKA_PORT. A worker run on its own defaults to 127.0.0.1:KAFKA_PORT; the API reports the bus in /health only when this is set.',
   ),
   KAFKA_PORT: v(
     'kafka.port',
@@ -346,13 +347,6 @@ type Value<K extends Name> = K extends keyof typeof DERIVED
   : Vars[K] extends { default: string }
     ? Parsed<K>
     : Parsed<K> | undefined;
-/** `{ a: { b: V } }` for the path `a.b`. */
-type AtPath<P extends string, V> = P extends `${infer Head}.${infer Rest}`
-  ? { [_ in Head]: AtPath<Rest, V> }
-  : { [_ in P]: V };
-type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
-type Flatten<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Flatten<T[K]> } : T;
-
 /** The typed configuration: every variable's value at its `key` (derived from VARIABLES, never restated). */
 export type Config = Flatten<Intersect<{ [K in Name]: AtPath<Vars[K]['key'], Value<K>> }[Name]>>;
 

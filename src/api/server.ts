@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { kafkaBrokers, loadConfig, requireDatabaseUrl, requireJwtSecret } from '../config';
+import { loadConfig, requireDatabaseUrl, requireJwtSecret } from '../config';
 import { createPool } from '../db/pool';
 import { clientConnectionOptions } from '../platform/temporal-connection';
 import { createApp } from './app';
@@ -27,7 +27,8 @@ function main(): void {
   const services = createApiServices({
     pool,
     relayLagLimitS: config.relayLagLimitS,
-    kafkaBrokers: kafkaBrokers(config),
+    // the bus is in /health when the brokers are named (npm start names its own); the API publishes nothing
+    ...(config.kafka.brokers ? { kafkaBrokers: config.kafka.brokers } : {}),
   });
   const app = createApp({
     pool,

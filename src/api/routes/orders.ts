@@ -1,24 +1,18 @@
 /** /orders: place (idempotent, priced from the catalog), read, list, audit trail, cancel. */
 import { Router } from 'express';
 import { stateOfStatus } from '../../domain/order/progress';
-import { CURRENCY, lineTotal, type OrderLine, priceOrder } from '../../domain/order/shape';
-import type { OrderSagaInput, SagaStateView } from '../../workflows/contracts';
+import { CURRENCY, lineTotal, type OrderLine } from '../../domain/order/shape';
+import type { SagaStateView } from '../../workflows/contracts';
 import { assertOwnData, principalOf } from '../auth';
 import type { AppContext } from '../context';
-import { runIdempotent } from '../idempotent';
 import { InvalidCursorError, type OrderRecord } from '../wiring';
 import { ApiError, badRequest, notFound } from '../problem';
-import { CancelNotYetAcceptedError, CancelRejectedError, type WorkflowSnapshot } from '../sagas';
-import {
-  CancelOrderRequest,
-  CreateOrderRequest,
-  ListOrdersQuerySchema,
-  OrderId,
-  type OrderView,
-} from '../schemas';
-import { idempotencyKeyOf, parseBody, parseWith } from '../validation';
-import { DEFAULT_COORDINATION } from '../../domain/coordination';
-import { cancelChoreographed, fromSaga, timingsOf } from './choreographed-orders';
+import type { WorkflowSnapshot } from '../sagas';
+import { ListOrdersQuerySchema, OrderId, type OrderView } from '../schemas';
+import { parseWith } from '../validation';
+import { cancelOrderHandler } from './cancel-order';
+import { fromSaga } from './choreographed-orders';
+import { placeOrderHandler } from './place-order';
 import type { z } from 'zod';
 
 type OrderViewBody = z.input<typeof OrderView>;
@@ -76,7 +70,7 @@ function fromWorkflow(orderId: string, snap: WorkflowSnapshot, now: Date): Order
 }
 
 export function ordersRouter(ctx: AppContext): Router {
-  const { services, sagas, idempotency, clock } = ctx;
+  const { services, sagas, clock } = ctx;
   const router = Router();
 
   const orderIdParam = (raw: unknown) => parseWith(OrderId, raw, 'path');
@@ -92,62 +86,7 @@ export function ordersRouter(ctx: AppContext): Router {
     return snap.customerId;
   }
 
-  router.post('/orders', async (req, res) => {
-    const principal = principalOf(req);
-    const key = idempotencyKeyOf(req);
-    const body = parseBody(CreateOrderRequest, req);
-    const customerId = body.customerId ?? principal.sub;
-    if (principal.role !== 'admin' && customerId !== principal.sub) {
-      throw new ApiError(403, 'forbidden', 'A customer can only place orders for themselves.');
-    }
-    await runIdempotent(
-      idempotency,
-      req,
-      res,
-      async ({ resourceId: orderId }) => {
-        const skus = body.items.map((i) => i.sku);
-        const catalog = await services.inventory.getItems(skus);
-        const unknown = body.items
-          .map((item, i) => ({ item, i }))
-          .filter(({ item }) => !catalog.has(item.sku));
-        if (unknown.length) {
-          throw new ApiError(
-            422,
-            'unknown-sku',
-            `Unknown SKU(s): ${unknown.map((u) => u.item.sku).join(', ')}.`,
-            unknown.map((u) => ({ path: `items.${u.i}.sku`, message: 'not in the catalog' })),
-          );
-        }
-        const { customerId: _asked, coordination: asked, ...request } = body;
-        const coordination = asked ?? DEFAULT_COORDINATION;
-        const order = priceOrder(request, {
-          orderId,
-          customerId,
-          placedAt: clock().toISOString(),
-          priceOf: (sku) => catalog.get(sku)!.price,
-        });
-        const input: OrderSagaInput = {
-          ...order,
-          cancellationWindowMs: ctx.config.cancellationWindowMs,
-          requestId: req.requestId,
-        };
-        const accepted = { status: 202, headers: { Location: `/orders/${orderId}` } } as const;
-        if (coordination === 'choreography') {
-          const { cancellationWindowMs: _window, requestId: _r, ...placed } = input;
-          await services.choreography.start(placed, timingsOf(ctx.config), {
-            requestId: req.requestId,
-            actor: principal.sub,
-          });
-          req.log.info({ orderId, coordination, customerId, total: input.total }, 'order accepted');
-          return { ...accepted, body: { orderId, status: 'PENDING', coordination } };
-        }
-        const { workflowId } = await sagas.start(input, coordination);
-        req.log.info({ orderId, workflowId, customerId, total: input.total, coordination }, 'order accepted');
-        return { ...accepted, body: { orderId, workflowId, status: 'PENDING', coordination } };
-      },
-      { key },
-    );
-  });
+  router.post('/orders', placeOrderHandler(ctx));
 
   router.get('/orders', async (req, res) => {
     const principal = principalOf(req);
@@ -210,52 +149,7 @@ export function ordersRouter(ctx: AppContext): Router {
     res.json({ items });
   });
 
-  router.post('/orders/:orderId/cancel', async (req, res) => {
-    const principal = principalOf(req);
-    const key = idempotencyKeyOf(req);
-    const orderId = orderIdParam(req.params.orderId);
-    const body = parseBody(CancelOrderRequest, req, {});
-    assertOwnData(req, await ownerOf(orderId), 'order');
-    await runIdempotent(
-      idempotency,
-      req,
-      res,
-      async ({ resourceId }) => {
-        if (await services.choreography.getSaga(orderId)) {
-          return cancelChoreographed(ctx, orderId, body.reason ?? 'cancelled by the customer', {
-            requestId: req.requestId,
-            actor: principal.sub,
-          });
-        }
-        try {
-          // one update id per Idempotency-Key: a retry attaches to the update the first try sent
-          const result = await sagas.cancel(
-            orderId,
-            { ...(body.reason ? { reason: body.reason } : {}), requestedBy: principal.sub },
-            `cancel-${resourceId}`,
-          );
-          req.log.info({ orderId, status: result.status }, 'cancellation accepted');
-          return { status: 202, body: { orderId, status: result.status } };
-        } catch (err) {
-          if (err instanceof CancelRejectedError) {
-            throw new ApiError(409, 'cannot-cancel', `The order can no longer be cancelled: ${err.message}`);
-          }
-          if (err instanceof CancelNotYetAcceptedError) {
-            throw new ApiError(
-              503,
-              'cancel-not-yet-accepted',
-              'The cancellation was sent but the order has not taken it yet; retry with the same ' +
-                'Idempotency-Key to learn its outcome.',
-              undefined,
-              { 'Retry-After': '1' },
-            );
-          }
-          throw err;
-        }
-      },
-      { key },
-    );
-  });
+  router.post('/orders/:orderId/cancel', cancelOrderHandler(ctx, ownerOf));
 
   return router;
 }

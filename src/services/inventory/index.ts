@@ -123,7 +123,6 @@ export function createInventoryService(deps: ServiceDeps) {
     );
     return r.state.defined ? itemView(r.state, r.version) : undefined;
   }
-
   return {
     /** creates the catalog entry or updates its name/price (`created` tells which; unchanged → both false) */
     async upsertItem(

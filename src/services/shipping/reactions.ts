@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import { BrokenCircuitError, CarrierFailed, CarrierRejected, type CarrierClient } from '../../carrier/client';
 import type { SagaOrder, SagaTransitioned } from '../../domain/choreography';
 import { isDomainError, ShipmentAlreadyDispatched } from '../../domain/errors';
+import { destinationOf } from '../../domain/order/shape';
 import { eventsTopic } from '../../bus/topics';
 import type { RelayLog } from '../../eventstore';
 import { scheduleMessage } from '../../scheduler';
@@ -73,8 +74,7 @@ export function createShippingReactions(deps: {
         const booking = await carrier.book({
           key: choreographyKey(orderId, 'ship'),
           orderId,
-          country: order.shippingAddress.country,
-          postalCode: order.shippingAddress.postalCode,
+          ...destinationOf(order.shippingAddress),
           parcels: 1,
         });
         trackingNumber = booking.trackingNumber;
