@@ -1,7 +1,4 @@
-/**
- * The OpenAPI 3.1 document, generated from the zod schemas that validate requests (./schemas.ts).
- * docs/openapi.json is a committed copy; a test checks it equals this output (`npm run openapi` rewrites it).
- */
+/** The OpenAPI 3.1 document from the zod schemas that validate requests; docs/openapi.json is its copy. */
 import { z } from 'zod';
 import {
   Account,

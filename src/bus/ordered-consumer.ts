@@ -23,17 +23,11 @@ import {
   type ConsumedMessage,
   type UndecodableMessage,
 } from './consumer';
-import { deadLetterHeaders, deadLetterTopic, recordDeadLetter, type RawConsumed } from './dead-letter';
+import { deadLetterTopic, type RawConsumed } from './dead-letter';
+import { createDeadLetterer } from './dead-letterer';
+import { createTrier, newStats } from './ordered-tries';
 import { envelopeOf, BusPayloadError } from './event-message';
-import {
-  applyInStreamOrder,
-  skipDeadVersion,
-  takeHeld,
-  type ApplyFn,
-  type ApplyOutcome,
-  type BusEvent,
-} from './ordered-apply';
-import { createBusProducer, type BusProducer } from './producer';
+import { takeHeld, type ApplyFn, type ApplyOutcome, type BusEvent } from './ordered-apply';
 
 export interface OrderedConsumerOptions {
   brokers: string[];
@@ -93,18 +87,9 @@ export function startOrderedConsumer(opts: OrderedConsumerOptions): OrderedConsu
   const maxTries = opts.maxTries ?? 5;
   const retryDelay = opts.retryDelayMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
   const dlq = deadLetterTopic(opts.name);
-  const stats: OrderedConsumerStats = {
-    running: false,
-    applied: 0,
-    duplicates: 0,
-    held: 0,
-    deadLetters: 0,
-    failedTries: 0,
-    restarts: 0,
-  };
+  const stats = newStats();
   let stopping = false;
   let member: BusConsumer | undefined;
-  let dlqProducer: BusProducer | undefined;
 
   const count = (outcome: ApplyOutcome | 'dead-letter', topic: string) => {
     if (outcome === 'applied') stats.applied += 1;
@@ -114,75 +99,25 @@ export function startOrderedConsumer(opts: OrderedConsumerOptions): OrderedConsu
     opts.onOutcome?.(outcome, topic);
   };
 
-  async function deadLetter(m: RawConsumed, reason: string, tries: number, event?: BusEvent): Promise<void> {
-    dlqProducer ??= createBusProducer({
-      brokers: opts.brokers,
-      clientId: `${opts.name}-dlq-${opts.instance}`,
-    });
-    await dlqProducer
-      .send([
-        {
-          topic: dlq,
-          key: m.key,
-          value: m.value,
-          headers: m.headers ?? {
-            eventId: `undecodable:${m.topic}/${m.partition}/${m.offset}`,
-            type: 'Undecodable',
-            schemaVersion: 1,
-          },
-          extraHeaders: deadLetterHeaders(m, opts.name, reason, tries),
-        },
-      ])
-      .catch((err: unknown) => {
-        dlqProducer = undefined;
-        throw err;
-      });
-    await recordDeadLetter(opts.pool, opts.schema, opts.name, m, {
-      ...(m.headers && { eventId: m.headers.eventId }),
-      ...(event && { streamId: event.envelope.streamId, version: event.envelope.version }),
-      tries,
-      error: reason,
-    });
-    if (event)
-      await skipDeadVersion(
-        opts.pool,
-        opts.schema,
-        opts.name,
-        event.envelope.streamId,
-        event.envelope.version,
-      );
+  const dead = createDeadLetterer(opts, dlq, (m, tries, reason) => {
     count('dead-letter', m.topic);
     log.error(
       { consumer: opts.name, origin: `${m.topic}/${m.partition}/${m.offset}`, tries, reason },
       'bus consumer: dead-lettered',
     );
-  }
+  });
+  const deadLetter = (m: RawConsumed, reason: string, tries: number) => dead.send(m, reason, tries);
 
   /** Applies one event with bounded tries; true when its stream moved on (applied or dead-lettered). */
-  async function applyWithTries(m: RawConsumed, event: BusEvent): Promise<boolean> {
-    for (let tries = 1; ; tries++) {
-      try {
-        const outcome = await applyInStreamOrder(opts.pool, opts.schema, opts.name, event, opts.apply);
-        count(outcome, event.topic);
-        return outcome === 'applied';
-      } catch (err) {
-        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        stats.lastError = reason;
-        if (stopping) throw err;
-        if (isInfrastructureError(err)) {
-          await delay(retryDelay(Math.min(tries, 6)));
-          tries -= 1; // not the message's fault: does not count
-          continue;
-        }
-        stats.failedTries += 1;
-        if (tries >= maxTries) {
-          await deadLetter(m, reason, tries, event);
-          return true;
-        }
-        await delay(retryDelay(tries));
-      }
-    }
-  }
+  const applyWithTries = createTrier({
+    ...opts,
+    maxTries,
+    retryDelay,
+    stats,
+    count,
+    deadLetter: (m, reason, tries, event) => dead.send(m, reason, tries, event),
+    isStopping: () => stopping,
+  });
 
   async function handle(m: ConsumedMessage): Promise<void> {
     let event: BusEvent;
@@ -261,7 +196,7 @@ export function startOrderedConsumer(opts: OrderedConsumerOptions): OrderedConsu
       stopping = true;
       await member?.close();
       await loop;
-      await dlqProducer?.close().catch(() => undefined);
+      await dead.close();
     },
   };
 }
