@@ -11,6 +11,7 @@ import {
   type OrderLine as DomainOrderLine,
   type OrderRequest,
 } from '../domain/order/shape';
+import { ADDRESS_FIELDS, text } from '../schemas/address';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 import { SUBJECT_PATTERN } from './tokens';
 
@@ -31,33 +32,6 @@ type Same<A, B> = [A] extends [B]
 
 /** Named schemas: they become components.schemas of the OpenAPI document. */
 export const apiSchemas = z.registry<{ id: string; description?: string }>();
-
-// ISO 3166-1 alpha-2 officially assigned codes (249).
-const COUNTRY_CODES = (
-  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV ' +
-  'BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ' +
-  'ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE ' +
-  'IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY ' +
-  'MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU ' +
-  'NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM ' +
-  'SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE ' +
-  'VG VI VN VU WF WS YE YT ZA ZM ZW'
-).split(' ') as [string, ...string[]];
-export const isCountryCode = (code: string): boolean => COUNTRY_CODES.includes(code);
-/** The contract lists the codes (an enum), so a client or a fuzzer knows which ones are accepted. */
-const CountryCode = z
-  .enum(COUNTRY_CODES, { error: 'must be an ISO 3166-1 alpha-2 code' })
-  .pipe(z.string())
-  .meta({ description: 'ISO 3166-1 alpha-2 country code.' });
-
-/** Printable text without control characters. */
-const text = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    // eslint-disable-next-line no-control-regex
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 
 export const CustomerId = z
   .string()
@@ -80,14 +54,7 @@ export const IdempotencyKeyHeader = z
   .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-255 characters of A-Za-z0-9_.:-');
 
 export const ShippingAddressSchema = z
-  .strictObject({
-    name: text(1, 200),
-    line1: text(1, 200),
-    line2: text(1, 200).optional(),
-    city: text(1, 100),
-    postalCode: text(1, 20),
-    country: CountryCode,
-  })
+  .strictObject(ADDRESS_FIELDS)
   .register(apiSchemas, { id: 'ShippingAddress' });
 const _address: Same<z.output<typeof ShippingAddressSchema>, Address> = true;
 

@@ -9,6 +9,7 @@ import type { AccountEvent } from '../domain/account';
 import type { InventoryEvent } from '../domain/inventory';
 import type { OrderEvent } from '../domain/order';
 import type { ShipmentEvent } from '../domain/shipment';
+import { AddressSchema } from '../schemas/address';
 import type { ServiceName } from '../workflows/contracts';
 
 type DataSchemas<E extends { type: string; data: unknown }> = {
@@ -19,14 +20,7 @@ const id = z.string().min(1);
 const at = z.string().describe('ISO 8601 time');
 const cents = z.number().int();
 const qty = z.number().int().min(1);
-const address = z.object({
-  name: z.string(),
-  line1: z.string(),
-  line2: z.string().optional(),
-  city: z.string(),
-  postalCode: z.string(),
-  country: z.string().describe('ISO 3166-1 alpha-2'),
-});
+const address = AddressSchema;
 const orderRef = { orderId: id, at };
 
 const orders: DataSchemas<OrderEvent> = {
