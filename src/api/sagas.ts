@@ -14,6 +14,7 @@ import {
   type CancelOrderResult,
   ORDER_SAGA_WORKFLOW_TYPE,
   orderDetailsOf,
+  placedOrderOf,
   orderSagaStartOptions,
   orderWorkflowId,
   type OrderSagaInput,
@@ -98,10 +99,9 @@ export class SagaGateway {
             ...orderSagaStartOptions(input),
             memo: memoRecord,
           });
-        const { orderId, customerId, lines, total, currency, shippingAddress, placedAt } = input;
         const atomic = {
           mode: coordination,
-          order: { orderId, customerId, lines, total, currency, shippingAddress, placedAt },
+          order: placedOrderOf(input),
           cancellationWindowMs: input.cancellationWindowMs,
           ...(input.requestId ? { requestId: input.requestId } : {}),
         };

@@ -54,8 +54,7 @@ export function placeOrderHandler(ctx: AppContext): RequestHandler {
         };
         const accepted = { status: 202, headers: { Location: `/orders/${orderId}` } } as const;
         if (coordination === 'choreography') {
-          const { cancellationWindowMs: _window, requestId: _r, ...placed } = input;
-          await services.choreography.start(placed, timingsOf(ctx.config), {
+          await services.choreography.start(order, timingsOf(ctx.config), {
             requestId: req.requestId,
             actor: principal.sub,
           });
