@@ -1,29 +1,17 @@
 /** Aggregating a stream: folding from a snapshot gives the same state as a full replay. */
 import assert from 'node:assert/strict';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
-import { createEventStore } from './store';
 import { added, tally, type TallyState } from '../../test/support/tally';
 import type { EventStore } from './types';
 
 describe('aggregate stream (real Postgres)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
-  before(async () => {
-    pg = await startTestPostgres();
-    pool = createPool(pg.url, { max: 40 });
-    store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture({}, (f) => ({ pool, store } = f));
 
   it('snapshots give the same state as a full replay', async () => {
     const stream = `tally-${randomUUID()}`;

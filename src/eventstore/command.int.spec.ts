@@ -3,15 +3,12 @@
  * several streams written all or nothing.
  */
 import assert from 'node:assert/strict';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
 import { handleCommand } from './command';
 import { deterministicEventId } from './event-id';
-import { createEventStore } from './store';
 import { tally } from '../../test/support/tally';
 import type { Decider } from '../domain/decider';
 import type { EventStore } from './types';
@@ -35,19 +32,10 @@ const counter: Decider<Take, Taken, Counter> = {
 };
 
 describe('command handler (real Postgres)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
-  before(async () => {
-    pg = await startTestPostgres();
-    pool = createPool(pg.url, { max: 40 });
-    store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture({}, (f) => ({ pool, store } = f));
 
   it('handleCommand retries on conflicts, and a retried step with deterministic ids is a no-op', async () => {
     const stream = `tally-${randomUUID()}`;

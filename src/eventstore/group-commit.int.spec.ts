@@ -4,32 +4,30 @@
  * EventIdConflictError), with outbox rows for the published ones and no version gaps.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { Pool } from 'pg';
-import { durabilityOf, startTestPostgres } from '../../test/support/stack';
-import { createPool } from '../db/pool';
-import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
-import { isEnvelope } from './envelope';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { createEventStore } from './store';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Pool } from 'pg';
+import { durabilityOf } from '../../test/support/stack';
+import { DURABILITY_SETTINGS } from '../platform/postgres';
+import { isEnvelope } from './envelope';
 import { ConcurrencyError, EventIdConflictError, type EventStore } from './types';
 
 const added = (amount: number) => ({ type: 'Added', data: { amount } });
 
 describe('group commit (real Postgres, durable)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
-  before(async () => {
-    pg = await startTestPostgres({ durability: 'durable' });
-    pool = createPool(pg.url, { max: 20 });
-    store = createEventStore({ pool, schema: 'inventory', groupCommit: { maxInFlight: 1, maxBatch: 50 } });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture(
+    {
+      durability: 'durable',
+      poolMax: 20,
+      store: { schema: 'inventory', groupCommit: { maxInFlight: 1, maxBatch: 50 }, snapshotEvery: 100 },
+    },
+    (f) => ({ pool, store } = f),
+  );
 
   const transactionsOf = async (streams: string[]) =>
     (

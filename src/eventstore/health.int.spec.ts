@@ -1,13 +1,10 @@
 /** The store's health check: append and read back, relay lag, projection lag from the checkpoints. */
 import assert from 'node:assert/strict';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
 import { checkEventStoreHealth } from './health';
-import { createEventStore } from './store';
 import { added } from '../../test/support/tally';
 import type { EventStore } from './types';
 
@@ -18,19 +15,10 @@ const ORDER_MODELS = {
 };
 
 describe('event store health (real Postgres)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
-  before(async () => {
-    pg = await startTestPostgres();
-    pool = createPool(pg.url, { max: 40 });
-    store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture({}, (f) => ({ pool, store } = f));
 
   it('the health check writes and reads back a health event and reports relay and projection lag', async () => {
     const orderStream = `order-${randomUUID()}`;

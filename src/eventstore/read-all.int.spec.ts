@@ -3,31 +3,21 @@
  * once under concurrent writers whose transaction ids cross a power of ten.
  */
 import assert from 'node:assert/strict';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createPool } from '../db/pool';
-import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
-import { durabilityOf, startTestPostgres } from '../../test/support/stack';
+import { DURABILITY_SETTINGS } from '../platform/postgres';
+import { durabilityOf } from '../../test/support/stack';
 import { START_POSITION } from './read-all';
-import { createEventStore } from './store';
 import { added, readAllFrom } from '../../test/support/tally';
 import type { EventStore, StoredEvent } from './types';
 
 describe('read all (real Postgres, durable)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
-  before(async () => {
-    pg = await startTestPostgres({ durability: 'durable' });
-    pool = createPool(pg.url, { max: 40 });
-    store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture({ durability: 'durable' }, (f) => ({ pool, store } = f));
 
   it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
     assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });

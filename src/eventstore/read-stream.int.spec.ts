@@ -1,29 +1,18 @@
 /** Reading one stream: as of a time or a version, and older event schema versions upcast on read. */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { Pool } from 'pg';
-import { createPool } from '../db/pool';
-import type { RunningPostgres } from '../platform/postgres';
-import { startTestPostgres } from '../../test/support/stack';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { createEventStore } from './store';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Pool } from 'pg';
 import { added, tally } from '../../test/support/tally';
 import type { EventStore } from './types';
 
 describe('read stream (real Postgres)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
 
-  before(async () => {
-    pg = await startTestPostgres();
-    pool = createPool(pg.url, { max: 40 });
-    store = createEventStore({ pool, schema: 'orders', snapshotEvery: 10 });
-  });
-  after(async () => {
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture({}, (f) => ({ pool, store } = f));
 
   it('reads a stream as of a time or a version', async () => {
     let clock = new Date('2026-01-01T00:00:00Z');

@@ -3,36 +3,35 @@
  * delivering and marking, and the redelivery applies nothing twice (processOnce).
  */
 import assert from 'node:assert/strict';
+import { eventStoreFixture } from '../../test/support/event-store';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import type { OutboxDelivery, OutboxRelay } from './outbox-relay';
 import { processOnce } from './process-once';
-import { createPool } from '../db/pool';
-import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
+import { DURABILITY_SETTINGS } from '../platform/postgres';
 import { eventually } from '../../test/support/eventually';
 import { RELAY_SCHEMA as SCHEMA, relayHelpers } from '../../test/support/relay';
-import { durabilityOf, startTestPostgres } from '../../test/support/stack';
+import { durabilityOf } from '../../test/support/stack';
 import type { EventEnvelope } from './envelope';
-import { createEventStore } from './store';
 import type { EventStore } from './types';
 
 describe('relay election (real Postgres, durable)', () => {
-  let pg: RunningPostgres;
   let pool: Pool;
   let store: EventStore;
   const { start, stopAll, allDelivered, createAppliedTable } = relayHelpers(() => pool);
 
+  eventStoreFixture(
+    {
+      durability: 'durable',
+      poolMax: 20,
+      store: { schema: SCHEMA, snapshotEvery: 100 },
+      beforeStop: () => stopAll(),
+    },
+    (f) => ({ pool, store } = f),
+  );
   before(async () => {
-    pg = await startTestPostgres({ durability: 'durable' });
-    pool = createPool(pg.url, { max: 20 });
-    store = createEventStore({ pool, schema: SCHEMA });
     await createAppliedTable();
-  });
-  after(async () => {
-    await stopAll();
-    await pool?.end();
-    await pg?.stop();
   });
 
   it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {

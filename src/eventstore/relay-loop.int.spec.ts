@@ -3,35 +3,35 @@
  * in-process by a store on its pool, delivers in per-aggregate order, and deletes rows past the retention.
  */
 import assert from 'node:assert/strict';
+import { eventStoreFixture } from '../../test/support/event-store';
+import { createEventStore } from './store';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pgLib, { type Pool } from 'pg';
 import { outboxChannel } from './sql';
 import { createPool } from '../db/pool';
-import { DURABILITY_SETTINGS, type RunningPostgres } from '../platform/postgres';
+import { DURABILITY_SETTINGS } from '../platform/postgres';
 import { eventually } from '../../test/support/eventually';
 import { RELAY_SCHEMA as SCHEMA, relayHelpers } from '../../test/support/relay';
-import { durabilityOf, startTestPostgres } from '../../test/support/stack';
+import { durabilityOf } from '../../test/support/stack';
 import type { EventEnvelope } from './envelope';
-import { createEventStore } from './store';
 import type { EventStore } from './types';
 
 describe('relay loop (real Postgres, durable)', () => {
-  let pg: RunningPostgres;
+  let url: string;
   let pool: Pool;
   let store: EventStore;
   const { start, stopAll, allDelivered, sentinel, firstBatchDone } = relayHelpers(() => pool);
 
-  before(async () => {
-    pg = await startTestPostgres({ durability: 'durable' });
-    pool = createPool(pg.url, { max: 20 });
-    store = createEventStore({ pool, schema: SCHEMA });
-  });
-  after(async () => {
-    await stopAll();
-    await pool?.end();
-    await pg?.stop();
-  });
+  eventStoreFixture(
+    {
+      durability: 'durable',
+      poolMax: 20,
+      store: { schema: SCHEMA, snapshotEvery: 100 },
+      beforeStop: () => stopAll(),
+    },
+    (f) => ({ pool, store, url } = f),
+  );
 
   it('runs on a durable Postgres (fsync, synchronous_commit and full_page_writes on): commit timing is real', async () => {
     assert.deepEqual(await durabilityOf(pool), { ...DURABILITY_SETTINGS.durable });
@@ -61,7 +61,7 @@ describe('relay loop (real Postgres, durable)', () => {
     assert.equal(relay.stats().leader, true);
     // both ways of notifying: after the commit (default) and inside the transaction; the after-commit store
     // is on a pool of its own, as in another process (on the relay's pool it would wake it directly, below)
-    const otherPool = createPool(pg.url, { max: 10 });
+    const otherPool = createPool(url, { max: 10 });
     const afterCommit = createEventStore({ pool: otherPool, schema: SCHEMA });
     const inTx = createEventStore({ pool, schema: SCHEMA, notify: 'in-transaction' });
     await Promise.all(
@@ -79,7 +79,7 @@ describe('relay loop (real Postgres, durable)', () => {
 
   it("a store on the leading relay's pool wakes it in-process: delivered at once, no NOTIFY sent", async () => {
     const streams = Array.from({ length: 6 }, () => `item-${randomUUID()}`);
-    const listener = new pgLib.Client({ connectionString: pg.url });
+    const listener = new pgLib.Client({ connectionString: url });
     await listener.connect();
     const received: string[] = [];
     listener.on('notification', (n) => received.push(n.payload ?? ''));
