@@ -62,12 +62,22 @@ export class CancelNotYetAcceptedError extends Error {
   override name = 'CancelNotYetAcceptedError';
 }
 
-/** gRPC DEADLINE_EXCEEDED (4): our own deadline ran out while the server was waiting for the saga. */
-const DEADLINE_EXCEEDED = new Set([4]);
-const deadlineExceeded = (err: unknown): boolean => {
+const DEADLINE_EXCEEDED = 4;
+const FAILED_PRECONDITION = 9;
+/**
+ * Whether a cancel's update failed only because the saga could not take it yet, so that a retry with the
+ * same update id learns its outcome: our own deadline ran out while the server waited for the saga
+ * (DEADLINE_EXCEEDED), or the server refused the update while the saga's last workflow task had failed
+ * (FAILED_PRECONDITION "Workflow Task in failed state": a worker killed or timed out mid-task; the server
+ * accepts updates again once a task completes).
+ */
+export function cancelNotYetTaken(err: unknown): boolean {
   const grpc = isGrpcServiceError(err) ? err : err instanceof Error ? err.cause : undefined;
-  return isGrpcServiceError(grpc) && DEADLINE_EXCEEDED.has(grpc.code);
-};
+  if (!isGrpcServiceError(grpc)) return false;
+  const code = grpc.code as number;
+  if (code === DEADLINE_EXCEEDED) return true;
+  return code === FAILED_PRECONDITION && /workflow task in failed state/i.test(grpc.details);
+}
 
 export class SagaGateway {
   constructor(
@@ -194,7 +204,7 @@ export class SagaGateway {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new CancelRejectedError(err.cause?.message ?? err.message);
       }
-      if (deadlineExceeded(err)) {
+      if (cancelNotYetTaken(err)) {
         throw new CancelNotYetAcceptedError('the saga has not accepted the cancellation yet');
       }
       if (isInfrastructureError(err)) throw err;
