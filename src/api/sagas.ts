@@ -104,6 +104,9 @@ export class SagaGateway {
           order: { orderId, customerId, lines, total, currency, shippingAddress, placedAt },
           cancellationWindowMs: input.cancellationWindowMs,
           ...(input.requestId ? { requestId: input.requestId } : {}),
+          ...(input.tuning?.shipmentBudgetMs !== undefined && {
+            tuning: { shipmentBudgetMs: input.tuning.shipmentBudgetMs },
+          }),
         };
         return this.client.workflow.start(ATOMIC_WORKFLOW_TYPES[coordination], {
           ...atomicCommitStartOptions(atomic),

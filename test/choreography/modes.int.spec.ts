@@ -16,6 +16,8 @@ import { ADDRESS, bearer, placeOrder, startApiStack, type ApiStack, type App } f
 import { eventually } from '../support/eventually';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'COMPENSATION_BLOCKED'];
+/** the carrier refuses every call in the carrier-down case, so no booking can land: a short budget is safe */
+const SHIPMENT_BUDGET_MS = 4000;
 
 interface Case {
   name: string;
@@ -27,6 +29,8 @@ interface Case {
   expect: { status: string; failure?: RegExp; charged: boolean; shipped: boolean };
   /** after the order completed: a cancel answers 409 */
   cancelAfterShipping?: boolean;
+  /** the carrier answers 503 to every call until the order has finished (longer than the shipment budget) */
+  carrierDown?: boolean;
 }
 
 const CASES: Case[] = [
@@ -56,6 +60,13 @@ const CASES: Case[] = [
     expect: { status: 'FAILED', failure: /BR|country/i, charged: false, shipped: false },
   },
   {
+    name: 'carrier down beyond its budget',
+    stock: 5,
+    balance: 100_000,
+    carrierDown: true,
+    expect: { status: 'FAILED', failure: /CarrierUnavailable/, charged: false, shipped: false },
+  },
+  {
     name: 'cancel inside the window',
     stock: 5,
     balance: 100_000,
@@ -83,7 +94,10 @@ describe(
       api = await startApiStack({ bus: true });
       const config = {
         ...api.deps.config,
-        choreography: { stepDeadlineMs: 120_000, shipmentBudgetMs: 30_000 },
+        // a short shipment budget (both modes) for the carrier-down case; the other steps get a long
+        // deadline, so that a loaded machine does not turn a slow step into a compensation
+        shipmentBudgetMs: SHIPMENT_BUDGET_MS,
+        choreography: { stepDeadlineMs: 120_000 },
       };
       windowApp = createApp({ ...api.deps, config });
       fastApp = createApp({ ...api.deps, config: { ...config, cancellationWindowMs: 0 } });
@@ -119,6 +133,43 @@ describe(
         shippingAddress: { ...ADDRESS, ...(c.country && { country: c.country }) },
         coordination: mode,
       };
+      if (c.carrierDown) api.stack.carrier.behaviour.failureRate = 1;
+      try {
+        return await placeAndFinish(c, mode, on, customer, body, sku, price);
+      } finally {
+        if (c.carrierDown) {
+          api.stack.carrier.behaviour.failureRate = 0;
+          await breakerClosed();
+        }
+      }
+    }
+
+    /** the carrier client's breaker opened in the carrier-down case: drive a trial call until it closes */
+    async function breakerClosed() {
+      let probe = 0;
+      await eventually(
+        async () => {
+          const client = api.stack.carrierClient;
+          if (client.state !== 'closed') {
+            await client
+              .book({ key: `probe-${probe++}`, orderId: 'probe', country: 'GB', postalCode: 'X', parcels: 1 })
+              .catch(() => undefined);
+          }
+          assert.equal(client.state, 'closed');
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: 'the carrier breaker closed' },
+      );
+    }
+
+    async function placeAndFinish(
+      c: Case,
+      mode: CoordinationMode,
+      on: App,
+      customer: { id: string; token: string },
+      body: object,
+      sku: string,
+      price: number,
+    ) {
       const placed = await placeOrder(on, customer, body);
       assert.equal(placed.status, 202, placed.text);
       assert.equal(placed.body.coordination, mode);

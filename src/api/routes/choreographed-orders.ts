@@ -22,8 +22,7 @@ export function timingsOf(config: AppContext['config']): ChoreographyTimings {
   return {
     windowMs: config.cancellationWindowMs,
     stepDeadlineMs: config.choreography?.stepDeadlineMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.stepDeadlineMs,
-    shipmentBudgetMs:
-      config.choreography?.shipmentBudgetMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.shipmentBudgetMs,
+    shipmentBudgetMs: config.shipmentBudgetMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.shipmentBudgetMs,
   };
 }
 

@@ -51,10 +51,13 @@ export function placeOrderHandler(ctx: AppContext): RequestHandler {
           ...order,
           cancellationWindowMs: ctx.config.cancellationWindowMs,
           requestId: req.requestId,
+          ...(ctx.config.shipmentBudgetMs !== undefined && {
+            tuning: { shipmentBudgetMs: ctx.config.shipmentBudgetMs },
+          }),
         };
         const accepted = { status: 202, headers: { Location: `/orders/${orderId}` } } as const;
         if (coordination === 'choreography') {
-          const { cancellationWindowMs: _window, requestId: _r, ...placed } = input;
+          const { cancellationWindowMs: _window, requestId: _r, tuning: _t, ...placed } = input;
           await services.choreography.start(placed, timingsOf(ctx.config), {
             requestId: req.requestId,
             actor: principal.sub,
