@@ -16,6 +16,12 @@ import { ADDRESS, bearer, placeOrder, startApiStack, type ApiStack, type App } f
 import { eventually } from '../support/eventually';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'COMPENSATION_BLOCKED'];
+/** the order aggregate's last event for each end */
+const LAST_EVENT: Record<string, string> = {
+  COMPLETED: 'OrderCompleted',
+  FAILED: 'OrderFailed',
+  CANCELLED: 'OrderCancelled',
+};
 /** the carrier refuses every call in the carrier-down case, so no booking can land: a short budget is safe */
 const SHIPMENT_BUDGET_MS = 4000;
 
@@ -124,6 +130,34 @@ describe(
       );
     }
 
+    /**
+     * GET /orders/{id}/events (the order aggregate: OrderPlaced first, the end's event last) and
+     * /timeline (every service's events as the bus delivered them: awaited until it holds the end's event).
+     */
+    async function auditTrail(t: string, orderId: string, status: string) {
+      const events = await request(fastApp).get(`/orders/${orderId}/events`).set(bearer(t));
+      assert.equal(events.status, 200, events.text);
+      const types = (events.body as { items: { type: string }[] }).items.map((e) => e.type);
+      const timeline = await eventually(
+        async () => {
+          const res = await request(fastApp).get(`/orders/${orderId}/timeline`).set(bearer(t));
+          assert.equal(res.status, 200, res.text);
+          const items = (res.body as { items: { service: string; type: string }[] }).items;
+          assert.ok(
+            items.some((e) => e.service === 'orders' && e.type === LAST_EVENT[status]),
+            `timeline without ${LAST_EVENT[status]}: ${items.map((e) => e.type).join(',')}`,
+          );
+          return items;
+        },
+        { timeoutMs: 120_000, intervalMs: 200, what: `timeline of ${orderId}` },
+      );
+      return {
+        first: types[0],
+        last: types.at(-1),
+        timelineHasPlaced: timeline.some((e) => e.service === 'orders' && e.type === 'OrderPlaced'),
+      };
+    }
+
     async function runCase(c: Case, mode: CoordinationMode) {
       const { sku, price } = await api.newItem({ stock: c.stock, price: 1250 });
       const customer = await api.newCustomer(c.balance);
@@ -192,9 +226,11 @@ describe(
           .send({});
         assert.equal(late.status, 409, late.text);
       }
+      const trail = await auditTrail(customer.token, orderId, end.status);
       const item = await api.stack.services.inventory.getItem(sku);
       const account = await api.stack.services.payments.getAccount(customer.id);
       return {
+        trail,
         status: end.status,
         sagaState: end.sagaState,
         coordination: end.coordination,
@@ -223,7 +259,13 @@ describe(
           if (c.expect.failure) assert.match(o.failure ?? '', c.expect.failure, `${mode}: failure`);
           assert.equal(o.balance, o.expected.balance, `${mode}: money after the saga`);
           assert.deepEqual(o.stock, o.expected.stock, `${mode}: stock after the saga`);
+          assert.deepEqual(
+            o.trail,
+            { first: 'OrderPlaced', last: LAST_EVENT[c.expect.status], timelineHasPlaced: true },
+            `${mode}: /events and /timeline`,
+          );
           outcomes.push({
+            trail: o.trail,
             status: o.status,
             sagaState: o.sagaState,
             balanceDelta: o.expected.balance - o.balance,
