@@ -131,13 +131,22 @@ describe(
     }
 
     /**
-     * GET /orders/{id}/events (the order aggregate: OrderPlaced first, the end's event last) and
+     * GET /orders/{id}/events (the order aggregate: OrderPlaced first, awaited until the end's event is last) and
      * /timeline (every service's events as the bus delivered them: awaited until it holds the end's event).
      */
     async function auditTrail(t: string, orderId: string, status: string) {
-      const events = await request(fastApp).get(`/orders/${orderId}/events`).set(bearer(t));
-      assert.equal(events.status, 200, events.text);
-      const types = (events.body as { items: { type: string }[] }).items.map((e) => e.type);
+      // awaited too: a choreographed order's aggregate gets its end event just after the saga stream
+      // (the orders service writes it when it has moved the saga), so it may lag the status by a moment
+      const types = await eventually(
+        async () => {
+          const events = await request(fastApp).get(`/orders/${orderId}/events`).set(bearer(t));
+          assert.equal(events.status, 200, events.text);
+          const got = (events.body as { items: { type: string }[] }).items.map((e) => e.type);
+          assert.equal(got.at(-1), LAST_EVENT[status], `events: ${got.join(',')}`);
+          return got;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: `the end event in /events of ${orderId}` },
+      );
       const timeline = await eventually(
         async () => {
           const res = await request(fastApp).get(`/orders/${orderId}/timeline`).set(bearer(t));
