@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
+import { bool, int, list, port, rate } from './config-parsers';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,36 +22,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormatSetting = (typeof LOG_FORMATS)[number];
 export const DEFAULT_SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'SE', 'JP', 'AU'];
-
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-const port = () => int(1, 65535);
-const rate = () =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d*\.?\d+$/, 'must be a number between 0 and 1')
-    .transform(Number)
-    .pipe(z.number().min(0).max(1));
-const bool = () =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const list = () =>
-  z.string().transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
 
 /**
  * One environment variable: where its value lands in `Config` (a dotted path), its parser, its default and
@@ -218,6 +189,24 @@ export const VARIABLES = {
     int(0, 7 * 24 * 3600 * 1000),
     'Durable timer after payment during which an order can still be cancelled; 0 = no window.',
     '10000',
+  ),
+  ORDER_SHIPMENT_BUDGET_MS: v(
+    'orderShipmentBudgetMs',
+    int(1000, 24 * 3600 * 1000),
+    "How long the shipment step may keep retrying the carrier (all attempts) before the order fails with CarrierUnavailable and is compensated, in both coordination modes (the orchestrated activity's schedule-to-close, the choreographed booking's retry budget).",
+    String(15 * 60_000),
+  ),
+  CHOREOGRAPHY_STEP_DEADLINE_MS: v(
+    'choreography.stepDeadlineMs',
+    int(1000, 24 * 3600 * 1000),
+    'Choreographed orders: how long each step but the shipment may take (the shipment: ORDER_SHIPMENT_BUDGET_MS plus this) before the orders service compensates the order, as a refusal would.',
+    '60000',
+  ),
+  CHOREOGRAPHY_STUCK_GRACE_MS: v(
+    'choreography.stuckGraceMs',
+    int(0, 24 * 3600 * 1000),
+    "Choreographed orders: an order with no progress this long past its current step's deadline is stuck (/health `choreography` check, the `orders_stuck` gauge, `GET /orders?status=STUCK`).",
+    '60000',
   ),
   SHIPPING_COUNTRIES: v(
     'shippingCountries',

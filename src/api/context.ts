@@ -12,8 +12,16 @@ export interface ApiConfig {
   jwtSecret: string;
   /** passed to every saga (ORDER_CANCELLATION_WINDOW_MS) */
   cancellationWindowMs: number;
-  /** choreographed orders: step deadline and shipment budget (ms); default DEFAULT_CHOREOGRAPHY_DEADLINES */
-  choreography?: { stepDeadlineMs?: number; shipmentBudgetMs?: number };
+  /**
+   * ORDER_SHIPMENT_BUDGET_MS: how long the shipment may retry the carrier, in every mode (ms); unset: the
+   * orchestrated saga's default and DEFAULT_CHOREOGRAPHY_DEADLINES
+   */
+  shipmentBudgetMs?: number;
+  /**
+   * choreographed orders: CHOREOGRAPHY_STEP_DEADLINE_MS and CHOREOGRAPHY_STUCK_GRACE_MS (ms); default
+   * DEFAULT_CHOREOGRAPHY_DEADLINES
+   */
+  choreography?: { stepDeadlineMs?: number; stuckGraceMs?: number };
   /** worker /metrics URLs gathered into GET /metrics */
   workerMetricsUrls: string[];
   /** deadline of one Temporal call (start, describe, update); default 5000 */

@@ -3,7 +3,7 @@
  * /metrics, which appends the workers' metrics fetched from their /metrics URLs. Families that appear in
  * several sources are merged under one HELP/TYPE, each worker's samples labelled with `source`.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class HttpMetrics {
   readonly registry = new Registry();
@@ -26,6 +26,24 @@ export class HttpMetrics {
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
+
+  private readonly stuck = new Gauge({
+    name: 'orders_stuck',
+    help: 'Choreographed orders with no progress past their step deadline plus CHOREOGRAPHY_STUCK_GRACE_MS, as of this scrape.',
+    labelNames: ['coordination'] as const,
+    registers: [this.registry],
+  });
+  private readonly stuckOldest = new Gauge({
+    name: 'orders_stuck_oldest_age_seconds',
+    help: 'Seconds since the longest-stuck choreographed order last progressed (0: none), as of this scrape.',
+    labelNames: ['coordination'] as const,
+    registers: [this.registry],
+  });
+
+  setStuck(s: { count: number; oldestAgeSeconds: number }): void {
+    this.stuck.set({ coordination: 'choreography' }, s.count);
+    this.stuckOldest.set({ coordination: 'choreography' }, s.oldestAgeSeconds);
+  }
 
   observe(method: string, route: string, status: number, seconds: number): void {
     const labels = { method, route, status: String(status) };

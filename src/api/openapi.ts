@@ -311,8 +311,9 @@ function operationsPaths(): JsonSchema {
       get: {
         operationId: 'health',
         summary:
-          'Postgres, Temporal, event store, outbox relay, read model (projection) and bus health (the broker ' +
-          'answers; per consumer group its lag and dead letters).',
+          'Postgres, Temporal, event store, outbox relay, read models, bus (broker; per consumer group lag, dead ' +
+          'letters). Reported, not failing: in-doubt 2PC/3PC transactions; `choreography`: `stuck` orders (no ' +
+          "progress past their step's deadline + CHOREOGRAPHY_STUCK_GRACE_MS; `GET /orders?status=STUCK`).",
         security: [],
         responses: {
           '200': json(Health, 'Everything is fine.'),

@@ -114,6 +114,9 @@ export class SagaGateway {
           order: placedOrderOf(input),
           cancellationWindowMs: input.cancellationWindowMs,
           ...(input.requestId ? { requestId: input.requestId } : {}),
+          ...(input.tuning?.shipmentBudgetMs !== undefined && {
+            tuning: { shipmentBudgetMs: input.tuning.shipmentBudgetMs },
+          }),
         };
         return this.client.workflow.start(ATOMIC_WORKFLOW_TYPES[coordination], {
           ...atomicCommitStartOptions(atomic),

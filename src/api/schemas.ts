@@ -14,6 +14,7 @@ import {
 import { ADDRESS_FIELDS, text } from '../schemas/address';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 import { SUBJECT_PATTERN } from './tokens';
+import { STUCK_FILTER } from '../services/orders/stuck';
 
 /**
  * True when a schema's output is the domain type, field for field: both assignable to each other with the
@@ -152,7 +153,14 @@ export const OrderList = z
   .register(apiSchemas, { id: 'OrderList' });
 
 export const ListOrdersQuerySchema = z.strictObject({
-  status: OrderStatusSchema.optional(),
+  status: z
+    .enum([...ORDER_STATUSES, STUCK_FILTER])
+    .optional()
+    .meta({
+      description:
+        'Only orders in this status; `STUCK`: choreographed orders (still PENDING) with no progress for ' +
+        "longer than their current step's deadline plus CHOREOGRAPHY_STUCK_GRACE_MS.",
+    }),
   customerId: CustomerId.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(512).optional(),

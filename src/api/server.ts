@@ -38,6 +38,8 @@ function main(): void {
     config: {
       jwtSecret: requireJwtSecret(config),
       cancellationWindowMs: config.orderCancellationWindowMs,
+      shipmentBudgetMs: config.orderShipmentBudgetMs,
+      choreography: config.choreography,
       workerMetricsUrls: config.workerMetricsUrls,
     },
   });

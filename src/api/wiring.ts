@@ -20,6 +20,7 @@ import {
 import { createInventoryService } from '../services/inventory';
 import { createOrdersService } from '../services/orders';
 import { createOrderChoreography } from '../services/orders/choreography';
+import { stuckSummary } from '../services/orders/stuck';
 import { getOrderTimeline } from '../services/orders/timeline';
 import { createPaymentsService } from '../services/payments';
 
@@ -63,6 +64,8 @@ export function createApiServices(deps: ApiServicesDeps) {
       start: (...a: Parameters<typeof choreography.start>) => choreography.start(...a),
       cancel: (...a: Parameters<typeof choreography.cancel>) => choreography.cancel(...a),
       getSaga: (orderId: string) => choreography.getSaga(orderId),
+      /** choreographed orders past their deadline plus the grace: how many, the oldest's age */
+      stuck: (graceMs: number) => stuckSummary(pool, graceMs),
     },
     orders: {
       async getOrder(orderId: string) {
@@ -89,6 +92,7 @@ export function createApiServices(deps: ApiServicesDeps) {
           limit: query.limit,
           ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
           ...(query.status !== undefined ? { status: query.status } : {}),
+          ...(query.stuckGraceMs !== undefined ? { stuckGraceMs: query.stuckGraceMs } : {}),
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         });
         return {
@@ -115,15 +119,16 @@ export function createApiServices(deps: ApiServicesDeps) {
     payments: createPaymentsService(base),
     health: {
       /** event store round trip, outbox relay and read-model lag of every schema; the bus when configured */
-      async check(): Promise<Record<string, HealthCheckResult>> {
+      async check(opts: { stuckGraceMs: number }): Promise<Record<string, HealthCheckResult>> {
         const brokers = deps.kafkaBrokers;
-        const [results, inDoubt, bus] = await Promise.all([
+        const [results, inDoubt, stuck, bus] = await Promise.all([
           Promise.all(
             SERVICES.map((schema) =>
               checkEventStoreHealth(pool, schema, schema === ORDERS_SCHEMA ? ORDER_PROJECTION_HEALTH : {}),
             ),
           ),
           inDoubtStatus(pool),
+          stuckSummary(pool, opts.stuckGraceMs),
           brokers
             ? checkBusHealth(pool, brokers, 1000).catch((err: unknown): BusHealth => ({
                 ok: false,
@@ -137,6 +142,14 @@ export function createApiServices(deps: ApiServicesDeps) {
           ...summarise(results, deps.relayLagLimitS),
           // prepared transactions of 2PC/3PC orders not finished yet: reported, not failing (2PC blocks by design)
           inDoubtTransactions: { ok: true, ...inDoubt },
+          // choreographed orders with no progress past their deadline plus the grace: reported, not failing
+          // (one order whose undo was dead-lettered must not take the gateway out of service)
+          choreography: {
+            ok: true,
+            stuck: stuck.count,
+            oldestStuckAgeSeconds: stuck.oldestAgeSeconds,
+            graceSeconds: opts.stuckGraceMs / 1000,
+          },
           ...(bus && { bus: { ...bus } }),
         };
       },

@@ -16,6 +16,14 @@ import { ADDRESS, bearer, placeOrder, startApiStack, type ApiStack, type App } f
 import { eventually } from '../support/eventually';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'COMPENSATION_BLOCKED'];
+/** the order aggregate's last event for each end */
+const LAST_EVENT: Record<string, string> = {
+  COMPLETED: 'OrderCompleted',
+  FAILED: 'OrderFailed',
+  CANCELLED: 'OrderCancelled',
+};
+/** the carrier refuses every call in the carrier-down case, so no booking can land: a short budget is safe */
+const SHIPMENT_BUDGET_MS = 4000;
 
 interface Case {
   name: string;
@@ -27,6 +35,8 @@ interface Case {
   expect: { status: string; failure?: RegExp; charged: boolean; shipped: boolean };
   /** after the order completed: a cancel answers 409 */
   cancelAfterShipping?: boolean;
+  /** the carrier answers 503 to every call until the order has finished (longer than the shipment budget) */
+  carrierDown?: boolean;
 }
 
 const CASES: Case[] = [
@@ -56,6 +66,13 @@ const CASES: Case[] = [
     expect: { status: 'FAILED', failure: /BR|country/i, charged: false, shipped: false },
   },
   {
+    name: 'carrier down beyond its budget',
+    stock: 5,
+    balance: 100_000,
+    carrierDown: true,
+    expect: { status: 'FAILED', failure: /carrier unavailable/i, charged: false, shipped: false },
+  },
+  {
     name: 'cancel inside the window',
     stock: 5,
     balance: 100_000,
@@ -83,7 +100,10 @@ describe(
       api = await startApiStack({ bus: true });
       const config = {
         ...api.deps.config,
-        choreography: { stepDeadlineMs: 120_000, shipmentBudgetMs: 30_000 },
+        // a short shipment budget (both modes) for the carrier-down case; the other steps get a long
+        // deadline, so that a loaded machine does not turn a slow step into a compensation
+        shipmentBudgetMs: SHIPMENT_BUDGET_MS,
+        choreography: { stepDeadlineMs: 120_000 },
       };
       windowApp = createApp({ ...api.deps, config });
       fastApp = createApp({ ...api.deps, config: { ...config, cancellationWindowMs: 0 } });
@@ -110,6 +130,43 @@ describe(
       );
     }
 
+    /**
+     * GET /orders/{id}/events (the order aggregate: OrderPlaced first, awaited until the end's event is last) and
+     * /timeline (every service's events as the bus delivered them: awaited until it holds the end's event).
+     */
+    async function auditTrail(t: string, orderId: string, status: string) {
+      // awaited too: a choreographed order's aggregate gets its end event just after the saga stream
+      // (the orders service writes it when it has moved the saga), so it may lag the status by a moment
+      const types = await eventually(
+        async () => {
+          const events = await request(fastApp).get(`/orders/${orderId}/events`).set(bearer(t));
+          assert.equal(events.status, 200, events.text);
+          const got = (events.body as { items: { type: string }[] }).items.map((e) => e.type);
+          assert.equal(got.at(-1), LAST_EVENT[status], `events: ${got.join(',')}`);
+          return got;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: `the end event in /events of ${orderId}` },
+      );
+      const timeline = await eventually(
+        async () => {
+          const res = await request(fastApp).get(`/orders/${orderId}/timeline`).set(bearer(t));
+          assert.equal(res.status, 200, res.text);
+          const items = (res.body as { items: { service: string; type: string }[] }).items;
+          assert.ok(
+            items.some((e) => e.service === 'orders' && e.type === LAST_EVENT[status]),
+            `timeline without ${LAST_EVENT[status]}: ${items.map((e) => e.type).join(',')}`,
+          );
+          return items;
+        },
+        { timeoutMs: 120_000, intervalMs: 200, what: `timeline of ${orderId}` },
+      );
+      return {
+        first: types[0],
+        last: types.at(-1),
+        timelineHasPlaced: timeline.some((e) => e.service === 'orders' && e.type === 'OrderPlaced'),
+      };
+    }
+
     async function runCase(c: Case, mode: CoordinationMode) {
       const { sku, price } = await api.newItem({ stock: c.stock, price: 1250 });
       const customer = await api.newCustomer(c.balance);
@@ -119,6 +176,43 @@ describe(
         shippingAddress: { ...ADDRESS, ...(c.country && { country: c.country }) },
         coordination: mode,
       };
+      if (c.carrierDown) api.stack.carrier.behaviour.failureRate = 1;
+      try {
+        return await placeAndFinish(c, mode, on, customer, body, sku, price);
+      } finally {
+        if (c.carrierDown) {
+          api.stack.carrier.behaviour.failureRate = 0;
+          await breakerClosed();
+        }
+      }
+    }
+
+    /** the carrier client's breaker opened in the carrier-down case: drive a trial call until it closes */
+    async function breakerClosed() {
+      let probe = 0;
+      await eventually(
+        async () => {
+          const client = api.stack.carrierClient;
+          if (client.state !== 'closed') {
+            await client
+              .book({ key: `probe-${probe++}`, orderId: 'probe', country: 'GB', postalCode: 'X', parcels: 1 })
+              .catch(() => undefined);
+          }
+          assert.equal(client.state, 'closed');
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: 'the carrier breaker closed' },
+      );
+    }
+
+    async function placeAndFinish(
+      c: Case,
+      mode: CoordinationMode,
+      on: App,
+      customer: { id: string; token: string },
+      body: object,
+      sku: string,
+      price: number,
+    ) {
       const placed = await placeOrder(on, customer, body);
       assert.equal(placed.status, 202, placed.text);
       assert.equal(placed.body.coordination, mode);
@@ -141,9 +235,11 @@ describe(
           .send({});
         assert.equal(late.status, 409, late.text);
       }
+      const trail = await auditTrail(customer.token, orderId, end.status);
       const item = await api.stack.services.inventory.getItem(sku);
       const account = await api.stack.services.payments.getAccount(customer.id);
       return {
+        trail,
         status: end.status,
         sagaState: end.sagaState,
         coordination: end.coordination,
@@ -172,7 +268,13 @@ describe(
           if (c.expect.failure) assert.match(o.failure ?? '', c.expect.failure, `${mode}: failure`);
           assert.equal(o.balance, o.expected.balance, `${mode}: money after the saga`);
           assert.deepEqual(o.stock, o.expected.stock, `${mode}: stock after the saga`);
+          assert.deepEqual(
+            o.trail,
+            { first: 'OrderPlaced', last: LAST_EVENT[c.expect.status], timelineHasPlaced: true },
+            `${mode}: /events and /timeline`,
+          );
           outcomes.push({
+            trail: o.trail,
             status: o.status,
             sagaState: o.sagaState,
             balanceDelta: o.expected.balance - o.balance,

@@ -22,10 +22,13 @@ export function timingsOf(config: AppContext['config']): ChoreographyTimings {
   return {
     windowMs: config.cancellationWindowMs,
     stepDeadlineMs: config.choreography?.stepDeadlineMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.stepDeadlineMs,
-    shipmentBudgetMs:
-      config.choreography?.shipmentBudgetMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.shipmentBudgetMs,
+    shipmentBudgetMs: config.shipmentBudgetMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.shipmentBudgetMs,
   };
 }
+
+/** CHOREOGRAPHY_STUCK_GRACE_MS: how long past its step's deadline a choreographed order is stuck (ms) */
+export const stuckGraceOf = (config: AppContext['config']): number =>
+  config.choreography?.stuckGraceMs ?? DEFAULT_CHOREOGRAPHY_DEADLINES.stuckGraceMs;
 
 /** GET /orders/{id} of a choreographed order, from its saga state. */
 export function fromSaga(saga: ChoreographedSaga): z.input<typeof OrderView> {
@@ -42,7 +45,7 @@ export function fromSaga(saga: ChoreographedSaga): z.input<typeof OrderView> {
     ...(saga.failure ? { failureReason: `${saga.failure.type}: ${saga.failure.message}` } : {}),
     coordination: 'choreography',
     createdAt: o.placedAt,
-    updatedAt: saga.transitions.at(-1)?.at ?? o.placedAt,
+    updatedAt: saga.progressedAt,
   };
 }
 

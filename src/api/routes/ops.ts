@@ -4,6 +4,7 @@ import { asyncApiDocument } from '../../bus/asyncapi';
 import type { AppContext } from '../context';
 import { gatherWorkerMetrics, mergeExpositions } from '../metrics';
 import { openApiDocument } from '../openapi';
+import { stuckGraceOf } from './choreographed-orders';
 import type { HealthCheckResult } from '../wiring';
 
 function withTimeout<T>(ms: number, promise: Promise<T>): Promise<T> {
@@ -38,7 +39,7 @@ export function opsRouter(ctx: AppContext): Router {
         probeMs,
         ctx.temporal.withDeadline(Date.now() + probeMs, () => ctx.temporal.workflowService.getSystemInfo({})),
       ).then((): HealthCheckResult => ({ ok: true }), failed),
-      withTimeout(probeMs, ctx.services.health.check()).catch(
+      withTimeout(probeMs, ctx.services.health.check({ stuckGraceMs: stuckGraceOf(ctx.config) })).catch(
         (err: unknown): Record<string, HealthCheckResult> => ({ eventStore: failed(err) }),
       ),
     ]);
@@ -54,7 +55,14 @@ export function opsRouter(ctx: AppContext): Router {
   });
 
   router.get('/metrics', async (_req, res) => {
-    const workers = await gatherWorkerMetrics(ctx.config.workerMetricsUrls, ctx.metrics, probeMs);
+    const [workers] = await Promise.all([
+      gatherWorkerMetrics(ctx.config.workerMetricsUrls, ctx.metrics, probeMs),
+      // the gauge keeps its last value when Postgres does not answer in time
+      withTimeout(probeMs, ctx.services.choreography.stuck(stuckGraceOf(ctx.config))).then(
+        (s) => ctx.metrics.setStuck(s),
+        () => undefined,
+      ),
+    ]);
     const own = await ctx.metrics.registry.metrics();
     res.type(ctx.metrics.registry.contentType).send(mergeExpositions([{ text: own }, ...workers]));
   });

@@ -11,7 +11,7 @@ import type { WorkflowSnapshot } from '../sagas';
 import { ListOrdersQuerySchema, OrderId, type OrderView } from '../schemas';
 import { parseWith } from '../validation';
 import { cancelOrderHandler } from './cancel-order';
-import { fromSaga } from './choreographed-orders';
+import { fromSaga, stuckGraceOf } from './choreographed-orders';
 import { placeOrderHandler } from './place-order';
 import type { z } from 'zod';
 
@@ -98,7 +98,10 @@ export function ordersRouter(ctx: AppContext): Router {
       query.customerId = principal.sub;
     }
     try {
-      const page = await services.orders.listOrders(query);
+      const page = await services.orders.listOrders({
+        ...query,
+        ...(query.status === 'STUCK' && { stuckGraceMs: stuckGraceOf(ctx.config) }),
+      });
       res.json(page);
     } catch (err) {
       if (err instanceof InvalidCursorError) {

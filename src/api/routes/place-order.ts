@@ -51,6 +51,9 @@ export function placeOrderHandler(ctx: AppContext): RequestHandler {
           ...order,
           cancellationWindowMs: ctx.config.cancellationWindowMs,
           requestId: req.requestId,
+          ...(ctx.config.shipmentBudgetMs !== undefined && {
+            tuning: { shipmentBudgetMs: ctx.config.shipmentBudgetMs },
+          }),
         };
         const accepted = { status: 202, headers: { Location: `/orders/${orderId}` } } as const;
         if (coordination === 'choreography') {

@@ -28,10 +28,14 @@ export interface ChoreographyTimings {
   shipmentBudgetMs: number;
 }
 
-/** Defaults when the gateway is not told otherwise: the orchestrated saga's shipment budget (15 min). */
+/**
+ * Defaults when the gateway is not told otherwise: the orchestrated saga's shipment budget (15 min); an
+ * order is stuck `stuckGraceMs` past its current step's deadline.
+ */
 export const DEFAULT_CHOREOGRAPHY_DEADLINES = {
   stepDeadlineMs: 60_000,
   shipmentBudgetMs: 15 * 60_000,
+  stuckGraceMs: 60_000,
 } as const;
 
 export interface SagaFailure {
@@ -92,6 +96,8 @@ export type ChoreographyState =
       undone: Participant[];
       completedSteps: string[];
       transitions: { from: SagaStateName; to: SagaStateName; at: string }[];
+      /** the time of its newest event (a transition or an undo observed): its last progress */
+      progressedAt: string;
     };
 type Running = Exclude<ChoreographyState, { status: 'NONE' }>;
 
@@ -128,6 +134,27 @@ export const AWAITED_STEP: Partial<Record<SagaStateName, string>> = {
 };
 
 export const choreographyStreamId = (orderId: string): string => `saga-${orderId}`;
+
+/**
+ * How long the saga may stay in a state without progress (ms): a forward step's deadline (the shipment: its
+ * budget plus the step deadline; the paid order: its cancellation window first), an undo's step deadline
+ * while compensating; undefined once it has ended. Past this plus a grace, the order is stuck: its deadline
+ * message should have moved it, so something (a worker, the bus, an undo) is not working.
+ */
+export function progressDeadlineMs(state: SagaStateName, t: ChoreographyTimings): number | undefined {
+  switch (state) {
+    case 'AWAITING_SHIPMENT':
+      return t.shipmentBudgetMs + t.stepDeadlineMs;
+    case 'PAYMENT_COMPLETED':
+      return t.windowMs + t.stepDeadlineMs;
+    case 'COMPLETED':
+    case 'FAILED':
+    case 'CANCELLED':
+      return undefined;
+    default:
+      return t.stepDeadlineMs;
+  }
+}
 export const isTerminalSagaState = (s: SagaStateName): boolean =>
   s === 'COMPLETED' || s === 'FAILED' || s === 'CANCELLED';
 
@@ -287,6 +314,7 @@ function evolve(s: ChoreographyState, e: ChoreographyEvent): ChoreographyState {
       undone: [],
       completedSteps: ['placeOrder'],
       transitions: [],
+      progressedAt: e.data.at,
     };
   }
   if (s.status === 'NONE') return s;
@@ -302,10 +330,11 @@ function evolve(s: ChoreographyState, e: ChoreographyEvent): ChoreographyState {
         ...(e.data.shipment && { shipment: e.data.shipment }),
         completedSteps: step && !e.data.failure ? [...s.completedSteps, step] : s.completedSteps,
         transitions: [...s.transitions, { from: e.data.from, to: e.data.to, at: e.data.at }],
+        progressedAt: e.data.at,
       };
     }
     case 'SagaUndoObserved':
-      return { ...s, undone: [...s.undone, e.data.service] };
+      return { ...s, undone: [...s.undone, e.data.service], progressedAt: e.data.at };
     default:
       return assertNever(e);
   }

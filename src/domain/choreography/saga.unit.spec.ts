@@ -7,6 +7,7 @@ import {
   type ChoreographyState,
   participationDecider as p,
   type ParticipationState,
+  progressDeadlineMs,
 } from '.';
 
 const now = '2026-01-01T00:00:00.000Z';
@@ -44,6 +45,28 @@ const undone = (service: 'inventory' | 'payments' | 'shipping'): ChoreographyCom
 });
 
 describe('choreographed saga state machine', () => {
+  it('records its last progress: the newest transition or undo observed', () => {
+    const at = (n: number) => `2026-01-01T00:00:0${n}.000Z`;
+    const s = run([
+      { ...start, now: at(1) },
+      { type: 'ObserveCompleted', service: 'inventory', step: 'reserve', detail: {}, now: at(2) },
+      { type: 'DeadlineExceeded', state: 'INVENTORY_RESERVED', now: at(3) },
+      { type: 'ObserveUndone', service: 'payments', now: at(4) },
+    ]);
+    assert.equal(view(s)?.status, 'COMPENSATING');
+    assert.equal(view(s)?.progressedAt, at(4));
+  });
+
+  it('gives each state the time it may take without progress: the shipment its budget, the paid order its window', () => {
+    const t = { windowMs: 10, stepDeadlineMs: 1000, shipmentBudgetMs: 5000 };
+    assert.equal(progressDeadlineMs('ORDER_PLACED', t), 1000);
+    assert.equal(progressDeadlineMs('PAYMENT_COMPLETED', t), 1010);
+    assert.equal(progressDeadlineMs('AWAITING_SHIPMENT', t), 6000);
+    assert.equal(progressDeadlineMs('COMPENSATING', t), 1000);
+    for (const ended of ['COMPLETED', 'FAILED', 'CANCELLED'] as const)
+      assert.equal(progressDeadlineMs(ended, t), undefined, ended);
+  });
+
   it('moves along the happy path on the participants’ outcomes and the window', () => {
     const s = run([
       start,

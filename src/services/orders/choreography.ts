@@ -8,6 +8,7 @@
 import type { Pool } from 'pg';
 import {
   AWAITED_STEP,
+  progressDeadlineMs,
   choreographyDecider,
   choreographyStreamId,
   type ChoreographyCommand,
@@ -21,6 +22,7 @@ import type { SagaStateName } from '../../workflows/contracts';
 import { resolveDeps, type CommandMeta, type ServiceDeps } from '../common';
 import { choreographyKey } from '../participation';
 import { createOrdersService, type PlaceOrderInput } from '.';
+import { recordProgress } from './stuck';
 
 export const WINDOW_MESSAGE = 'choreography-window';
 export const DEADLINE_MESSAGE = 'choreography-deadline';
@@ -63,22 +65,24 @@ export function createOrderChoreography(deps: ServiceDeps) {
     };
     const passed = (state: SagaStateName) => s.transitions.some((t) => t.to === state) || s.status === state;
     const t = s.timings;
-    const deadline = (state: SagaStateName, ms: number) =>
-      schedule(`deadline/${orderId}/${state}`, DEADLINE_MESSAGE, orderId, ms, { state });
-    if (s.status === 'ORDER_PLACED') await deadline('ORDER_PLACED', t.stepDeadlineMs);
+    await recordProgress(pool, s);
+    const deadline = (state: SagaStateName) =>
+      schedule(`deadline/${orderId}/${state}`, DEADLINE_MESSAGE, orderId, progressDeadlineMs(state, t) ?? 0, {
+        state,
+      });
+    if (s.status === 'ORDER_PLACED') await deadline('ORDER_PLACED');
     if (passed('INVENTORY_RESERVED')) await orders.markInventoryReserved({ orderId }, meta);
-    if (s.status === 'INVENTORY_RESERVED') await deadline('INVENTORY_RESERVED', t.stepDeadlineMs);
+    if (s.status === 'INVENTORY_RESERVED') await deadline('INVENTORY_RESERVED');
     if (passed('PAYMENT_COMPLETED')) await orders.markPaid({ orderId, amount: s.order.total }, meta);
     if (s.status === 'PAYMENT_COMPLETED')
       await schedule(`window/${orderId}`, WINDOW_MESSAGE, orderId, t.windowMs);
-    if (s.status === 'AWAITING_SHIPMENT')
-      await deadline('AWAITING_SHIPMENT', t.shipmentBudgetMs + t.stepDeadlineMs);
+    if (s.status === 'AWAITING_SHIPMENT') await deadline('AWAITING_SHIPMENT');
     if (passed('ORDER_SHIPPED') && s.shipment)
       await orders.markShipped(
         { orderId, shipmentId: s.shipment.shipmentId, trackingNumber: s.shipment.trackingNumber },
         meta,
       );
-    if (s.status === 'ORDER_SHIPPED') await deadline('ORDER_SHIPPED', t.stepDeadlineMs);
+    if (s.status === 'ORDER_SHIPPED') await deadline('ORDER_SHIPPED');
     if (s.status === 'COMPLETED') await orders.complete({ orderId }, meta);
     if (s.status === 'COMPENSATING') await cancelScheduled(pool, 'orders', `window/${orderId}`);
     if (s.status === 'FAILED')

@@ -7,6 +7,7 @@ import type { OrderPlaced } from '../../../domain/order';
 import type { OrderStatus, SagaStateName } from '../../../domain/order/progress';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { OrderItemView } from './progress';
+import { stuckRows, type STUCK_FILTER } from '../stuck';
 
 export interface OrderSummaryView {
   orderId: string;
@@ -72,14 +73,20 @@ export interface OrderListItem {
 
 export interface ListOrdersQuery {
   customerId?: string;
-  status?: OrderStatus;
+  /** STUCK: choreographed orders past their deadline plus `stuckGraceMs` */
+  status?: OrderStatus | typeof STUCK_FILTER;
+  /** with status STUCK: the grace (ms) */
+  stuckGraceMs?: number;
   /** 1..200 */
   limit: number;
   /** opaque, from a previous page's nextCursor */
   cursor?: string;
 }
 
-/** Orders newest first (by created_at, then order id), optionally one customer's and/or one status. */
+/**
+ * Orders newest first (by created_at, then order id), optionally one customer's and/or one status; STUCK:
+ * the stuck choreographed orders (../stuck.ts).
+ */
 export async function listOrders(
   pool: Pool,
   q: ListOrdersQuery,
@@ -92,7 +99,10 @@ export async function listOrders(
     values.push(q.customerId);
     where.push(`customer_id = $${values.length}`);
   }
-  if (q.status !== undefined) {
+  let graceParam = 0; // STUCK: which parameter holds the grace
+  if (q.status === 'STUCK') {
+    graceParam = values.push(q.stuckGraceMs ?? 0);
+  } else if (q.status !== undefined) {
     values.push(q.status);
     where.push(`status = $${values.length}`);
   }
@@ -101,9 +111,11 @@ export async function listOrders(
     where.push(`(created_at, order_id) < ($${values.length - 1}::timestamptz, $${values.length})`);
   }
   const from =
-    q.customerId !== undefined
-      ? 'orders.customer_orders'
-      : `(SELECT customer_id, order_id, status, saga_state, total, currency, jsonb_array_length(items) AS item_count,
+    q.status === 'STUCK'
+      ? stuckRows(graceParam)
+      : q.customerId !== undefined
+        ? 'orders.customer_orders o'
+        : `(SELECT customer_id, order_id, status, saga_state, total, currency, jsonb_array_length(items) AS item_count,
             created_at, updated_at FROM orders.order_summary) o`;
   const r = await pool.query<{
     customer_id: string;
