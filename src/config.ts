@@ -4,8 +4,10 @@
  * Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call `loadConfig(process.env)`.
  */
 import { z } from 'zod';
+import { COORDINATION_DEFAULTS } from './domain/coordination';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
+import { bool, int, list, port, rate } from './config-parsers';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,36 +23,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormatSetting = (typeof LOG_FORMATS)[number];
 export const DEFAULT_SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'SE', 'JP', 'AU'];
-
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-const port = () => int(1, 65535);
-const rate = () =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d*\.?\d+$/, 'must be a number between 0 and 1')
-    .transform(Number)
-    .pipe(z.number().min(0).max(1));
-const bool = () =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const list = () =>
-  z.string().transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
 
 /**
  * One environment variable: where its value lands in `Config` (a dotted path), its parser, its default and
@@ -304,6 +276,24 @@ export const VARIABLES = {
     int(10, 60000),
     'Outbox relay polling fallback when no NOTIFY arrives.',
     '1000',
+  ),
+  COORDINATION_RECOVERY_INTERVAL_MS: v(
+    'coordination.recoveryIntervalMs',
+    int(100, 3_600_000),
+    '2PC/3PC: how often each voting worker (orders, inventory, payments) sweeps its prepared transactions: the 3PC timeout rule, then every one with a recorded decision is finished by it (also once at start).',
+    String(COORDINATION_DEFAULTS.recoveryIntervalMs),
+  ),
+  COORDINATION_PRESUME_ABORT_AFTER_MS: v(
+    'coordination.presumeAbortAfterMs',
+    int(1000, 7 * 86_400_000),
+    '2PC/3PC: a prepared transaction without a recorded decision for this long is presumed aborted by the sweep (first writer wins: a coordinator that recorded commit first keeps it).',
+    String(COORDINATION_DEFAULTS.presumeAbortAfterMs),
+  ),
+  THREE_PC_TIMEOUT_MS: v(
+    'coordination.threePcTimeoutMs',
+    int(100, 3_600_000),
+    "3PC: a participant's deadline after its yes vote and after its pre-commit; past it, one pre-committed commits on its own and one that only voted yes aborts. Passed by the API to every 3PC order.",
+    String(COORDINATION_DEFAULTS.threePcTimeoutMs),
   ),
   RELAY_LAG_LIMIT_S: v(
     'relayLagLimitS',

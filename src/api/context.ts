@@ -12,6 +12,8 @@ export interface ApiConfig {
   jwtSecret: string;
   /** passed to every saga (ORDER_CANCELLATION_WINDOW_MS) */
   cancellationWindowMs: number;
+  /** 3PC orders: each participant's deadline (THREE_PC_TIMEOUT_MS); default the coordinator's own */
+  threePcTimeoutMs?: number;
   /** choreographed orders: step deadline and shipment budget (ms); default DEFAULT_CHOREOGRAPHY_DEADLINES */
   choreography?: { stepDeadlineMs?: number; shipmentBudgetMs?: number };
   /** worker /metrics URLs gathered into GET /metrics */

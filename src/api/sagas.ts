@@ -73,6 +73,8 @@ export class SagaGateway {
     private readonly client: Client,
     private readonly deadlineMs = 5000,
     private readonly queryDeadlineMs = 3000,
+    /** 3PC orders: the participants' deadline; undefined: the coordinator's default */
+    private readonly threePcTimeoutMs?: number,
   ) {}
 
   private within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
@@ -104,6 +106,9 @@ export class SagaGateway {
           order: { orderId, customerId, lines, total, currency, shippingAddress, placedAt },
           cancellationWindowMs: input.cancellationWindowMs,
           ...(input.requestId ? { requestId: input.requestId } : {}),
+          ...(coordination === '3pc' && this.threePcTimeoutMs !== undefined
+            ? { tuning: { threePcTimeoutMs: this.threePcTimeoutMs } }
+            : {}),
         };
         return this.client.workflow.start(ATOMIC_WORKFLOW_TYPES[coordination], {
           ...atomicCommitStartOptions(atomic),

@@ -38,6 +38,7 @@ function main(): void {
     config: {
       jwtSecret: requireJwtSecret(config),
       cancellationWindowMs: config.orderCancellationWindowMs,
+      threePcTimeoutMs: config.coordination.threePcTimeoutMs,
       workerMetricsUrls: config.workerMetricsUrls,
     },
   });
