@@ -4,6 +4,7 @@
  * Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call `loadConfig(process.env)`.
  */
 import { z } from 'zod';
+import { COORDINATION_DEFAULTS } from './domain/coordination';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
 import { bool, int, list, port, rate } from './config-parsers';
@@ -293,6 +294,24 @@ export const VARIABLES = {
     int(10, 60000),
     'Outbox relay polling fallback when no NOTIFY arrives.',
     '1000',
+  ),
+  COORDINATION_RECOVERY_INTERVAL_MS: v(
+    'coordination.recoveryIntervalMs',
+    int(100, 3_600_000),
+    '2PC/3PC: how often each voting worker (orders, inventory, payments) sweeps its prepared transactions: the 3PC timeout rule, then every one with a recorded decision is finished by it (also once at start).',
+    String(COORDINATION_DEFAULTS.recoveryIntervalMs),
+  ),
+  COORDINATION_PRESUME_ABORT_AFTER_MS: v(
+    'coordination.presumeAbortAfterMs',
+    int(1000, 7 * 86_400_000),
+    '2PC/3PC: a prepared transaction without a recorded decision for this long is presumed aborted by the sweep (first writer wins: a coordinator that recorded commit first keeps it).',
+    String(COORDINATION_DEFAULTS.presumeAbortAfterMs),
+  ),
+  THREE_PC_TIMEOUT_MS: v(
+    'coordination.threePcTimeoutMs',
+    int(100, 3_600_000),
+    "3PC: a participant's deadline after its yes vote and after its pre-commit; past it, one pre-committed commits on its own and one that only voted yes aborts. Passed by the API to every 3PC order.",
+    String(COORDINATION_DEFAULTS.threePcTimeoutMs),
   ),
   RELAY_LAG_LIMIT_S: v(
     'relayLagLimitS',

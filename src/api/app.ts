@@ -42,7 +42,12 @@ export function createApp(deps: AppDeps): express.Express & { context: AppContex
     ...deps,
     clock,
     metrics,
-    sagas: new SagaGateway(deps.temporal, deps.config.temporalDeadlineMs, deps.config.queryDeadlineMs),
+    sagas: new SagaGateway(
+      deps.temporal,
+      deps.config.temporalDeadlineMs,
+      deps.config.queryDeadlineMs,
+      deps.config.threePcTimeoutMs,
+    ),
     idempotency: new IdempotencyStore(deps.pool, clock),
   };
 

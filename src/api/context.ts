@@ -12,6 +12,8 @@ export interface ApiConfig {
   jwtSecret: string;
   /** passed to every saga (ORDER_CANCELLATION_WINDOW_MS) */
   cancellationWindowMs: number;
+  /** 3PC orders: each participant's deadline (THREE_PC_TIMEOUT_MS); default the coordinator's own */
+  threePcTimeoutMs?: number;
   /**
    * ORDER_SHIPMENT_BUDGET_MS: how long the shipment may retry the carrier, in every mode (ms); unset: the
    * orchestrated saga's default and DEFAULT_CHOREOGRAPHY_DEADLINES

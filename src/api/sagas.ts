@@ -84,6 +84,8 @@ export class SagaGateway {
     private readonly client: Client,
     private readonly deadlineMs = 5000,
     private readonly queryDeadlineMs = 3000,
+    /** 3PC orders: the participants' deadline; undefined: the coordinator's default */
+    private readonly threePcTimeoutMs?: number,
   ) {}
 
   private within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
@@ -114,9 +116,18 @@ export class SagaGateway {
           order: placedOrderOf(input),
           cancellationWindowMs: input.cancellationWindowMs,
           ...(input.requestId ? { requestId: input.requestId } : {}),
-          ...(input.tuning?.shipmentBudgetMs !== undefined && {
-            tuning: { shipmentBudgetMs: input.tuning.shipmentBudgetMs },
-          }),
+          ...(input.tuning?.shipmentBudgetMs !== undefined ||
+          (coordination === '3pc' && this.threePcTimeoutMs !== undefined)
+            ? {
+                tuning: {
+                  ...(input.tuning?.shipmentBudgetMs !== undefined && {
+                    shipmentBudgetMs: input.tuning.shipmentBudgetMs,
+                  }),
+                  ...(coordination === '3pc' &&
+                    this.threePcTimeoutMs !== undefined && { threePcTimeoutMs: this.threePcTimeoutMs }),
+                },
+              }
+            : {}),
         };
         return this.client.workflow.start(ATOMIC_WORKFLOW_TYPES[coordination], {
           ...atomicCommitStartOptions(atomic),

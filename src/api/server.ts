@@ -40,6 +40,7 @@ function main(): void {
       cancellationWindowMs: config.orderCancellationWindowMs,
       shipmentBudgetMs: config.orderShipmentBudgetMs,
       choreography: config.choreography,
+      threePcTimeoutMs: config.coordination.threePcTimeoutMs,
       workerMetricsUrls: config.workerMetricsUrls,
     },
   });

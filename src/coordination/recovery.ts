@@ -7,13 +7,21 @@
  * that had recorded commit keeps it) and finishes by the decision that stands.
  */
 import type { Pool } from 'pg';
-import type { Decision, Participant } from '../domain/coordination';
+import {
+  COORDINATION_DEFAULTS,
+  type Decision,
+  type Participant,
+  type TransactionKind,
+} from '../domain/coordination';
 import { readDecision, recordDecision } from './decisions';
 import { finish, listPrepared } from './participant';
 import { applyTimeoutRule, readState, recordOutcome } from './three-phase';
 
 /** how often a worker sweeps, and how long an undecided prepared transaction waits before it is presumed aborted */
-export const RECOVERY_DEFAULTS = { intervalMs: 5_000, presumeAbortAfterMs: 10 * 60_000 } as const;
+export const RECOVERY_DEFAULTS = {
+  intervalMs: COORDINATION_DEFAULTS.recoveryIntervalMs,
+  presumeAbortAfterMs: COORDINATION_DEFAULTS.presumeAbortAfterMs,
+} as const;
 
 export interface InDoubtStatus {
   count: number;
@@ -38,11 +46,17 @@ export async function inDoubtStatus(pool: Pool, participant?: Participant): Prom
 
 export async function sweepInDoubt(
   pool: Pool,
-  opts: { participant?: Participant; presumeAbortAfterMs: number },
+  opts: {
+    participant?: Participant;
+    presumeAbortAfterMs: number;
+    /** transactions cut off from the coordinator (a partition fault): only the timeout rule acts on them */
+    cutOff?: (t: { orderId: string; kind: TransactionKind; participant: Participant }) => boolean;
+  },
 ): Promise<SweepResult> {
   const resolved = (await applyTimeoutRule(pool, opts.participant)).slice();
   for (const p of await listPrepared(pool)) {
     if (opts.participant && p.participant !== opts.participant) continue;
+    if (opts.cutOff?.(p)) continue;
     let decision = (await readDecision(pool, p.orderId, p.kind))?.decision;
     if (!decision && Date.now() - p.preparedAt.getTime() >= opts.presumeAbortAfterMs)
       decision = (
@@ -68,6 +82,7 @@ export function startRecoverySweep(opts: {
   participant: Participant;
   intervalMs: number;
   presumeAbortAfterMs: number;
+  cutOff?: (t: { orderId: string; kind: TransactionKind; participant: Participant }) => boolean;
   log?: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
   /** after each round: what is still in doubt (the worker's gauges) */
   onStatus?: (status: InDoubtStatus) => void;

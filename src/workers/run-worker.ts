@@ -95,6 +95,10 @@ export async function runWorker(service: ServiceName): Promise<void> {
     config,
     metrics,
     logger,
+    recovery: {
+      intervalMs: config.coordination.recoveryIntervalMs,
+      presumeAbortAfterMs: config.coordination.presumeAbortAfterMs,
+    },
     bus: {
       brokers: kafkaBrokers(config),
       consumersPerGroup: config.kafka.consumersPerGroup,

@@ -8,7 +8,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { createCoordinatorActivities } from '../activities/coordination/coordinator';
-import { createParticipantActivities } from '../activities/coordination/participant';
+import { createParticipantActivities, type PartitionFault } from '../activities/coordination/participant';
 import { createInventoryActivities } from '../activities/inventory';
 import { RECOVERY_DEFAULTS, startRecoverySweep } from '../coordination/recovery';
 import { PARTICIPANTS, type Participant } from '../domain/coordination';
@@ -50,6 +50,11 @@ export interface ServiceWorkerDeps {
    * (src/coordination/recovery.ts); default RECOVERY_DEFAULTS; false: off
    */
   recovery?: { intervalMs: number; presumeAbortAfterMs: number } | false;
+  /**
+   * fault injection (tests, chaos): orders, inventory, payments are cut off from the coordinator on the
+   * transactions this names, from their pre-commit on (PartitionFault in src/activities/coordination)
+   */
+  partition?: PartitionFault;
   /**
    * the bus: the relay also publishes to Kafka and the service's consumer groups run in this process
    * (src/workers/service-bus.ts); without it the events stay in the outbox (tests of other concerns)
@@ -95,22 +100,38 @@ export function createMeteredCarrierClient(
 
 function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: CarrierClient | undefined) {
   const { pool } = deps;
+  const fault = deps.partition ? { partition: deps.partition } : {};
   switch (name) {
     case 'orders':
       return {
         ...createOrderActivities({ orders: createOrdersService({ pool }) }),
-        ...createParticipantActivities({ pool, participant: 'orders', work: ordersParticipant(pool) }),
+        ...createParticipantActivities({
+          ...fault,
+          pool,
+          participant: 'orders',
+          work: ordersParticipant(pool),
+        }),
         ...createCoordinatorActivities({ pool }),
       };
     case 'inventory':
       return {
         ...createInventoryActivities({ inventory: createInventoryService({ pool }) }),
-        ...createParticipantActivities({ pool, participant: 'inventory', work: inventoryParticipant(pool) }),
+        ...createParticipantActivities({
+          ...fault,
+          pool,
+          participant: 'inventory',
+          work: inventoryParticipant(pool),
+        }),
       };
     case 'payments':
       return {
         ...createPaymentActivities({ payments: createPaymentsService({ pool }) }),
-        ...createParticipantActivities({ pool, participant: 'payments', work: paymentsParticipant(pool) }),
+        ...createParticipantActivities({
+          ...fault,
+          pool,
+          participant: 'payments',
+          work: paymentsParticipant(pool),
+        }),
       };
     case 'shipping':
       if (!carrier) throw new Error('the shipping worker needs a carrier client');
@@ -194,6 +215,7 @@ export async function createServiceWorker(
           pool: deps.pool,
           participant: name,
           ...(deps.recovery ?? RECOVERY_DEFAULTS),
+          ...(deps.partition ? { cutOff: deps.partition } : {}),
           onStatus: (st) => {
             deps.metrics.inDoubtTransactions.set({ participant: name }, st.count);
             deps.metrics.inDoubtOldestAge.set({ participant: name }, st.oldestAgeSeconds);

@@ -11,7 +11,7 @@ import type { ParticipantActivities } from '../activities/coordination/participa
 import type { InventoryActivities } from '../activities/inventory';
 import type { OrderActivities } from '../activities/orders';
 import type { ShippingActivities } from '../activities/shipping';
-import { PARTICIPANTS, type Participant } from '../domain/coordination';
+import { COORDINATION_DEFAULTS, PARTICIPANTS, type Participant } from '../domain/coordination';
 import type { AtomicCommitTuning } from './atomic-contracts';
 import { NON_RETRYABLE_TYPES } from './activity-proxies';
 import { TASK_QUEUES } from './contracts';
@@ -21,7 +21,7 @@ export const ATOMIC_DEFAULTS = {
   retryMaximumIntervalMs: 30_000,
   attemptTimeoutMs: 30_000,
   shipmentBudgetMs: 15 * 60_000,
-  threePcTimeoutMs: 30_000,
+  threePcTimeoutMs: COORDINATION_DEFAULTS.threePcTimeoutMs,
   preCommitAckTimeoutMs: 10_000,
 } as const satisfies Required<AtomicCommitTuning>;
 

@@ -2,19 +2,21 @@
  * What 2PC and 3PC share around their protocol: the destination is checked before anything is prepared, the
  * `apply` transaction (reserve, charge, mark paid) is committed atomically or not at all, and only then does
  * shipping run, because the carrier is an HTTP API that cannot hold a prepared transaction. When shipping
- * fails after the commit, the only way back is a second distributed transaction, `reverse` (release, refund,
- * fail the order): the saga's compensation in disguise (README, "Coordination modes").
+ * fails after the commit, or the customer cancels inside the window, the only way back is a second distributed
+ * transaction, `reverse` (release, refund, fail or cancel the order): the saga's compensation in disguise
+ * (README, "Coordination modes"). A cancel accepted before the decision is recorded makes it an abort.
  */
 import {
   ApplicationFailure,
+  condition,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Reversal } from '../activities/coordination/participant';
 import { PARTICIPANTS, type Decision, type TransactionKind } from '../domain/coordination';
 import { atomicActivities, type AtomicActivities } from './atomic-activities';
+import { setAtomicCancelHandler } from './atomic-cancel';
 import {
   atomicCommitStateQuery,
   type AtomicCommitInput,
@@ -40,6 +42,8 @@ export interface Coordinator {
   state: AtomicCommitState;
   /** the idempotency key of a step of this workflow */
   key: (step: string) => string;
+  /** true when a cancel was accepted and `kind` is the apply: the coordinator then decides abort */
+  cancelled: (kind: TransactionKind) => boolean;
 }
 
 const emptyView = (): TransactionView => ({ votes: {}, preCommitted: [], outcomes: {} });
@@ -47,56 +51,74 @@ const emptyView = (): TransactionView => ({ votes: {}, preCommitted: [], outcome
 export async function coordinate(input: AtomicCommitInput, protocol: Protocol): Promise<AtomicCommitResult> {
   const { order, requestId } = input;
   const { orderId } = order;
+  const state: AtomicCommitState = {
+    orderId,
+    mode: input.mode,
+    phase: 'CHECKING_DESTINATION',
+    status: 'PENDING',
+    apply: emptyView(),
+  };
   const c: Coordinator = {
     input,
     acts: atomicActivities(input.tuning),
-    state: {
-      orderId,
-      mode: input.mode,
-      phase: 'CHECKING_DESTINATION',
-      status: 'PENDING',
-      apply: emptyView(),
-    },
+    state,
     key: (step) => `${workflowInfo().workflowId}/${step}`,
+    cancelled: (kind) => kind === 'apply' && state.cancel !== undefined,
   };
-  const { acts, state, key } = c;
+  const { acts, key } = c;
   const req = requestId ? { requestId } : {};
   setHandler(atomicCommitStateQuery, () => state);
+  setAtomicCancelHandler(state);
 
-  const failed = async (failure: SagaFailure): Promise<AtomicCommitResult> => {
-    // nothing was committed: the order is still recorded, and recorded as failed, as the saga does
+  /** nothing was committed: the order is still recorded, and recorded as failed or cancelled, as the saga does */
+  const unplaced = async (failure: SagaFailure, outcome: 'FAILED' | 'CANCELLED') => {
     await acts.orders.placeOrder({ ...order, key: key('placeOrder'), ...req });
     await acts.orders.rejectOrder({
       orderId,
-      outcome: 'FAILED',
+      outcome,
       reason: failure.message,
       step: failure.step,
       key: key('rejectOrder'),
       ...req,
     });
-    return end({ ...state, failure }, 'FAILED');
+    return end(c, { failure }, outcome);
   };
+  const cancelFailure = (step: string): SagaFailure => ({
+    step,
+    type: 'Cancelled',
+    message: state.cancel?.reason ?? 'cancelled',
+  });
 
   try {
     await acts.shipping.validateDestination({ orderId, country: order.shippingAddress.country });
   } catch (err) {
-    return failed(classify('validateDestination', err, undefined));
+    return unplaced(classify('validateDestination', err, undefined), 'FAILED');
   }
+  // cancelled before anything was prepared: nothing to abort, nothing to undo
+  if (state.cancel) return unplaced(cancelFailure('validateDestination'), 'CANCELLED');
 
   state.phase = 'PREPARING';
   if ((await protocol(c, 'apply', state.apply)) === 'abort') {
+    if (state.cancel) return unplaced(cancelFailure('prepare'), 'CANCELLED');
     const no = PARTICIPANTS.map((p) => [p, state.apply.votes[p]] as const).find(([, v]) => v?.vote === 'no');
     const vote = no?.[1];
-    return failed(
+    return unplaced(
       vote?.vote === 'no'
         ? { step: `prepare:${no![0]}`, type: vote.code, message: vote.message }
         : { step: 'preCommit', type: 'Aborted', message: 'a pre-commit was not acknowledged in time' },
+      'FAILED',
     );
   }
 
-  if (input.cancellationWindowMs > 0) {
+  if (input.cancellationWindowMs > 0 && !state.cancel) {
     state.phase = 'AWAITING_SHIPMENT';
-    await sleep(input.cancellationWindowMs);
+    await condition(() => state.cancel !== undefined, input.cancellationWindowMs);
+  }
+  if (state.cancel) {
+    // committed, then cancelled: the only way back is a second distributed transaction
+    const failure = cancelFailure('cancellationWindow');
+    await reverseApply(c, { outcome: 'cancelled', reason: failure.message });
+    return end(c, { failure }, 'CANCELLED');
   }
   state.phase = 'SHIPPING';
   let shipment: { shipmentId: string; trackingNumber: string };
@@ -110,31 +132,39 @@ export async function coordinate(input: AtomicCommitInput, protocol: Protocol): 
     });
   } catch (err) {
     const failure = classify('createShipment', err, undefined);
-    const why: Reversal = { outcome: 'failed', reason: failure.message, step: failure.step };
-    state.phase = 'REVERSING';
     // the shipment record is no participant either: its undo is a plain retried step, as in the saga
+    state.phase = 'REVERSING';
     await acts.shipping.cancelShipment({
       orderId,
       reason: failure.message,
       key: key('cancelShipment'),
       ...req,
     });
-    state.reverse = { ...emptyView(), why };
-    const undone = await protocol(c, 'reverse', state.reverse, why);
-    if (undone !== 'commit')
-      throw ApplicationFailure.nonRetryable(
-        `the reverse transaction of ${orderId} was refused`,
-        'ReverseRefused',
-      );
-    return end({ ...state, failure }, 'FAILED');
+    await reverseApply(c, { outcome: 'failed', reason: failure.message, step: failure.step });
+    return end(c, { failure }, 'FAILED');
   }
   await acts.inventory.commitStock({ orderId, lines: order.lines, key: key('commitStock'), ...req });
   await acts.orders.completeOrder({ orderId, ...shipment, key: key('completeOrder'), ...req });
-  return end({ ...state, trackingNumber: shipment.trackingNumber }, 'COMPLETED');
+  return end(c, { trackingNumber: shipment.trackingNumber }, 'COMPLETED');
 
-  function end(s: AtomicCommitState, status: 'COMPLETED' | 'FAILED'): AtomicCommitResult {
-    Object.assign(state, s, { phase: status, status });
-    upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
-    return { ...state, phase: status, status };
+  async function reverseApply(c: Coordinator, why: Reversal): Promise<void> {
+    c.state.phase = 'REVERSING';
+    c.state.reverse = { ...emptyView(), why };
+    const undone = await protocol(c, 'reverse', c.state.reverse, why);
+    if (undone !== 'commit')
+      throw ApplicationFailure.nonRetryable(
+        `the reverse transaction of ${c.state.orderId} was refused`,
+        'ReverseRefused',
+      );
   }
+}
+
+function end(
+  c: Coordinator,
+  s: Partial<AtomicCommitState>,
+  status: AtomicCommitResult['status'],
+): AtomicCommitResult {
+  Object.assign(c.state, s, { phase: status, status });
+  upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
+  return { ...c.state, phase: status, status };
 }

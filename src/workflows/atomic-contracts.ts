@@ -30,8 +30,23 @@ export const ATOMIC_PHASES = [
   'REVERSING',
   'COMPLETED',
   'FAILED',
+  'CANCELLED',
 ] as const;
 export type AtomicPhase = (typeof ATOMIC_PHASES)[number];
+
+/**
+ * Where the `cancelOrder` update is accepted (the saga's rule: until shipping starts). Before the decision is
+ * recorded, a cancel makes the coordinator decide abort (nothing to undo); after a commit, it runs `reverse`.
+ */
+export const CANCELLABLE_ATOMIC_PHASES = [
+  'CHECKING_DESTINATION',
+  'PREPARING',
+  'PRE_COMMITTING',
+  'FINISHING',
+  'AWAITING_SHIPMENT',
+] as const satisfies readonly AtomicPhase[];
+
+export type AtomicOutcome = 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
 export interface AtomicCommitTuning {
   retryInitialIntervalMs?: number;
@@ -69,16 +84,18 @@ export interface AtomicCommitState {
   orderId: string;
   mode: AtomicCommitMode;
   phase: AtomicPhase;
-  status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  status: 'PENDING' | AtomicOutcome;
   apply: TransactionView;
+  /** the accepted cancel (the first one wins) */
+  cancel?: { reason: string; requestedBy?: string };
   reverse?: TransactionView & { why: Reversal };
   failure?: SagaFailure;
   trackingNumber?: string;
 }
 
 export type AtomicCommitResult = Omit<AtomicCommitState, 'phase' | 'status'> & {
-  phase: 'COMPLETED' | 'FAILED';
-  status: 'COMPLETED' | 'FAILED';
+  phase: AtomicOutcome;
+  status: AtomicOutcome;
 };
 
 export const atomicCommitStateQuery = defineQuery<AtomicCommitState>('atomicCommitState');

@@ -28,7 +28,8 @@ export const threePhaseProtocol: Protocol = async (c, kind, view, why) => {
     ),
   );
   PARTICIPANTS.forEach((p, i) => (view.votes[p] = votes[i]!));
-  let wanted: 'commit' | 'abort' = votes.every((v) => v.vote === 'yes') ? 'commit' : 'abort';
+  let wanted: 'commit' | 'abort' =
+    votes.every((v) => v.vote === 'yes') && !c.cancelled(kind) ? 'commit' : 'abort';
   if (wanted === 'commit') {
     c.state.phase = 'PRE_COMMITTING';
     const acks = await Promise.allSettled(
@@ -38,7 +39,8 @@ export const threePhaseProtocol: Protocol = async (c, kind, view, why) => {
       const a = acks[i]!;
       return a.status === 'fulfilled' && a.value;
     });
-    if (view.preCommitted.length < PARTICIPANTS.length) wanted = 'abort';
+    // a missing acknowledgement, or a cancel accepted meanwhile, and the coordinator aborts
+    if (view.preCommitted.length < PARTICIPANTS.length || c.cancelled(kind)) wanted = 'abort';
   }
   const decision = await c.acts.coordinator.recordDecision({
     orderId,

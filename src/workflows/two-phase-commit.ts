@@ -24,7 +24,8 @@ export const twoPhaseProtocol: Protocol = async (c, kind, view, why) => {
     ),
   );
   PARTICIPANTS.forEach((p, i) => (view.votes[p] = votes[i]!));
-  const wanted = votes.every((v) => v.vote === 'yes') ? 'commit' : 'abort';
+  // a cancel accepted before the decision is recorded is a reason to abort: nothing is committed yet
+  const wanted = votes.every((v) => v.vote === 'yes') && !c.cancelled(kind) ? 'commit' : 'abort';
   const decision = await c.acts.coordinator.recordDecision({
     orderId,
     kind,

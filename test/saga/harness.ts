@@ -22,6 +22,7 @@ import {
   createMeteredCarrierClient,
   createServiceWorker,
   type BuiltServiceWorker,
+  type ServiceWorkerDeps,
 } from '../../src/workers/service-worker';
 import type { orderSaga } from '../../src/workflows';
 import {
@@ -79,7 +80,12 @@ export interface SagaStack {
 export const TEST_PARTITIONS = 3;
 
 export async function startSagaStack(
-  opts: { inProcess?: ServiceName[]; bus?: boolean } = {},
+  opts: {
+    inProcess?: ServiceName[];
+    bus?: boolean;
+    /** the in-process workers' recovery sweep and partition fault (2PC/3PC specs) */
+    workers?: Pick<ServiceWorkerDeps, 'recovery' | 'partition'>;
+  } = {},
 ): Promise<SagaStack> {
   quietSdkRuntime();
   const [env, pg, carrier, bundle, kafka] = await Promise.all([
@@ -112,6 +118,7 @@ export async function startSagaStack(
       carrier: carrierClient,
       workflowBundle: bundle,
       workerOptions: { shutdownGraceTime: '1s' },
+      ...opts.workers,
       ...(kafka && {
         bus: {
           brokers: kafka.brokers,

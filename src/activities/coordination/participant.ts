@@ -35,12 +35,29 @@ export interface FinishResult {
   by: 'this-call' | 'earlier' | 'timeout';
 }
 
+/**
+ * A network partition between the coordinator and a participant, for tests and fault injection: true for
+ * a transaction the participant is cut off on, from its pre-commit on. Its pre-commit is applied but the
+ * acknowledgement is lost, no later call of the coordinator reaches it, and its recovery sweep cannot read
+ * the coordinator's decision either; only its own 3PC timeout rule still acts.
+ */
+export type PartitionFault = (t: TransactionRef & { participant: Participant }) => boolean;
+
+/** the failure the coordinator sees from across a partition (retryable: it cannot tell a slow network) */
+const unreachable = (t: TransactionRef, participant: Participant) =>
+  ApplicationFailure.retryable(
+    `${participant} cannot be reached for ${t.orderId}/${t.kind} (partition)`,
+    'Partitioned',
+  );
+
 export function createParticipantActivities(deps: {
   pool: Pool;
   participant: Participant;
   work: ParticipantWork;
+  partition?: PartitionFault;
 }) {
   const { pool, participant, work } = deps;
+  const cutOff = (t: TransactionRef) => deps.partition?.({ ...t, participant }) ?? false;
   const gid = (t: TransactionRef) => gidOf(t.orderId, t.kind, participant);
   return {
     async prepareTransaction(args: PrepareArgs): Promise<Vote> {
@@ -62,7 +79,9 @@ export function createParticipantActivities(deps: {
 
     /** 3PC: true when pre-committed; false when the participant had already ended its part (timeout) */
     async preCommitTransaction(args: TransactionRef & { threePcTimeoutMs: number }): Promise<boolean> {
-      return recordPreCommitted(pool, gid(args), args.threePcTimeoutMs);
+      const done = await recordPreCommitted(pool, gid(args), args.threePcTimeoutMs);
+      if (cutOff(args)) throw unreachable(args, participant);
+      return done;
     },
 
     /**
@@ -71,6 +90,7 @@ export function createParticipantActivities(deps: {
      * a partition). A gid no longer prepared is a retry: the recorded decision says what it became.
      */
     async finishTransaction(args: TransactionRef & { decision: Decision }): Promise<FinishResult> {
+      if (cutOff(args)) throw unreachable(args, participant);
       const g = gid(args);
       const own = (await readState(pool, g))
         ? await recordOutcome(pool, g, args.decision, 'coordinator')

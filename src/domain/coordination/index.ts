@@ -65,3 +65,15 @@ export function parseGid(gid: string): GidParts | undefined {
   if (!(PARTICIPANTS as readonly (string | undefined)[]).includes(participant)) return undefined;
   return { orderId, kind: kind as TransactionKind, participant: participant as Participant };
 }
+
+/**
+ * The coordination timings' defaults (the typed config's COORDINATION_* variables default to these):
+ * - `recoveryIntervalMs`: how often each voting worker sweeps its prepared transactions;
+ * - `presumeAbortAfterMs`: how long an undecided prepared transaction waits before the sweep presumes abort;
+ * - `threePcTimeoutMs`: a 3PC participant's deadline after its yes vote and after its pre-commit.
+ */
+export const COORDINATION_DEFAULTS = {
+  recoveryIntervalMs: 5_000,
+  presumeAbortAfterMs: 10 * 60_000,
+  threePcTimeoutMs: 30_000,
+} as const;
