@@ -219,6 +219,11 @@ export const VARIABLES = {
     'Durable timer after payment during which an order can still be cancelled; 0 = no window.',
     '10000',
   ),
+  THREE_PC_PARTITION_FILE: v(
+    'threePcPartitionFile',
+    z.string().min(1),
+    'Test hook (the chaos suite): while this file names a voting service (`orders`, `inventory`, `payments`), that 3PC participant pre-commits but its acknowledgement is lost and the coordinator cannot reach it until its own timeout rule has ended its part (a network partition). Unset: no partition.',
+  ),
   SHIPPING_COUNTRIES: v(
     'shippingCountries',
     list().pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'each must be an ISO 3166-1 alpha-2 code')).min(1)),

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { createCoordinatorActivities } from '../activities/coordination/coordinator';
 import { createParticipantActivities } from '../activities/coordination/participant';
 import { createInventoryActivities } from '../activities/inventory';
+import { partitionFromFile } from '../coordination/partition-hook';
 import { RECOVERY_DEFAULTS, startRecoverySweep } from '../coordination/recovery';
 import { PARTICIPANTS, type Participant } from '../domain/coordination';
 import { createOrderActivities } from '../activities/orders';
@@ -36,7 +37,10 @@ export interface ServiceWorkerDeps {
   connection: NativeConnection;
   namespace: string;
   pool: Pool;
-  config: Pick<Config, 'worker' | 'shippingCountries' | 'carrier' | 'relayPollIntervalMs'>;
+  config: Pick<
+    Config,
+    'worker' | 'shippingCountries' | 'carrier' | 'relayPollIntervalMs' | 'threePcPartitionFile'
+  >;
   metrics: SagaMetrics;
   logger?: Logger;
   /** shipping only: the process's carrier client (one breaker per dependency per process) */
@@ -93,24 +97,36 @@ export function createMeteredCarrierClient(
   });
 }
 
+/** a voting service's participant deps: its pool, and the partition test hook when configured */
+function participantDeps(deps: ServiceWorkerDeps, participant: Participant) {
+  const partitioned = partitionFromFile(deps.config.threePcPartitionFile, participant);
+  return { pool: deps.pool, participant, ...(partitioned ? { partitioned } : {}) };
+}
+
 function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: CarrierClient | undefined) {
   const { pool } = deps;
   switch (name) {
     case 'orders':
       return {
         ...createOrderActivities({ orders: createOrdersService({ pool }) }),
-        ...createParticipantActivities({ pool, participant: 'orders', work: ordersParticipant(pool) }),
+        ...createParticipantActivities({ ...participantDeps(deps, 'orders'), work: ordersParticipant(pool) }),
         ...createCoordinatorActivities({ pool }),
       };
     case 'inventory':
       return {
         ...createInventoryActivities({ inventory: createInventoryService({ pool }) }),
-        ...createParticipantActivities({ pool, participant: 'inventory', work: inventoryParticipant(pool) }),
+        ...createParticipantActivities({
+          ...participantDeps(deps, 'inventory'),
+          work: inventoryParticipant(pool),
+        }),
       };
     case 'payments':
       return {
         ...createPaymentActivities({ payments: createPaymentsService({ pool }) }),
-        ...createParticipantActivities({ pool, participant: 'payments', work: paymentsParticipant(pool) }),
+        ...createParticipantActivities({
+          ...participantDeps(deps, 'payments'),
+          work: paymentsParticipant(pool),
+        }),
       };
     case 'shipping':
       if (!carrier) throw new Error('the shipping worker needs a carrier client');

@@ -39,8 +39,16 @@ export function createParticipantActivities(deps: {
   pool: Pool;
   participant: Participant;
   work: ParticipantWork;
+  /**
+   * Test hook (a network partition, for the chaos suite): while it answers true, a pre-commit is recorded
+   * but its acknowledgement is lost (a retryable failure), and a finish cannot reach a 3PC part its timeout
+   * rule has not ended yet.
+   */
+  partitioned?: () => boolean;
 }) {
-  const { pool, participant, work } = deps;
+  const { pool, participant, work, partitioned } = deps;
+  const cutOff = (what: string) =>
+    ApplicationFailure.retryable(`partition: ${participant} cannot be reached (${what})`, 'Partitioned');
   const gid = (t: TransactionRef) => gidOf(t.orderId, t.kind, participant);
   return {
     async prepareTransaction(args: PrepareArgs): Promise<Vote> {
@@ -62,7 +70,9 @@ export function createParticipantActivities(deps: {
 
     /** 3PC: true when pre-committed; false when the participant had already ended its part (timeout) */
     async preCommitTransaction(args: TransactionRef & { threePcTimeoutMs: number }): Promise<boolean> {
-      return recordPreCommitted(pool, gid(args), args.threePcTimeoutMs);
+      const preCommitted = await recordPreCommitted(pool, gid(args), args.threePcTimeoutMs);
+      if (preCommitted && partitioned?.()) throw cutOff('the pre-commit acknowledgement is lost');
+      return preCommitted;
     },
 
     /**
@@ -72,6 +82,7 @@ export function createParticipantActivities(deps: {
      */
     async finishTransaction(args: TransactionRef & { decision: Decision }): Promise<FinishResult> {
       const g = gid(args);
+      if (partitioned?.() && (await readState(pool, g))?.outcome === null) throw cutOff('finish');
       const own = (await readState(pool, g))
         ? await recordOutcome(pool, g, args.decision, 'coordinator')
         : null;

@@ -1,0 +1,21 @@
+/**
+ * The test hook behind THREE_PC_PARTITION_FILE (the chaos suite's 3PC partition scenario): a participant is
+ * cut off while the file exists and names it (whitespace-separated service names). Read on every call, so
+ * the partition starts and heals while the worker runs; no file, no partition.
+ */
+import fs from 'node:fs';
+import type { Participant } from '../domain/coordination';
+
+export function partitionFromFile(
+  file: string | undefined,
+  participant: Participant,
+): (() => boolean) | undefined {
+  if (!file) return undefined;
+  return () => {
+    try {
+      return fs.readFileSync(file, 'utf8').split(/\s+/).includes(participant);
+    } catch {
+      return false; // no file: no partition
+    }
+  };
+}
