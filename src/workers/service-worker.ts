@@ -37,6 +37,13 @@ export interface ServiceWorkerDeps {
   connection: NativeConnection;
   namespace: string;
   pool: Pool;
+  /**
+   * orders, inventory, payments: the connections that finish prepared transactions (3PC pre-commit, phase
+   * 2, the recovery sweep); default `pool`. A prepared transaction holds its row locks until it is finished,
+   * and sessions waiting on those locks (other orders' steps, prepares, reactions) can take every connection
+   * of `pool`; finishing it must never wait for one of them, or the worker deadlocks.
+   */
+  coordinationPool?: Pool;
   config: Pick<
     Config,
     'worker' | 'shippingCountries' | 'carrier' | 'relayPollIntervalMs' | 'threePcPartitionFile'
@@ -100,7 +107,12 @@ export function createMeteredCarrierClient(
 /** a voting service's participant deps: its pool, and the partition test hook when configured */
 function participantDeps(deps: ServiceWorkerDeps, participant: Participant) {
   const partitioned = partitionFromFile(deps.config.threePcPartitionFile, participant);
-  return { pool: deps.pool, participant, ...(partitioned ? { partitioned } : {}) };
+  return {
+    pool: deps.pool,
+    finishPool: deps.coordinationPool ?? deps.pool,
+    participant,
+    ...(partitioned ? { partitioned } : {}),
+  };
 }
 
 function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: CarrierClient | undefined) {
@@ -207,7 +219,7 @@ export async function createServiceWorker(
     deps.recovery === false || !isParticipant(name)
       ? undefined
       : startRecoverySweep({
-          pool: deps.pool,
+          pool: deps.coordinationPool ?? deps.pool,
           participant: name,
           ...(deps.recovery ?? RECOVERY_DEFAULTS),
           onStatus: (st) => {

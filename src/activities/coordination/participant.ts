@@ -37,6 +37,11 @@ export interface FinishResult {
 
 export function createParticipantActivities(deps: {
   pool: Pool;
+  /**
+   * the connections for pre-commit and finish (default `pool`): a prepared transaction's row locks can make
+   * every connection of `pool` wait, and only finishing it releases them
+   */
+  finishPool?: Pool;
   participant: Participant;
   work: ParticipantWork;
   /**
@@ -47,6 +52,7 @@ export function createParticipantActivities(deps: {
   partitioned?: () => boolean;
 }) {
   const { pool, participant, work, partitioned } = deps;
+  const finishPool = deps.finishPool ?? pool;
   const cutOff = (what: string) =>
     ApplicationFailure.retryable(`partition: ${participant} cannot be reached (${what})`, 'Partitioned');
   const gid = (t: TransactionRef) => gidOf(t.orderId, t.kind, participant);
@@ -70,7 +76,7 @@ export function createParticipantActivities(deps: {
 
     /** 3PC: true when pre-committed; false when the participant had already ended its part (timeout) */
     async preCommitTransaction(args: TransactionRef & { threePcTimeoutMs: number }): Promise<boolean> {
-      const preCommitted = await recordPreCommitted(pool, gid(args), args.threePcTimeoutMs);
+      const preCommitted = await recordPreCommitted(finishPool, gid(args), args.threePcTimeoutMs);
       if (preCommitted && partitioned?.()) throw cutOff('the pre-commit acknowledgement is lost');
       return preCommitted;
     },
@@ -82,15 +88,15 @@ export function createParticipantActivities(deps: {
      */
     async finishTransaction(args: TransactionRef & { decision: Decision }): Promise<FinishResult> {
       const g = gid(args);
-      if (partitioned?.() && (await readState(pool, g))?.outcome === null) throw cutOff('finish');
-      const own = (await readState(pool, g))
-        ? await recordOutcome(pool, g, args.decision, 'coordinator')
+      if (partitioned?.() && (await readState(finishPool, g))?.outcome === null) throw cutOff('finish');
+      const own = (await readState(finishPool, g))
+        ? await recordOutcome(finishPool, g, args.decision, 'coordinator')
         : null;
       const outcome = own ?? args.decision;
-      const finished = await finish(pool, g, outcome);
+      const finished = await finish(finishPool, g, outcome);
       if (outcome !== args.decision) return { participant, outcome, by: 'timeout' };
       if (finished === 'finished') return { participant, outcome, by: 'this-call' };
-      const recorded = await readDecision(pool, args.orderId, args.kind);
+      const recorded = await readDecision(finishPool, args.orderId, args.kind);
       if (recorded?.decision !== args.decision)
         throw ApplicationFailure.nonRetryable(
           `${g} is not prepared and the recorded decision is ${recorded?.decision ?? 'missing'}, not ${args.decision}`,
