@@ -222,7 +222,7 @@ export const VARIABLES = {
   THREE_PC_PARTITION_FILE: v(
     'threePcPartitionFile',
     z.string().min(1),
-    'Test hook (the chaos suite): while this file names a voting service (`orders`, `inventory`, `payments`), that 3PC participant pre-commits but its acknowledgement is lost and the coordinator cannot reach it until its own timeout rule has ended its part (a network partition). Unset: no partition.',
+    'Test hook (the chaos suite): while this file names a voting service (`orders`, `inventory`, `payments`), that 3PC participant pre-commits but its acknowledgement is lost and neither the coordinator nor its recovery sweep (reading the recorded decision) reaches it until its own timeout rule has ended its part (a network partition). Unset: no partition.',
   ),
   SHIPPING_COUNTRIES: v(
     'shippingCountries',

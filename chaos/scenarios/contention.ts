@@ -16,7 +16,7 @@ async function outcomes(
   const r = await ctx.pool.query<{ completed: number; out: number }>(
     `SELECT count(*) FILTER (WHERE event_type = 'OrderCompleted')::int AS completed,
             count(*) FILTER (WHERE event_type = 'OrderFailed' AND data->>'step' = 'reserveStock'
-                               AND data->>'reason' LIKE 'Insufficient stock%')::int AS out
+                               AND data->>'reason' LIKE '%Insufficient stock for%')::int AS out
        FROM orders.events WHERE stream_id = ANY($1::text[])`,
     [ids.map((id) => `order-${id}`)],
   );

@@ -38,9 +38,15 @@ export async function inDoubtStatus(pool: Pool, participant?: Participant): Prom
 
 export async function sweepInDoubt(
   pool: Pool,
-  opts: { participant?: Participant; presumeAbortAfterMs: number },
+  opts: {
+    participant?: Participant;
+    presumeAbortAfterMs: number;
+    /** test hook (a network partition): while true, the coordinator's decisions cannot be read; only the timeout rule acts */
+    partitioned?: () => boolean;
+  },
 ): Promise<SweepResult> {
   const resolved = (await applyTimeoutRule(pool, opts.participant)).slice();
+  if (opts.partitioned?.()) return { resolved, ...(await inDoubtStatus(pool, opts.participant)) };
   for (const p of await listPrepared(pool)) {
     if (opts.participant && p.participant !== opts.participant) continue;
     let decision = (await readDecision(pool, p.orderId, p.kind))?.decision;
@@ -68,6 +74,7 @@ export function startRecoverySweep(opts: {
   participant: Participant;
   intervalMs: number;
   presumeAbortAfterMs: number;
+  partitioned?: () => boolean;
   log?: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
   /** after each round: what is still in doubt (the worker's gauges) */
   onStatus?: (status: InDoubtStatus) => void;

@@ -104,14 +104,19 @@ export function createMeteredCarrierClient(
   });
 }
 
-/** a voting service's participant deps: its pool, and the partition test hook when configured */
-function participantDeps(deps: ServiceWorkerDeps, participant: Participant) {
+/** the partition test hook (THREE_PC_PARTITION_FILE) of a voting service, when configured */
+function partitionOf(deps: ServiceWorkerDeps, participant: Participant) {
   const partitioned = partitionFromFile(deps.config.threePcPartitionFile, participant);
+  return partitioned ? { partitioned } : {};
+}
+
+/** a voting service's participant deps: its pools, and the partition test hook when configured */
+function participantDeps(deps: ServiceWorkerDeps, participant: Participant) {
   return {
     pool: deps.pool,
     finishPool: deps.coordinationPool ?? deps.pool,
     participant,
-    ...(partitioned ? { partitioned } : {}),
+    ...partitionOf(deps, participant),
   };
 }
 
@@ -221,6 +226,7 @@ export async function createServiceWorker(
       : startRecoverySweep({
           pool: deps.coordinationPool ?? deps.pool,
           participant: name,
+          ...partitionOf(deps, name),
           ...(deps.recovery ?? RECOVERY_DEFAULTS),
           onStatus: (st) => {
             deps.metrics.inDoubtTransactions.set({ participant: name }, st.count);
