@@ -4,9 +4,9 @@
  * Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call `loadConfig(process.env)`.
  */
 import { z } from 'zod';
+import { PARTITION_HOOK_DOC } from './coordination/partition-hook';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(
@@ -219,11 +219,7 @@ export const VARIABLES = {
     'Durable timer after payment during which an order can still be cancelled; 0 = no window.',
     '10000',
   ),
-  THREE_PC_PARTITION_FILE: v(
-    'threePcPartitionFile',
-    z.string().min(1),
-    'Test hook (the chaos suite): while this file names a voting service (`orders`, `inventory`, `payments`), that 3PC participant pre-commits but its acknowledgement is lost and neither the coordinator nor its recovery sweep (reading the recorded decision) reaches it until its own timeout rule has ended its part (a network partition). Unset: no partition.',
-  ),
+  THREE_PC_PARTITION_FILE: v('threePcPartitionFile', z.string().min(1), PARTITION_HOOK_DOC),
   SHIPPING_COUNTRIES: v(
     'shippingCountries',
     list().pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'each must be an ISO 3166-1 alpha-2 code')).min(1)),
