@@ -26,8 +26,15 @@ describe('chaos suite (short mode, real stack)', { timeout: 12 * 60_000 }, () =>
     assert.equal(s.ok, true);
   });
 
-  it('every invariant counter is 0 in every phase (faults, carrier, contention, final)', () => {
-    assert.deepEqual(Object.keys(s.phases), ['faults', 'carrier', 'contention', 'final']);
+  it('every invariant counter is 0 in every phase (faults, carrier, contention per saga mode, partition, final)', () => {
+    assert.deepEqual(Object.keys(s.phases), [
+      'faults',
+      'carrier',
+      'contention-orchestration',
+      'contention-choreography',
+      'partition',
+      'final',
+    ]);
     for (const [phase, r] of Object.entries(s.phases))
       assert.deepEqual(countersOf(r), zeros, `${phase}: ${JSON.stringify(r.projectionDetails)}\n${why()}`);
   });
@@ -57,12 +64,29 @@ describe('chaos suite (short mode, real stack)', { timeout: 12 * 60_000 }, () =>
     assert.ok(b.openAfterMs >= 0 && b.closedAfterMs >= 0, JSON.stringify(b));
   });
 
-  it('contention: every order accepted, at least one and at most the stock completed, the rest out of stock', () => {
-    const c = s.contention;
-    assert.ok(c);
-    assert.equal(c.accepted, c.orders);
-    assert.ok(c.completed >= 1 && c.completed <= c.stock, JSON.stringify(c));
-    assert.equal(c.completed + c.outOfStock, c.accepted, JSON.stringify(c));
+  it('every coordination mode ran orders, and every counter is 0 for each', () => {
+    for (const [mode, m] of Object.entries(s.perMode)) {
+      assert.ok(m.orders > 0 && m.terminal === m.orders, `${mode}: ${JSON.stringify(m)}`);
+      assert.deepEqual(countersOf(m), zeros, `${mode}\n${why()}`);
+    }
+  });
+
+  it('contention in each saga mode: every order accepted, exactly the stock completed, the rest out of stock', () => {
+    assert.deepEqual(
+      s.contention?.map((c) => c.mode),
+      ['orchestration', 'choreography'],
+    );
+    for (const c of s.contention ?? []) {
+      assert.equal(c.accepted, c.orders);
+      assert.equal(c.completed, c.stock, JSON.stringify(c));
+      assert.equal(c.completed + c.outOfStock, c.accepted, JSON.stringify(c));
+    }
+  });
+
+  it('3PC: atomicity violations in the partition scenario only, and nothing left in doubt', () => {
+    assert.ok(s.threePcAtomicity.partitionScenario > 0, JSON.stringify(s.partition));
+    assert.equal(s.threePcAtomicity.elsewhere, 0, why());
+    assert.equal(s.inDoubtLeft, 0, why());
   });
 
   it('one Idempotency-Key gives one order and one workflow; the same key with another body is 422', () => {

@@ -13,6 +13,7 @@ import { faultPlan } from './scenarios/inject';
 import { recoveryAt, type ProgressEvent } from './lib/progress';
 import type { ClusterResult } from './scenarios/cluster';
 import { failuresOf, type ChaosSummary } from './report/summary';
+import { MODES } from './oracle/modes';
 
 describe('chaos suite logic (no stack)', () => {
   it("reads the carrier breaker from the shipping worker's real metrics exposition", async () => {
@@ -55,8 +56,18 @@ describe('chaos suite logic (no stack)', () => {
     assert.ok(full.findIndex((f) => f.kind === 'temporal') < full.findIndex((f) => f.kind === 'postgres'));
   });
 
+  const zeros = () => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+  const burst = (mode: string) => ({
+    mode,
+    orders: 30,
+    stock: 3,
+    accepted: 30,
+    completed: 3,
+    outOfStock: 27,
+    secondsToSubmitAll: 1,
+  });
   const clean = (): ChaosSummary => ({
-    ...(Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>),
+    ...zeros(),
     ok: true,
     mode: 'short',
     failures: [],
@@ -86,7 +97,22 @@ describe('chaos suite logic (no stack)', () => {
     apiErrorStatuses: {},
     cancelStatuses: {},
     breaker: { opened: 1, halfOpened: 1, closed: 1, openAfterMs: 3000, closedAfterMs: 8000 },
-    contention: { orders: 30, stock: 3, accepted: 30, completed: 3, outOfStock: 27, secondsToSubmitAll: 1 },
+    contention: [burst('orchestration'), burst('choreography')],
+    perMode: Object.fromEntries(
+      MODES.map((m) => [m, { ...zeros(), orders: 12, terminal: 12 }]),
+    ) as ChaosSummary['perMode'],
+    shared: zeros(),
+    threePcAtomicityViolations: 2,
+    threePcAtomicity: { partitionScenario: 2, elsewhere: 0, elsewhereIds: [] },
+    inDoubtLeft: 0,
+    partition: {
+      participant: 'payments',
+      orders: ['p1', 'p2'],
+      committedByTimeout: 2,
+      violations: 2,
+      violationsElsewhere: 0,
+      seconds: 60,
+    },
     idempotency: {
       concurrent: 10,
       statuses: {},
@@ -108,7 +134,21 @@ describe('chaos suite logic (no stack)', () => {
       ['unknownEvents = 2', (s) => (s.unknownEvents = 2)],
       ['submitGaveUp = 1', (s) => (s.submitGaveUp = 1)],
       ['orders: 48 accepted of 49 submitted', (s) => (s.ordersSubmitted = 48)],
-      ['contention: 0 completed', (s) => (s.contention = { ...s.contention!, completed: 0, outOfStock: 30 })],
+      [
+        'contention (choreography): 2 completed for 3 units',
+        (s) => (s.contention![1] = { ...burst('choreography'), completed: 2, outOfStock: 28 }),
+      ],
+      ['contention: no burst in choreography', (s) => s.contention!.pop()],
+      ['inDoubtLeft = 1', (s) => (s.inDoubtLeft = 1)],
+      [
+        'threePcAtomicityViolations outside the partition scenario = 1',
+        (s) => (s.threePcAtomicity = { partitionScenario: 2, elsewhere: 1, elsewhereIds: ['x'] }),
+      ],
+      [
+        'threePcAtomicityViolations in the partition scenario = 0',
+        (s) => (s.threePcAtomicity = { partitionScenario: 0, elsewhere: 0, elsewhereIds: [] }),
+      ],
+      ['the partition scenario did not run', (s) => (s.partition = null)],
       ['Temporal restarts: 0 injected', (s) => (s.temporalRestarts = 0)],
       ['Postgres restarts: 1 injected, 0 back', (s) => (s.recovered = { ...s.recovered, postgres: 0 })],
       ['faults: 2 of 3 landed', (s) => (s.faultsLandedMidRun = 2)],

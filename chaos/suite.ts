@@ -15,6 +15,7 @@ import type { Scenario, ScenarioContext } from './scenarios/context';
 import { faultsScenario } from './scenarios/faults';
 import { hostileScenario } from './scenarios/hostile';
 import { idempotencyScenario } from './scenarios/idempotency';
+import { partitionScenario } from './scenarios/partition';
 
 export { clusterOptions, FULL, SHORT, type ChaosOptions } from './lib/options';
 export type { ChaosSummary } from './report';
@@ -24,7 +25,8 @@ export const SCENARIOS: Scenario[] = [
   faultsScenario, // the order mix while workers, Temporal and Postgres are killed; checks phase "faults"
   clusterScenario, // --cluster: the order mix while a node, a worker of each pair and an API die; "cluster"
   carrierScenario, // the carrier down until the breaker opens, back until it closes; phase "carrier"
-  contentionScenario, // a burst of single-unit orders for the last units of a SKU; phase "contention"
+  contentionScenario, // per saga mode, single-unit orders for the last units of a SKU; "contention-<mode>"
+  partitionScenario, // 3PC orders while payments is cut off after pre-commit; phase "partition"
   idempotencyScenario, // concurrent POST /orders under one Idempotency-Key
   hostileScenario, // the hostile battery once the system is quiet; nothing may be written
 ];

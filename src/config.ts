@@ -8,6 +8,7 @@ import { COORDINATION_DEFAULTS } from './domain/coordination';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
 import { bool, int, list, port, rate } from './config-parsers';
+import { PARTITION_HOOK_DOC } from './coordination/partition-hook';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -209,6 +210,7 @@ export const VARIABLES = {
     "Choreographed orders: an order with no progress this long past its current step's deadline is stuck (/health `choreography` check, the `orders_stuck` gauge, `GET /orders?status=STUCK`).",
     '60000',
   ),
+  THREE_PC_PARTITION_FILE: v('threePcPartitionFile', z.string().min(1), PARTITION_HOOK_DOC),
   SHIPPING_COUNTRIES: v(
     'shippingCountries',
     list().pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'each must be an ISO 3166-1 alpha-2 code')).min(1)),

@@ -7,7 +7,7 @@ export const doubleCharges = {
     const t = tally();
     for (const m of ctx.money.orders.values()) {
       if (m.charges > 1 || m.refunds > 1)
-        t.add(1, `order ${m.orderId}: charged ${m.charges} times, refunded ${m.refunds} times`);
+        t.add(1, `order ${m.orderId}: charged ${m.charges} times, refunded ${m.refunds} times`, m.orderId);
     }
     return t;
   },

@@ -4,7 +4,8 @@
  * code with the services, the event store or the projections it checks. Every counter must be 0.
  */
 import type { Pool } from 'pg';
-import { buildContext, type OracleContext, type OracleInput } from '../oracle/context';
+import { buildContext, type Finding, type OracleContext, type OracleInput } from '../oracle/context';
+import { parseProjectGid } from '../oracle/atomicity';
 import { doubleCharges } from './double-charges';
 import { idempotencyViolations } from './idempotency-violations';
 import { moneyDrift } from './money-drift';
@@ -12,6 +13,7 @@ import { negativeStock } from './negative-stock';
 import { netChargeMismatches } from './net-charge-mismatches';
 import { knownOrderIds, standingOf } from '../oracle/standing';
 import { oversold } from './oversold';
+import { splitByMode, type PerModeReport } from './per-mode';
 import { projectionMismatches } from './projection-mismatches';
 import { reservationMismatches } from './reservation-mismatches';
 import { shipmentMismatches } from './shipment-mismatches';
@@ -55,6 +57,17 @@ export interface InvariantReport extends Record<Counter, number> {
   compensationBlocked: number;
   /** projectionMismatches per read-model table */
   projectionDetails: Record<string, number>;
+  /** every counter per coordination mode, and the part about what the modes share */
+  perMode: PerModeReport<Counter>['perMode'];
+  shared: PerModeReport<Counter>['shared'];
+  /**
+   * settled 2PC/3PC orders whose participants disagree (oracle/atomicity.ts); judged by the summary against
+   * the orders of the partition scenario, the only place they are expected
+   */
+  threePcAtomicityViolationIds: string[];
+  /** prepared transactions of the project still in pg_prepared_xacts (once quiet: must be 0), by order */
+  inDoubtLeft: number;
+  inDoubtOrders: string[];
   details: string[];
 }
 
@@ -64,8 +77,10 @@ export function evaluate(ctx: OracleContext): InvariantReport {
   let stuckIds: string[] = [];
   let unrecordedIds: string[] = [];
   let projectionDetails: Record<string, number> = {};
+  const findings: [Counter, Finding][] = [];
   for (const inv of INVARIANTS) {
     const f = inv.check(ctx);
+    findings.push([inv.name, f]);
     counters[inv.name] = f.count;
     for (const d of f.details) if (details.length < 60) details.push(`${inv.name}: ${d}`);
     if (inv.name === 'stuck') stuckIds = (f.ids ?? []).slice(0, 20);
@@ -73,7 +88,15 @@ export function evaluate(ctx: OracleContext): InvariantReport {
     if (inv.name === 'projectionMismatches') projectionDetails = f.breakdown ?? {};
   }
   const ids = knownOrderIds(ctx);
+  for (const d of ctx.atomicity.violations.values())
+    if (details.length < 80) details.push(`threePcAtomicityViolations: ${d}`);
+  const inDoubt = ctx.snapshot.preparedGids;
+  if (inDoubt.length) details.push(`inDoubtLeft: ${inDoubt.slice(0, 10).join(', ')}`);
   return {
+    ...splitByMode(ctx, findings),
+    threePcAtomicityViolationIds: [...ctx.atomicity.violations.keys()],
+    inDoubtLeft: inDoubt.length,
+    inDoubtOrders: [...new Set(inDoubt.map((g) => parseProjectGid(g)?.orderId ?? g))],
     ...counters,
     orders: ids.size,
     terminal: [...ids].filter((id) => standingOf(ctx, id) === 'terminal').length,

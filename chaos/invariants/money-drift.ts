@@ -4,6 +4,8 @@
  * - The payments service's answer (GET /accounts/{id}) against that balance; no answer counts 1.
  * - The customer_orders read model: the totals of the customer's COMPLETED orders against what the payments
  *   log charged net (charged − refunded) on the account, leaving out orders placed but not settled (`stuck`).
+ *   A 2PC/3PC order whose participants disagree is left out of this comparison (an atomicity violation,
+ *   counted once as such: oracle/atomicity.ts); the balances above still include it.
  * A balance that went below 0 at any point counts 1.
  */
 import { tally, type Invariant } from '../oracle/context';
@@ -28,7 +30,7 @@ export const moneyDrift = {
     const open = unsettledIds(ctx);
     const charged = new Map<string, number>();
     for (const m of ctx.money.orders.values()) {
-      if (open.has(m.orderId)) continue;
+      if (open.has(m.orderId) || ctx.atomicity.violations.has(m.orderId)) continue;
       charged.set(m.customerId, (charged.get(m.customerId) ?? 0) + m.charged - m.refunded);
     }
     const completed = new Map<string, number>();

@@ -14,6 +14,7 @@ export const negativeStock = {
         t.add(
           1,
           `${r.sku} for order ${r.orderId}: reserved ${r.reserved}, released ${r.released}, committed ${r.committed}`,
+          r.orderId,
         );
     }
     for (const it of ctx.stock.items.values())

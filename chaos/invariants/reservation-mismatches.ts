@@ -24,6 +24,7 @@ export const reservationMismatches = {
           t.add(
             1,
             `${o.status} order ${o.orderId} ${l.sku}×${l.quantity}: reserved ${reserved}, released ${released}, committed ${committed}`,
+            o.orderId,
           );
       }
     }
@@ -33,6 +34,7 @@ export const reservationMismatches = {
         t.add(
           1,
           `${r.sku} reserved for order ${r.orderId}, which ${lines ? 'has no such line' : 'is not in the orders log'}`,
+          r.orderId,
         );
     }
     return t;

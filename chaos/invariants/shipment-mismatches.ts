@@ -24,11 +24,12 @@ export const shipmentMismatches = {
         t.add(
           1,
           `${o.status} order ${o.orderId} (tracking ${o.trackingNumber ?? 'none'}): shipment events ${s?.types.join(',') || 'none'}, tracking ${s?.trackingNumber ?? 'none'}`,
+          o.orderId,
         );
     }
     for (const s of ctx.shipments.values()) {
       if (!ctx.orders.get(s.orderId)?.placed)
-        t.add(1, `shipment of order ${s.orderId}, which is not in the orders log`);
+        t.add(1, `shipment of order ${s.orderId}, which is not in the orders log`, s.orderId);
     }
     return t;
   },

@@ -1,6 +1,7 @@
 /** streamGaps: in every schema's log, a stream whose versions are not exactly 1..n. */
 import { tally, type Invariant } from '../oracle/context';
 import { SCHEMAS } from '../oracle/snapshot';
+import { orderOfStream } from '../oracle/vocabulary';
 
 export const streamGaps = {
   name: 'streamGaps',
@@ -13,6 +14,7 @@ export const streamGaps = {
           t.add(
             1,
             `${schema}.${streamId}: ${events.length} events, version ${events[bad]!.version} at position ${bad + 1}`,
+            orderOfStream(schema, streamId),
           );
       }
     }

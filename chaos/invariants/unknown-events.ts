@@ -5,7 +5,7 @@
  */
 import { tally, type Invariant } from '../oracle/context';
 import { SCHEMAS } from '../oracle/snapshot';
-import { isKnownEvent } from '../oracle/vocabulary';
+import { isKnownEvent, orderOfStream } from '../oracle/vocabulary';
 
 export const unknownEvents = {
   name: 'unknownEvents',
@@ -15,7 +15,11 @@ export const unknownEvents = {
       for (const events of ctx.snapshot.streams[schema].values()) {
         for (const e of events) {
           if (!isKnownEvent(schema, e.streamId, e.type))
-            t.add(1, `${schema}.${e.streamId} v${e.version}: unknown event ${e.type}`);
+            t.add(
+              1,
+              `${schema}.${e.streamId} v${e.version}: unknown event ${e.type}`,
+              orderOfStream(schema, e.streamId),
+            );
         }
       }
     }

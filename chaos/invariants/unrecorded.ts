@@ -3,7 +3,8 @@
  * the orders log at all.
  */
 import { tally, type Invariant } from '../oracle/context';
-import { knownOrderIds, standingOf, workflowOf } from '../oracle/standing';
+import { coordinationOf } from '../oracle/modes';
+import { knownOrderIds, standingOf } from '../oracle/standing';
 
 export const unrecorded = {
   name: 'unrecorded',
@@ -13,7 +14,7 @@ export const unrecorded = {
     for (const id of knownOrderIds(ctx)) {
       if (standingOf(ctx, id) !== 'unrecorded') continue;
       ids.push(id);
-      t.add(1, `order ${id}: workflow ${workflowOf(ctx, id)} but no order stream (accepted with 202)`);
+      t.add(1, `order ${id}: ${coordinationOf(ctx, id).why} but no order stream (accepted with 202)`, id);
     }
     return { ...t, ids };
   },

@@ -7,7 +7,13 @@ import type { Pool } from 'pg';
 import { checkInvariants, countersOf, type InvariantReport } from '../invariants';
 import { SKUS, type ScenarioContext } from '../scenarios/context';
 import { NO_ANSWER, sleep, type ApiClient } from './http';
-import { countCompensationBlocked, waitForNoRunning, waitForOutboxDrained, workflowStatuses } from './settle';
+import {
+  countCompensationBlocked,
+  waitForNoRunning,
+  waitForOutboxDrained,
+  waitForSettled,
+  workflowStatuses,
+} from './settle';
 
 /** A GET through the API as a client would ask it: retried a few times on no answer or a 5xx. */
 async function answer<T>(api: ApiClient, token: string, p: string): Promise<T | undefined> {
@@ -41,11 +47,17 @@ export function checker(c: Omit<ScenarioContext, 'check'>, pool: Pool): Scenario
       c.say(`${name}: ${n} sagas running`),
     );
     if (running > 0) c.say(`${name}: ${running} sagas still running after the bound`);
+    const choreographed = [...c.orders.modes].filter(([, m]) => m === 'choreography').map(([id]) => id);
+    const open = await waitForSettled(pool, choreographed, c.opts.settleTimeoutMs, (n) =>
+      c.say(`${name}: ${n} choreographed orders not settled`),
+    );
+    if (open !== 0) c.say(`${name}: ${open} choreographed orders not settled after the bound`);
     const undelivered = await waitForOutboxDrained(pool, 60_000);
     if (undelivered !== 0) c.say(`${name}: outbox not drained after 60 s (${undelivered})`);
     const { serviceStock, serviceBalances } = await serviceAnswers(c);
     const report = await checkInvariants(pool, {
-      workflows: await workflowStatuses(c.temporal),
+      ...(await workflowStatuses(c.temporal)),
+      modes: c.orders.modes,
       compensationBlocked: await countCompensationBlocked(c.temporal),
       submitted: c.orders.submitted,
       keys: c.orders.keys,

@@ -16,6 +16,8 @@ export interface ChaosOptions {
   /** client concurrency of the contention scenario */
   contentionConcurrency: number;
   idempotencyConcurrency: number;
+  /** 3PC orders submitted while a participant is cut off (scenario "partition") */
+  partitionOrders: number;
   /** orders submitted while the carrier is down (the breaker cycle) */
   carrierOrders: number;
   /**
@@ -52,6 +54,7 @@ export const FULL: Omit<ChaosOptions, 'say'> = {
   contentionConcurrency: 100,
   idempotencyConcurrency: 50,
   carrierOrders: 40,
+  partitionOrders: 4,
   faults: {
     workerKills: 16,
     temporalRestart: true,
@@ -73,6 +76,7 @@ export const SHORT: Omit<ChaosOptions, 'say'> = {
   contentionConcurrency: 30,
   idempotencyConcurrency: 10,
   carrierOrders: 6,
+  partitionOrders: 2,
   faults: {
     workerKills: 1,
     temporalRestart: true,

@@ -1,9 +1,12 @@
 /**
  * The chaos order mix (happy orders, insufficient funds, an unsupported country, scarce stock, immediate
- * cancellations) and the customer's cancellation, shared by the load of the scenarios "faults" and "cluster".
+ * cancellations), each order under a coordination mode (lib/modes.ts: every mode in turn, seeded shuffle;
+ * cancellations only for the modes that take them), and the customer's cancellation, shared by the load of
+ * the scenarios "faults" and "cluster".
  */
-import { SKUS, type ScenarioContext } from '../scenarios/context';
+import { ADDRESS, SKUS, type ScenarioContext } from '../scenarios/context';
 import { NO_ANSWER, sleep } from './http';
+import { assignModes, cancellable, type CoordinationMode } from './modes';
 import type { Customer } from './orders-client';
 
 export interface Planned {
@@ -11,13 +14,29 @@ export interface Planned {
   items: { sku: string; quantity: number }[];
   country: string;
   cancel: boolean;
+  coordination: CoordinationMode;
 }
+
+/** the POST /orders body of a planned order */
+export const orderBody = (p: Planned) => ({
+  items: p.items,
+  shippingAddress: { ...ADDRESS, country: p.country },
+  coordination: p.coordination,
+});
 
 /** `n` orders of the mix (default: the run's `orders`), drawn from the run's seeded random. */
 export function orderMix(ctx: ScenarioContext, n = ctx.opts.orders): Planned[] {
   const { random } = ctx;
   const { rich, poor } = ctx.people;
-  return Array.from({ length: n }, (_, i) => {
+  const modes = assignModes(n, random);
+  return Array.from({ length: n }, (_, i) => mixed(i, modes[i]!));
+
+  function mixed(i: number, coordination: CoordinationMode): Planned {
+    const o = draw(i);
+    return { ...o, coordination, cancel: o.cancel && cancellable(coordination) };
+  }
+
+  function draw(i: number): Omit<Planned, 'coordination'> {
     const r = random();
     const c = rich[Math.floor(random() * rich.length)]!;
     const country = ['US', 'DE', 'JP', 'GB', 'CA'][i % 5]!;
@@ -29,7 +48,7 @@ export function orderMix(ctx: ScenarioContext, n = ctx.opts.orders): Planned[] {
     ];
     if (random() < 0.5) items.push({ sku: SKUS.b.sku, quantity: 1 + Math.floor(random() * 2) });
     return { c, items, country, cancel: r < 0.22 };
-  });
+  }
 }
 
 /** the customer changes their mind right away; a 5xx, 404 or no answer is retried with the same key */

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { NO_ANSWER, sleep, type ApiClient } from './http';
+import { modeOfBody, type CoordinationMode } from './modes';
 
 export interface Customer {
   id: string;
@@ -15,6 +16,8 @@ export interface Customer {
 export class OrdersClient {
   /** order ids accepted (202) */
   readonly submitted = new Set<string>();
+  /** accepted order id → the coordination mode its body asked for */
+  readonly modes = new Map<string, CoordinationMode>();
   /** `${customer}:${key}` → order ids its answers named */
   readonly keys = new Map<string, Set<string>>();
   /** distinct Idempotency-Keys submitted through this client */
@@ -62,6 +65,7 @@ export class OrdersClient {
       if (r.status === 202) {
         const orderId = (r.json as { orderId: string }).orderId;
         this.submitted.add(orderId);
+        this.modes.set(orderId, modeOfBody(body));
         this.noteAnswers(c, key, [orderId]);
         return { status: 202, orderId };
       }

@@ -1,10 +1,12 @@
 /**
- * Waiting for the system to be quiet before the invariants are checked: every orderSaga closed in Temporal
- * (visibility) and every outbox row delivered. Both are positive markers polled with a bound; a bound that
+ * Waiting for the system to be quiet before the invariants are checked: every order's workflow (orderSaga,
+ * twoPhaseCommit, threePhaseCommit) closed in Temporal (visibility), every choreographed order (no workflow)
+ * settled in the orders log, and every outbox row delivered. Both are positive markers polled with a bound; a bound that
  * runs out is reported by the invariants themselves (stuck, undelivered), never passed silently.
  */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { ATOMIC_WORKFLOW_TYPES } from '../../src/workflows/atomic-contracts';
 import { ORDER_SAGA_WORKFLOW_TYPE } from '../../src/workflows/contracts';
 import { SCHEMAS } from '../oracle/snapshot';
 
@@ -34,13 +36,57 @@ export async function waitForOutboxDrained(pool: Pool, timeoutMs: number): Promi
   }
 }
 
-/** Workflow status per workflow id of every orderSaga execution (latest run). */
-export async function workflowStatuses(client: Client): Promise<Map<string, string>> {
-  const m = new Map<string, string>();
-  for await (const wf of client.workflow.list({ query: `WorkflowType="${ORDER_SAGA_WORKFLOW_TYPE}"` })) {
-    if (!m.has(wf.workflowId)) m.set(wf.workflowId, wf.status.name);
+/** the workflow types that coordinate an order: the saga's and the atomic-commit coordinators' */
+export const ORDER_WORKFLOW_TYPES: readonly string[] = [
+  ORDER_SAGA_WORKFLOW_TYPE,
+  ...Object.values(ATOMIC_WORKFLOW_TYPES),
+];
+const ofOrderTypes = `(${ORDER_WORKFLOW_TYPES.map((t) => `WorkflowType="${t}"`).join(' OR ')})`;
+
+/** Status and type per workflow id of every order's workflow (latest run). */
+export async function workflowStatuses(
+  client: Client,
+): Promise<{ workflows: Map<string, string>; workflowTypes: Map<string, string> }> {
+  const workflows = new Map<string, string>();
+  const workflowTypes = new Map<string, string>();
+  for await (const wf of client.workflow.list({ query: ofOrderTypes })) {
+    if (workflows.has(wf.workflowId)) continue;
+    workflows.set(wf.workflowId, wf.status.name);
+    workflowTypes.set(wf.workflowId, wf.type);
   }
-  return m;
+  return { workflows, workflowTypes };
+}
+
+/** Of the given choreographed orders, how many have no terminal event in the orders log yet. */
+export async function countUnsettled(pool: Pool, orderIds: string[]): Promise<number> {
+  const r = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM unnest($1::text[]) AS o(id)
+      WHERE NOT EXISTS (SELECT 1 FROM orders.events e WHERE e.stream_id = 'order-' || o.id
+                          AND e.event_type IN ('OrderCompleted', 'OrderFailed', 'OrderCancelled'))`,
+    [orderIds],
+  );
+  return r.rows[0]!.n;
+}
+
+/**
+ * Waits (bounded) until every given choreographed order settled in the orders log (they have no workflow to
+ * wait for: they settle through the bus and the scheduled messages); returns how many did not (-1: no answer).
+ */
+export async function waitForSettled(
+  pool: Pool,
+  orderIds: string[],
+  timeoutMs: number,
+  progress?: (open: number) => void,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  for (;;) {
+    const n = await countUnsettled(pool, orderIds).catch(() => -1); // Postgres restarting: ask again
+    if (n === 0 || Date.now() > deadline) return n;
+    if (n !== last && n >= 0) progress?.(n);
+    if (n >= 0) last = n;
+    await pause(1000);
+  }
 }
 
 export async function countCompensationBlocked(client: Client): Promise<number> {
@@ -54,14 +100,13 @@ export async function countCompensationBlocked(client: Client): Promise<number> 
   }
 }
 
+/** order workflows (every type) Running */
 export async function countRunning(client: Client): Promise<number> {
-  const r = await client.workflow.count(
-    `WorkflowType="${ORDER_SAGA_WORKFLOW_TYPE}" AND ExecutionStatus="Running"`,
-  );
+  const r = await client.workflow.count(`${ofOrderTypes} AND ExecutionStatus="Running"`);
   return r.count;
 }
 
-/** Waits (bounded) until no orderSaga is Running; returns how many still are. */
+/** Waits (bounded) until no order workflow is Running; returns how many still are. */
 export async function waitForNoRunning(
   client: Client,
   timeoutMs: number,

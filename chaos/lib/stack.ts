@@ -48,6 +48,8 @@ async function startStack(opts: ChaosOptions, say: (m: string) => void) {
     KAFKA_CONTROLLER_PORT: String(await pickPort()),
     METRICS_PORT_BASE: String(await pickPort(metricsOffsets)),
     ORDER_CANCELLATION_WINDOW_MS: '1500',
+    // the partition scenario's test hook: a 3PC participant is cut off while this file names it
+    THREE_PC_PARTITION_FILE: path.join(dataDir, 'three-pc-partition'),
     LOG_LEVEL: 'warn',
     // the cluster profile's own two per queue; one on the dev server
     ...(opts.cluster ? {} : { WORKERS_PER_QUEUE: '1' }),
@@ -81,7 +83,7 @@ async function startStack(opts: ChaosOptions, say: (m: string) => void) {
     childLog?.end();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  return { stack, urls, cleanup };
+  return { stack, urls, partitionFile: over.THREE_PC_PARTITION_FILE!, cleanup };
 }
 
 const emptyRecord = (): ChaosRecord => ({
@@ -96,7 +98,7 @@ const emptyRecord = (): ChaosRecord => ({
 });
 
 export async function openChaos(opts: ChaosOptions, say: (m: string) => void): Promise<ChaosContext> {
-  const { stack, urls, cleanup } = await startStack(opts, say);
+  const { stack, urls, partitionFile, cleanup } = await startStack(opts, say);
   opts.onStack?.(cleanup);
   // every child started before launchStack returned: each later start is a restart by the supervisor
   const restartsByProcess: Record<string, number> = {};
@@ -141,6 +143,7 @@ export async function openChaos(opts: ChaosOptions, say: (m: string) => void): P
       orders: new OrdersClient(stack.apiUrls.map((u) => new ApiClient(u))),
       random: rng(opts.seed),
       urls,
+      partitionFile,
       rec: emptyRecord(),
       say,
     };

@@ -4,7 +4,9 @@
  * answers, the Idempotency-Keys it used).
  */
 import type { Pool } from 'pg';
+import { foldAtomicity, type AtomicityFacts } from './atomicity';
 import { foldMoney, type MoneyFacts } from './money-fold';
+import { modeOf } from './modes';
 import { foldOrders, type OrderFacts } from './orders-fold';
 import { actualTables, diffTables, expectedTables, type TableDiff } from './read-models';
 import { foldShipments, type ShipmentFacts } from './shipments-fold';
@@ -12,8 +14,12 @@ import { readSnapshot, type Snapshot } from './snapshot';
 import { foldStock, type StockFacts } from './stock-fold';
 
 export interface OracleInput {
-  /** workflow id → status name of every orderSaga (Temporal visibility) */
+  /** workflow id → status name of every order's workflow: orderSaga, twoPhaseCommit, threePhaseCommit */
   workflows: Map<string, string>;
+  /** workflow id → its type (Temporal visibility); absent: each is taken to be its order's mode's type */
+  workflowTypes?: Map<string, string>;
+  /** order id → the coordination mode its request asked for (oracle/modes.ts reads the records without it) */
+  modes?: Map<string, string>;
   /** sagas parked in COMPENSATION_BLOCKED (Temporal visibility) */
   compensationBlocked?: number;
   /** order ids the API accepted (202) */
@@ -36,11 +42,16 @@ export interface OracleContext {
   shipments: Map<string, ShipmentFacts>;
   /** per read-model table: rows that differ from the oracle's expectation */
   readModels: Record<string, TableDiff>;
+  /**
+   * 2PC/3PC orders whose participants disagree (oracle/atomicity.ts): counted by the summary as
+   * threePcAtomicityViolations and left out of the per-order money checks, whose drift they are
+   */
+  atomicity: AtomicityFacts;
 }
 
 export function contextOf(snapshot: Snapshot, input: OracleInput): OracleContext {
   const orders = foldOrders(snapshot.streams.orders);
-  return {
+  const ctx: OracleContext = {
     input,
     submitted: new Set(input.submitted),
     snapshot,
@@ -49,7 +60,16 @@ export function contextOf(snapshot: Snapshot, input: OracleInput): OracleContext
     stock: foldStock(snapshot.streams.inventory),
     shipments: foldShipments(snapshot.streams.shipping),
     readModels: diffTables(expectedTables(orders), actualTables(snapshot.readModels)),
+    atomicity: { violations: new Map() },
   };
+  ctx.atomicity = foldAtomicity({
+    orders,
+    orderStreams: snapshot.streams.orders,
+    money: ctx.money,
+    stock: ctx.stock,
+    modeOf: (id) => modeOf(ctx, id),
+  });
+  return ctx;
 }
 
 export async function buildContext(pool: Pool, input: OracleInput): Promise<OracleContext> {
@@ -64,16 +84,22 @@ export interface Finding {
   ids?: string[];
   /** the count split by source (projectionMismatches: per table) */
   breakdown?: Record<string, number>;
+  /** the part of the count that is about one order, by order id (the rest is about a SKU, an account, …) */
+  byOrder?: Map<string, number>;
 }
 
-/** A finding that grows with `add(n, why)`; details are capped so a broken run stays readable. */
-export function tally(): Finding & { add: (n: number, why: string) => void } {
-  const f: Finding = { count: 0, details: [] };
+/**
+ * A finding that grows with `add(n, why, orderId?)` (naming the order when the count is about one, so the
+ * summary can split it by coordination mode); details are capped so a broken run stays readable.
+ */
+export function tally(): Finding & { add: (n: number, why: string, orderId?: string) => void } {
+  const f: Finding = { count: 0, details: [], byOrder: new Map() };
   return Object.assign(f, {
-    add(n: number, why: string) {
+    add(n: number, why: string, orderId?: string) {
       const k = Number.isNaN(n) ? 1 : n; // a figure that is not a number is a mismatch, never a pass
       if (k <= 0) return;
       f.count += k;
+      if (orderId !== undefined) f.byOrder!.set(orderId, (f.byOrder!.get(orderId) ?? 0) + k);
       if (f.details.length < 20) f.details.push(why);
     },
   });

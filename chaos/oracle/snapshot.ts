@@ -71,7 +71,12 @@ export interface Snapshot {
   /** outbox rows not delivered, per schema */
   undelivered: Record<Schema, number>;
   gatewayKeys: GatewayKey[];
+  /** prepared transactions of this project (gid `order-saga:…`) still in pg_prepared_xacts */
+  preparedGids: string[];
 }
+
+/** every global transaction id the project prepares starts with this */
+export const PROJECT_GID_PREFIX = 'order-saga:';
 
 const q = async <T>(client: { query: Pool['query'] }, text: string): Promise<T[]> =>
   (await client.query(text)).rows as T[];
@@ -152,8 +157,12 @@ export async function readSnapshot(pool: Pool): Promise<Snapshot> {
       client,
       `SELECT scope, key, method, path, state, resource_id, response_status FROM gateway.idempotency_keys`,
     );
+    const prepared = await q<{ gid: string }>(
+      client,
+      `SELECT gid FROM pg_prepared_xacts WHERE starts_with(gid, '${PROJECT_GID_PREFIX}') ORDER BY prepared`,
+    );
     await client.query('COMMIT');
-    return { streams, readModels, undelivered, gatewayKeys };
+    return { streams, readModels, undelivered, gatewayKeys, preparedGids: prepared.map((r) => r.gid) };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -1,5 +1,6 @@
 /** Shared by the order-accounting invariants: every order id the check knows, and how each one stands. */
 import type { OracleContext } from './context';
+import { coordinationOf } from './modes';
 import { isSettled, type OrderFacts } from './orders-fold';
 
 export type OrderStanding = 'terminal' | 'unrecorded' | 'stuck';
@@ -12,12 +13,12 @@ export const workflowOf = (ctx: OracleContext, orderId: string): string | undefi
   ctx.input.workflows.get(`order-${orderId}`);
 
 /**
- * terminal: the workflow closed and the order's log settled in one terminal event; unrecorded: the workflow
- * closed but the order has no stream at all; stuck: anything else.
+ * terminal: its coordination closed (oracle/modes.ts: the workflow of its mode closed, or its choreographed
+ * saga settled with no workflow) and the order's log settled in one terminal event; unrecorded: the
+ * coordination closed but the order has no stream at all; stuck: anything else.
  */
 export function standingOf(ctx: OracleContext, orderId: string): OrderStanding {
-  const wf = workflowOf(ctx, orderId);
-  const closed = wf !== undefined && wf !== 'RUNNING';
+  const { closed } = coordinationOf(ctx, orderId);
   const o = ctx.orders.get(orderId);
   if (closed && isSettled(o)) return 'terminal';
   if (closed && !o) return 'unrecorded';

@@ -10,6 +10,12 @@ import type {
   PhaseReport,
 } from '../scenarios/context';
 import type { ClusterResult } from '../scenarios/cluster';
+import type { PartitionResult } from '../scenarios/partition';
+import { MODES, type Mode } from '../oracle/modes';
+import { SAGA_MODES } from '../lib/modes';
+
+/** one mode's figures: each counter's worst value over the phases, its orders and how many ended terminal */
+export type ModeSummary = Record<Counter, number> & { orders: number; terminal: number };
 
 export interface ChaosSummary extends Record<Counter, number> {
   ok: boolean;
@@ -48,7 +54,19 @@ export interface ChaosSummary extends Record<Counter, number> {
   apiErrorStatuses: Record<string, number>;
   cancelStatuses: Record<string, number>;
   breaker: BreakerCycle | null;
-  contention: ContentionResult | null;
+  /** one burst per saga mode */
+  contention: ContentionResult[] | null;
+  /** every counter per coordination mode (the part of each that names an order of that mode) */
+  perMode: Record<Mode, ModeSummary>;
+  /** per counter, the part about what the modes share (a SKU, an account, an outbox, an aggregate row) */
+  shared: Record<Counter, number>;
+  /** settled 2PC/3PC orders whose participants disagree, over every phase */
+  threePcAtomicityViolations: number;
+  /** of those, in the partition scenario (expected > 0 when it runs) and elsewhere (must be 0) */
+  threePcAtomicity: { partitionScenario: number; elsewhere: number; elsewhereIds: string[] };
+  /** prepared transactions of the project left in pg_prepared_xacts at the end (must be 0) */
+  inDoubtLeft: number;
+  partition: PartitionResult | null;
   idempotency: IdempotencyResult | null;
   /** --cluster: the cluster's faults, each with its recovery marker and its time to recover from the logs */
   cluster: ClusterResult | null;
@@ -73,6 +91,9 @@ export function summarize(a: {
   const counters = Object.fromEntries(
     COUNTERS.map((c) => [c, Math.max(0, ...phases.map((p) => p[c]))]),
   ) as Record<Counter, number>;
+  const violations = new Set(phases.flatMap((p) => p.threePcAtomicityViolationIds));
+  const partitioned = new Set(rec.partition?.orders ?? []);
+  const elsewhereIds = [...violations].filter((id) => !partitioned.has(id));
   const summary: ChaosSummary = {
     ok: false,
     mode: a.opts.mode,
@@ -103,6 +124,18 @@ export function summarize(a: {
     cancelStatuses: rec.cancelStatuses,
     breaker: rec.breaker ?? null,
     contention: rec.contention ?? null,
+    perMode: perModeOf(phases, final),
+    shared: Object.fromEntries(
+      COUNTERS.map((c) => [c, Math.max(0, ...phases.map((p) => p.shared[c]))]),
+    ) as Record<Counter, number>,
+    threePcAtomicityViolations: violations.size,
+    threePcAtomicity: {
+      partitionScenario: violations.size - elsewhereIds.length,
+      elsewhere: elsewhereIds.length,
+      elsewhereIds: elsewhereIds.slice(0, 20),
+    },
+    inDoubtLeft: final.inDoubtLeft,
+    partition: rec.partition ?? null,
     idempotency: rec.idempotency ?? null,
     cluster: rec.cluster ?? null,
     phases: rec.phases,
@@ -113,6 +146,58 @@ export function summarize(a: {
   summary.failures = failuresOf(summary, a.opts);
   summary.ok = summary.failures.length === 0;
   return summary;
+}
+
+/** per mode, each counter's worst value over the phases; its orders and terminal ones at the end */
+function perModeOf(phases: PhaseReport[], final: InvariantReport): Record<Mode, ModeSummary> {
+  return Object.fromEntries(
+    MODES.map((m) => [
+      m,
+      {
+        ...Object.fromEntries(
+          COUNTERS.map((c) => [c, Math.max(0, ...phases.map((p) => p.perMode[m].counters[c]))]),
+        ),
+        orders: final.perMode[m].orders,
+        terminal: final.perMode[m].terminal,
+      },
+    ]),
+  ) as Record<Mode, ModeSummary>;
+}
+
+/** contention: one burst per saga mode, each with every order accepted and exactly the stock completed */
+function contentionFailures(bursts: ContentionResult[] | null): string[] {
+  if (!bursts) return ['the contention scenario did not run'];
+  const f: string[] = [];
+  for (const m of SAGA_MODES) if (!bursts.some((c) => c.mode === m)) f.push(`contention: no burst in ${m}`);
+  for (const c of bursts) {
+    if (c.accepted !== c.orders) f.push(`contention (${c.mode}): only ${c.accepted}/${c.orders} accepted`);
+    if (c.completed !== c.stock)
+      f.push(`contention (${c.mode}): ${c.completed} completed for ${c.stock} units (exactly the stock)`);
+    if (c.completed + c.outOfStock !== c.accepted)
+      f.push(
+        `contention (${c.mode}): ${c.completed} completed + ${c.outOfStock} out of stock != ${c.accepted} accepted`,
+      );
+  }
+  return f;
+}
+
+/** 3PC: violations only in the partition scenario, and there at least one; nothing left in doubt */
+function atomicCommitFailures(s: ChaosSummary, opts: Pick<ChaosOptions, 'cluster'>): string[] {
+  const f: string[] = [];
+  if (s.inDoubtLeft !== 0) f.push(`inDoubtLeft = ${s.inDoubtLeft}`);
+  const a = s.threePcAtomicity;
+  if (a.elsewhere !== 0)
+    f.push(
+      `threePcAtomicityViolations outside the partition scenario = ${a.elsewhere}: ${a.elsewhereIds.join(', ')}`,
+    );
+  if (!opts.cluster) {
+    if (!s.partition) f.push('the partition scenario did not run');
+    else if (a.partitionScenario === 0)
+      f.push(
+        `threePcAtomicityViolations in the partition scenario = 0 (expected > 0): ${JSON.stringify({ ...s.partition, orders: s.partition.orders.length })}`,
+      );
+  }
+  return f;
 }
 
 function countStatuses(statuses: number[]): Record<string, number> {
@@ -150,15 +235,8 @@ export function failuresOf(
     f.push(`orders: ${s.ordersSubmitted} accepted of ${s.submissions} submitted`);
   if (s.terminal !== s.ordersSubmitted)
     f.push(`orders: ${s.terminal} terminal of ${s.ordersSubmitted} accepted`);
-  const c = s.contention;
-  if (!c) f.push('the contention scenario did not run');
-  else {
-    if (c.accepted !== c.orders) f.push(`contention: only ${c.accepted}/${c.orders} accepted`);
-    if (c.completed < 1 || c.completed > c.stock)
-      f.push(`contention: ${c.completed} completed for ${c.stock} units (at least 1, at most the stock)`);
-    if (c.completed + c.outOfStock !== c.accepted)
-      f.push(`contention: ${c.completed} completed + ${c.outOfStock} out of stock != ${c.accepted} accepted`);
-  }
+  f.push(...contentionFailures(s.contention));
+  f.push(...atomicCommitFailures(s, opts));
   const i = s.idempotency;
   if (!i || i.distinctOrders !== 1 || i.workflows !== 1 || i.orderStreams !== 1 || i.mismatchStatus !== 422)
     f.push(`idempotency: ${JSON.stringify(i)}`);

@@ -9,6 +9,7 @@
 import { readBreaker, type BreakerReading } from '../lib/breaker';
 import { mapLimit } from '../lib/http';
 import { until } from '../lib/markers';
+import { COORDINATION_MODES } from '../lib/modes';
 import { ADDRESS, SKUS, type Scenario, type ScenarioContext } from './context';
 
 const BOUND_MS = 120_000;
@@ -62,6 +63,7 @@ export const carrierScenario: Scenario = {
         ctx.orders.submit(ctx.people.rich[i % ctx.people.rich.length]!, {
           items: [{ sku: SKUS.a.sku, quantity: 1 }],
           shippingAddress: { ...ADDRESS, country: 'US' },
+          coordination: COORDINATION_MODES[i % COORDINATION_MODES.length], // every mode's shipment
         }),
     );
     const openAfterMs = await seen(ctx, 'open', (b) => b.open > start.open);

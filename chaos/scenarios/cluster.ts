@@ -17,10 +17,10 @@ import { SERVICES } from '../../src/platform/stack';
 import type { ClusterNode, TemporalCluster } from '../../src/platform/temporal-cluster';
 import { mapLimit, sleep } from '../lib/http';
 import { until } from '../lib/markers';
-import { cancelSoon, orderMix } from '../lib/order-mix';
+import { cancelSoon, orderBody, orderMix } from '../lib/order-mix';
 import { progressEvents, recoveryAt, type Recovery } from '../lib/progress';
 import { countRunning } from '../lib/settle';
-import { ADDRESS, type Scenario, type ScenarioContext } from './context';
+import type { Scenario, ScenarioContext } from './context';
 
 /** recovery bound per fault: a killed API instance restarted under tsx took 143 s at load average 70 */
 const BOUND_MS = 300_000;
@@ -194,10 +194,7 @@ async function load(ctx: ScenarioContext, done: () => boolean): Promise<number> 
     if (Date.now() < due) await sleep(due - Date.now());
     if (i >= ctx.opts.orders && done()) return;
     submitted += 1;
-    const r = await ctx.orders.submit(p.c, {
-      items: p.items,
-      shippingAddress: { ...ADDRESS, country: p.country },
-    });
+    const r = await ctx.orders.submit(p.c, orderBody(p));
     if (submitted % 20 === 0) ctx.say(`cluster: ${submitted} orders submitted`);
     if (p.cancel && r.orderId) cancels.push(cancelSoon(ctx, p.c, r.orderId));
   });

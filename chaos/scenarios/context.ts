@@ -10,6 +10,7 @@ import type { InvariantReport } from '../invariants';
 import type { ChaosOptions } from '../lib/options';
 import type { Customer, OrdersClient } from '../lib/orders-client';
 import type { ClusterResult } from './cluster';
+import type { PartitionResult } from './partition';
 
 export const SKUS = {
   a: { sku: 'CHAOS-A', name: 'Chaos widget', price: 10_00, stock: 100_000 },
@@ -32,6 +33,8 @@ export interface BreakerCycle {
 }
 
 export interface ContentionResult {
+  /** the saga mode the burst's orders ran under */
+  mode: string;
   orders: number;
   stock: number;
   accepted: number;
@@ -74,7 +77,9 @@ export interface ChaosRecord {
   landedMidRun: number;
   cancelStatuses: Record<string, number>;
   breaker?: BreakerCycle;
-  contention?: ContentionResult;
+  /** one burst per saga mode */
+  contention?: ContentionResult[];
+  partition?: PartitionResult;
   idempotency?: IdempotencyResult;
   hostile?: HostileResult;
   cluster?: ClusterResult;
@@ -94,6 +99,8 @@ export interface ScenarioContext {
   orders: OrdersClient;
   random: () => number;
   urls: { carrier: string; shippingMetrics: string };
+  /** the workers' THREE_PC_PARTITION_FILE (scenario "partition": the participant it names is cut off) */
+  partitionFile: string;
   rec: ChaosRecord;
   say(msg: string): void;
   /** waits until no saga runs and the outboxes are drained, then checks every invariant */

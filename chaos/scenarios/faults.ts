@@ -1,11 +1,11 @@
 /**
- * Scenario "faults": the order mix (happy orders, insufficient funds, an unsupported country, scarce stock,
+ * Scenario "faults": the order mix in every coordination mode (happy orders, insufficient funds, an unsupported country, scarce stock,
  * immediate cancellations) spread over the load window while the fault plan runs (inject.ts); then every
  * invariant.
  */
 import { mapLimit, sleep } from '../lib/http';
-import { cancelSoon, orderMix } from '../lib/order-mix';
-import { ADDRESS, type Scenario } from './context';
+import { cancelSoon, orderBody, orderMix } from '../lib/order-mix';
+import type { Scenario } from './context';
 import { injectFaults } from './inject';
 
 export const faultsScenario: Scenario = {
@@ -31,10 +31,7 @@ export const faultsScenario: Scenario = {
     await mapLimit(plan, lanes, async (p, i) => {
       const due = t0 + i * perOrderMs; // the load's shape: orders spread over the window
       if (Date.now() < due) await sleep(due - Date.now());
-      const r = await ctx.orders.submit(p.c, {
-        items: p.items,
-        shippingAddress: { ...ADDRESS, country: p.country },
-      });
+      const r = await ctx.orders.submit(p.c, orderBody(p));
       done += 1;
       if (done % Math.max(1, Math.floor(plan.length / 10)) === 0)
         ctx.say(`faults: ${done}/${plan.length} orders submitted`);

@@ -85,6 +85,11 @@ export async function runWorker(service: ServiceName): Promise<void> {
   });
 
   const pool = createPool(databaseUrl, { max: config.pgPoolMax, applicationName: `worker-${service}` });
+  // phase 2 of 2PC/3PC and the recovery sweep on connections of their own (service-worker.ts)
+  const coordinationPool = createPool(databaseUrl, {
+    max: 2,
+    applicationName: `worker-${service}-coordination`,
+  });
   const registry = createMetricsRegistry({ service, task_queue: TASK_QUEUES[service] });
   const metrics = createSagaMetrics(registry);
   const connection = await connectNative(config);
@@ -92,6 +97,7 @@ export async function runWorker(service: ServiceName): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     pool,
+    coordinationPool,
     config,
     metrics,
     logger,
@@ -150,6 +156,7 @@ export async function runWorker(service: ServiceName): Promise<void> {
     server.close();
     await connection.close();
     await pool.end();
+    await coordinationPool.end();
     logger.info('worker stopped');
   }
 }

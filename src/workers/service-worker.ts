@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { createCoordinatorActivities } from '../activities/coordination/coordinator';
 import { createParticipantActivities, type PartitionFault } from '../activities/coordination/participant';
 import { createInventoryActivities } from '../activities/inventory';
+import { partitionFromFile } from '../coordination/partition-hook';
 import { RECOVERY_DEFAULTS, startRecoverySweep } from '../coordination/recovery';
 import { PARTICIPANTS, type Participant } from '../domain/coordination';
 import { createOrderActivities } from '../activities/orders';
@@ -36,7 +37,17 @@ export interface ServiceWorkerDeps {
   connection: NativeConnection;
   namespace: string;
   pool: Pool;
-  config: Pick<Config, 'worker' | 'shippingCountries' | 'carrier' | 'relayPollIntervalMs'>;
+  /**
+   * orders, inventory, payments: the connections that finish prepared transactions (3PC pre-commit, phase
+   * 2, the recovery sweep); default `pool`. A prepared transaction holds its row locks until it is finished,
+   * and sessions waiting on those locks (other orders' steps, prepares, reactions) can take every connection
+   * of `pool`; finishing it must never wait for one of them, or the worker deadlocks.
+   */
+  coordinationPool?: Pool;
+  config: Pick<
+    Config,
+    'worker' | 'shippingCountries' | 'carrier' | 'relayPollIntervalMs' | 'threePcPartitionFile'
+  >;
   metrics: SagaMetrics;
   logger?: Logger;
   /** shipping only: the process's carrier client (one breaker per dependency per process) */
@@ -98,28 +109,46 @@ export function createMeteredCarrierClient(
   });
 }
 
+/**
+ * A voting service's partition fault, when there is one: the one a test passes in (`deps.partition`), else
+ * the file hook (THREE_PC_PARTITION_FILE, the chaos suite), which cuts the service off while the file names it.
+ */
+function partitionOf(deps: ServiceWorkerDeps, participant: Participant): { partition?: PartitionFault } {
+  if (deps.partition) return { partition: deps.partition };
+  const partitioned = partitionFromFile(deps.config.threePcPartitionFile, participant);
+  return partitioned ? { partition: () => partitioned() } : {};
+}
+
+/** the recovery sweep skips the transactions the partition fault cuts off (only the timeout rule acts) */
+function sweepCutOff(deps: ServiceWorkerDeps, participant: Participant) {
+  const { partition } = partitionOf(deps, participant);
+  return partition ? { cutOff: partition } : {};
+}
+
+/** a voting service's participant deps: its pools, and the partition test hook when configured */
+function participantDeps(deps: ServiceWorkerDeps, participant: Participant) {
+  return {
+    pool: deps.pool,
+    finishPool: deps.coordinationPool ?? deps.pool,
+    participant,
+    ...partitionOf(deps, participant),
+  };
+}
+
 function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: CarrierClient | undefined) {
   const { pool } = deps;
-  const fault = deps.partition ? { partition: deps.partition } : {};
   switch (name) {
     case 'orders':
       return {
         ...createOrderActivities({ orders: createOrdersService({ pool }) }),
-        ...createParticipantActivities({
-          ...fault,
-          pool,
-          participant: 'orders',
-          work: ordersParticipant(pool),
-        }),
+        ...createParticipantActivities({ ...participantDeps(deps, 'orders'), work: ordersParticipant(pool) }),
         ...createCoordinatorActivities({ pool }),
       };
     case 'inventory':
       return {
         ...createInventoryActivities({ inventory: createInventoryService({ pool }) }),
         ...createParticipantActivities({
-          ...fault,
-          pool,
-          participant: 'inventory',
+          ...participantDeps(deps, 'inventory'),
           work: inventoryParticipant(pool),
         }),
       };
@@ -127,9 +156,7 @@ function activitiesFor(name: ServiceName, deps: ServiceWorkerDeps, carrier: Carr
       return {
         ...createPaymentActivities({ payments: createPaymentsService({ pool }) }),
         ...createParticipantActivities({
-          ...fault,
-          pool,
-          participant: 'payments',
+          ...participantDeps(deps, 'payments'),
           work: paymentsParticipant(pool),
         }),
       };
@@ -212,10 +239,10 @@ export async function createServiceWorker(
     deps.recovery === false || !isParticipant(name)
       ? undefined
       : startRecoverySweep({
-          pool: deps.pool,
+          pool: deps.coordinationPool ?? deps.pool,
           participant: name,
           ...(deps.recovery ?? RECOVERY_DEFAULTS),
-          ...(deps.partition ? { cutOff: deps.partition } : {}),
+          ...sweepCutOff(deps, name),
           onStatus: (st) => {
             deps.metrics.inDoubtTransactions.set({ participant: name }, st.count);
             deps.metrics.inDoubtOldestAge.set({ participant: name }, st.oldestAgeSeconds);

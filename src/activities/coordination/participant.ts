@@ -52,11 +52,17 @@ const unreachable = (t: TransactionRef, participant: Participant) =>
 
 export function createParticipantActivities(deps: {
   pool: Pool;
+  /**
+   * the connections for pre-commit and finish (default `pool`): a prepared transaction's row locks can make
+   * every connection of `pool` wait, and only finishing it releases them
+   */
+  finishPool?: Pool;
   participant: Participant;
   work: ParticipantWork;
   partition?: PartitionFault;
 }) {
   const { pool, participant, work } = deps;
+  const finishPool = deps.finishPool ?? pool;
   const cutOff = (t: TransactionRef) => deps.partition?.({ ...t, participant }) ?? false;
   const gid = (t: TransactionRef) => gidOf(t.orderId, t.kind, participant);
   return {
@@ -79,7 +85,7 @@ export function createParticipantActivities(deps: {
 
     /** 3PC: true when pre-committed; false when the participant had already ended its part (timeout) */
     async preCommitTransaction(args: TransactionRef & { threePcTimeoutMs: number }): Promise<boolean> {
-      const done = await recordPreCommitted(pool, gid(args), args.threePcTimeoutMs);
+      const done = await recordPreCommitted(finishPool, gid(args), args.threePcTimeoutMs);
       if (cutOff(args)) throw unreachable(args, participant);
       return done;
     },
@@ -92,14 +98,14 @@ export function createParticipantActivities(deps: {
     async finishTransaction(args: TransactionRef & { decision: Decision }): Promise<FinishResult> {
       if (cutOff(args)) throw unreachable(args, participant);
       const g = gid(args);
-      const own = (await readState(pool, g))
-        ? await recordOutcome(pool, g, args.decision, 'coordinator')
+      const own = (await readState(finishPool, g))
+        ? await recordOutcome(finishPool, g, args.decision, 'coordinator')
         : null;
       const outcome = own ?? args.decision;
-      const finished = await finish(pool, g, outcome);
+      const finished = await finish(finishPool, g, outcome);
       if (outcome !== args.decision) return { participant, outcome, by: 'timeout' };
       if (finished === 'finished') return { participant, outcome, by: 'this-call' };
-      const recorded = await readDecision(pool, args.orderId, args.kind);
+      const recorded = await readDecision(finishPool, args.orderId, args.kind);
       if (recorded?.decision !== args.decision)
         throw ApplicationFailure.nonRetryable(
           `${g} is not prepared and the recorded decision is ${recorded?.decision ?? 'missing'}, not ${args.decision}`,
