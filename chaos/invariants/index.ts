@@ -5,11 +5,17 @@
  */
 import type { Pool } from 'pg';
 import { buildContext, type OracleContext, type OracleInput } from '../oracle/context';
+import { busDuplicatesApplied } from './bus-duplicates-applied';
+import { busLost } from './bus-lost';
+import { busOutOfOrderApplied } from './bus-out-of-order-applied';
+import { deadLetters } from './dead-letters';
+import { demandMismatches } from './demand-mismatches';
 import { doubleCharges } from './double-charges';
 import { idempotencyViolations } from './idempotency-violations';
 import { moneyDrift } from './money-drift';
 import { negativeStock } from './negative-stock';
 import { netChargeMismatches } from './net-charge-mismatches';
+import { independentRead, type IndependentRead } from '../oracle/independent-read';
 import { knownOrderIds, standingOf } from '../oracle/standing';
 import { oversold } from './oversold';
 import { projectionMismatches } from './projection-mismatches';
@@ -38,6 +44,11 @@ export const INVARIANTS = [
   projectionMismatches,
   idempotencyViolations,
   unknownEvents,
+  busLost,
+  busDuplicatesApplied,
+  busOutOfOrderApplied,
+  deadLetters,
+  demandMismatches,
 ] as const;
 
 export type Counter = (typeof INVARIANTS)[number]['name'];
@@ -55,6 +66,8 @@ export interface InvariantReport extends Record<Counter, number> {
   compensationBlocked: number;
   /** projectionMismatches per read-model table */
   projectionDetails: Record<string, number>;
+  /** `orders.events` as the independent Kafka client read it: each order event once, in version order */
+  independentRead: IndependentRead;
   details: string[];
 }
 
@@ -82,6 +95,7 @@ export function evaluate(ctx: OracleContext): InvariantReport {
     runningWorkflows: [...ctx.input.workflows.values()].filter((s) => s === 'RUNNING').length,
     compensationBlocked: ctx.input.compensationBlocked ?? 0,
     projectionDetails,
+    independentRead: independentRead(ctx.input.bus, 'orders.events', ctx.snapshot.bus.published.orders),
     details,
   };
 }

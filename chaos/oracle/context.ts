@@ -4,6 +4,7 @@
  * answers, the Idempotency-Keys it used).
  */
 import type { Pool } from 'pg';
+import type { BusRead } from './kafka-read';
 import { foldMoney, type MoneyFacts } from './money-fold';
 import { foldOrders, type OrderFacts } from './orders-fold';
 import { actualTables, diffTables, expectedTables, type TableDiff } from './read-models';
@@ -24,6 +25,8 @@ export interface OracleInput {
   serviceStock?: Map<string, { available: number; reserved: number } | undefined>;
   /** per customer what the payments service answered (GET /accounts/{id}); undefined = no answer */
   serviceBalances?: Map<string, number | undefined>;
+  /** the event topics as an independent Kafka client read them (oracle/kafka-read.ts); absent = not read */
+  bus?: BusRead;
 }
 
 export interface OracleContext {

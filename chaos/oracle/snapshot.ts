@@ -4,6 +4,7 @@
  * picture: plain SELECTs with explicit casts (no type parser, no code of the event store or the projections).
  */
 import type { Pool } from 'pg';
+import { readBusTables, type BusTables } from './bus';
 
 export const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
 export type Schema = (typeof SCHEMAS)[number];
@@ -71,6 +72,8 @@ export interface Snapshot {
   /** outbox rows not delivered, per schema */
   undelivered: Record<Schema, number>;
   gatewayKeys: GatewayKey[];
+  /** the bus in Postgres: published events, consumers' applications and dead letters, demand slots */
+  bus: BusTables;
 }
 
 const q = async <T>(client: { query: Pool['query'] }, text: string): Promise<T[]> =>
@@ -152,8 +155,9 @@ export async function readSnapshot(pool: Pool): Promise<Snapshot> {
       client,
       `SELECT scope, key, method, path, state, resource_id, response_status FROM gateway.idempotency_keys`,
     );
+    const bus = await readBusTables((text) => q(client, text));
     await client.query('COMMIT');
-    return { streams, readModels, undelivered, gatewayKeys };
+    return { streams, readModels, undelivered, gatewayKeys, bus };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
