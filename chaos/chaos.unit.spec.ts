@@ -43,14 +43,19 @@ describe('chaos suite logic (no stack)', () => {
     assert.deepEqual(parseBreaker(await registry.metrics()), { state: 1, open: 2, halfOpen: 1, closed: 0 });
   });
 
-  it('the short plan is one worker kill, one Temporal restart and one Postgres restart; the full plan 16 + 1 + 1', () => {
+  it('the short plan is one worker kill, one Temporal restart, one Postgres restart and one of each bus fault; the full plan 16 + 1 + 1 + 2 × 3', () => {
     assert.deepEqual(faultPlan(SHORT.faults), [
       { kind: 'worker', service: 'payments' },
       { kind: 'temporal' },
+      { kind: 'broker' },
       { kind: 'postgres' },
+      { kind: 'consumers' },
+      { kind: 'relay', service: 'payments' },
     ]);
     const full = faultPlan(FULL.faults);
-    assert.equal(full.length, 18);
+    assert.equal(full.length, 24);
+    for (const kind of ['broker', 'consumers', 'relay'] as const)
+      assert.equal(full.filter((f) => f.kind === kind).length, 2, kind);
     assert.equal(full.filter((f) => f.kind === 'temporal').length, 1);
     assert.equal(full.filter((f) => f.kind === 'postgres').length, 1);
     assert.ok(full.findIndex((f) => f.kind === 'temporal') < full.findIndex((f) => f.kind === 'postgres'));
@@ -86,7 +91,7 @@ describe('chaos suite logic (no stack)', () => {
     temporalRestarts: 1,
     postgresRestarts: 1,
     recovered: { workers: 1, temporal: 1, postgres: 1 },
-    faultsLandedMidRun: 3,
+    faultsLandedMidRun: 6,
     restarts: 2,
     restartsByProcess: {},
     faults: [],
@@ -121,6 +126,13 @@ describe('chaos suite logic (no stack)', () => {
       workflows: 1,
       orderStreams: 1,
     },
+    bus: {
+      faults: {
+        injected: { broker: 1, consumers: 1, relay: 1 },
+        recovered: { broker: 1, consumers: 1, relay: 1 },
+      },
+      independentRead: { events: 120, duplicates: 0, outOfOrder: 0, missing: 0 },
+    },
     cluster: null,
     phases: {},
     details: [],
@@ -151,7 +163,25 @@ describe('chaos suite logic (no stack)', () => {
       ['the partition scenario did not run', (s) => (s.partition = null)],
       ['Temporal restarts: 0 injected', (s) => (s.temporalRestarts = 0)],
       ['Postgres restarts: 1 injected, 0 back', (s) => (s.recovered = { ...s.recovered, postgres: 0 })],
-      ['faults: 2 of 3 landed', (s) => (s.faultsLandedMidRun = 2)],
+      ['faults: 5 of 6 landed', (s) => (s.faultsLandedMidRun = 5)],
+      ['busLost = 1', (s) => (s.busLost = 1)],
+      ['demandMismatches = 2', (s) => (s.demandMismatches = 2)],
+      [
+        'bus broker faults: 1 injected, 0 recovered',
+        (s) => (s.bus.faults = { ...s.bus.faults, recovered: { broker: 0, consumers: 1, relay: 1 } }),
+      ],
+      [
+        'bus relay faults: 0 injected',
+        (s) => (s.bus.faults = { ...s.bus.faults, injected: { broker: 1, consumers: 1, relay: 0 } }),
+      ],
+      [
+        'independent read of orders.events',
+        (s) => (s.bus.independentRead = { ...s.bus.independentRead, duplicates: 1 }),
+      ],
+      [
+        'independent read of orders.events',
+        (s) => (s.bus.independentRead = { ...s.bus.independentRead, events: 0 }),
+      ],
       ['carrier breaker', (s) => (s.breaker = { ...s.breaker!, halfOpened: 0 })],
     ];
     for (const [want, breakIt] of broken) {

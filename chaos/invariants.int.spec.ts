@@ -5,6 +5,8 @@
  * runs them, and its read models are fed by the real outbox relays with the order projections. That world
  * breaks no invariant. Each test then clones it (CREATE DATABASE … TEMPLATE), applies one corruption, and
  * asserts the whole counter map: the counter named by the test is above 0 and every other counter is 0.
+ * The world's bus is real too: a Kafka broker, the relays' Kafka sink and every consumer group; its topics
+ * are read once with the Kafka distribution's console consumer (the broker is not cloned with the database).
  * Stubbed: Temporal (the workflow statuses are given) and the HTTP layer (the services' answers come from
  * the service functions the API routes call).
  */
@@ -14,7 +16,14 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPool, type Pool } from '../src/db/pool';
 import { migrate } from '../src/db/migrate';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startKafka, type RunningKafka } from '../src/platform/kafka';
 import { startThrowawayPostgres, type RunningPostgres } from '../src/platform/postgres';
+import { readEventTopics } from './lib/bus-settle';
+import { pickPort } from './lib/ports';
+import type { BusRead } from './oracle/kafka-read';
 import {
   checkInvariants,
   COUNTERS,
@@ -27,6 +36,10 @@ import { ALICE, answeredKey, buildWorld, O, observe, SKUS } from './test-world';
 
 let server: RunningPostgres;
 let admin: pg.Client;
+let kafka: RunningKafka;
+let kafkaDir: string;
+/** the world's event topics as the independent Kafka client read them (the broker is not cloned) */
+let worldBus: BusRead;
 const urlOf = (db: string) => {
   const u = new URL(server.url);
   u.pathname = `/${db}`;
@@ -43,7 +56,7 @@ async function corrupted(
   const pool = createPool(urlOf(db), { max: 4 });
   try {
     const extra = (await corrupt(pool)) ?? {};
-    return await checkInvariants(pool, await observe(pool, extra));
+    return await checkInvariants(pool, await observe(pool, { bus: worldBus, ...extra }));
   } finally {
     await pool.end();
     await admin.query(`DROP DATABASE ${db}`);
@@ -90,18 +103,28 @@ const group = (what: string) =>
 
 before(
   async () => {
+    kafkaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oracle-kafka-'));
+    kafka = await startKafka({
+      dataDir: kafkaDir,
+      port: await pickPort(),
+      controllerPort: await pickPort(),
+      heapMb: 256,
+    });
     server = await startThrowawayPostgres({ durability: 'fast' });
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     await admin.query('CREATE DATABASE oracle_world');
     await migrate(urlOf('oracle_world'));
-    await buildWorld(urlOf('oracle_world'));
+    await buildWorld(urlOf('oracle_world'), kafka.brokers);
+    worldBus = await readEventTopics(kafka.brokers);
   },
   { timeout: 300_000 },
 );
 after(async () => {
   await admin?.end();
   await server?.stop();
+  await kafka?.stop();
+  if (kafkaDir) fs.rmSync(kafkaDir, { recursive: true, force: true });
 });
 
 describe(
@@ -372,6 +395,76 @@ describe(
         await append(pool, 'shipping', `shipment-${O.completed}`, 'HealthChecked', { at: at() });
       });
       assertOnly(r, 'unknownEvents');
+    });
+
+    it('busLost: the timeline consumer never applied the last event of an order stream', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(
+          `DELETE FROM orders.bus_applied WHERE seq = (SELECT max(seq) FROM orders.bus_applied
+             WHERE consumer = 'orders.timeline' AND stream_id = $1)`,
+          [`order-${O.completed}`],
+        );
+      });
+      assertOnly(r, 'busLost');
+    });
+
+    it('busLost: a delivered order event absent from orders.events as the independent client read it', async () => {
+      const r = await corrupted(() => ({
+        bus: {
+          ...worldBus,
+          topics: { ...worldBus.topics, 'orders.events': worldBus.topics['orders.events']!.slice(1) },
+        },
+      }));
+      assertOnly(r, 'busLost');
+    });
+
+    it('busDuplicatesApplied: the demand consumer applied one inventory event a second time', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(
+          `INSERT INTO inventory.bus_applied (consumer, topic, stream_id, version, event_id)
+           SELECT consumer, topic, stream_id, version, event_id FROM inventory.bus_applied
+            WHERE consumer = 'inventory.demand' ORDER BY seq DESC LIMIT 1`,
+        );
+      });
+      assertOnly(r, 'busDuplicatesApplied');
+    });
+
+    it('busOutOfOrderApplied: the timeline consumer applied version 2 of an order stream before version 1', async () => {
+      const r = await corrupted(async (pool) => {
+        const q = await pool.query<{ seq: string; version: string; event_id: string }>(
+          `SELECT seq, version, event_id FROM orders.bus_applied
+            WHERE consumer = 'orders.timeline' AND stream_id = $1 AND version IN (1, 2) ORDER BY seq`,
+          [`order-${O.completed}`],
+        );
+        const [one, two] = q.rows;
+        assert.ok(one && two, 'the world has versions 1 and 2 of the order applied');
+        const swap = `UPDATE orders.bus_applied SET version = $2, event_id = $3 WHERE seq = $1`;
+        await pool.query(swap, [one.seq, two.version, two.event_id]);
+        await pool.query(swap, [two.seq, one.version, one.event_id]);
+      });
+      assertOnly(r, 'busOutOfOrderApplied');
+    });
+
+    it('deadLetters: a consumer recorded a dead letter (the event was applied all the same)', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(
+          `INSERT INTO payments.bus_dead_letters (consumer, topic, partition, "offset", event_id, stream_id, version,
+             tries, error)
+           SELECT consumer, topic, 0, 0, event_id, stream_id, version, 5, 'poison' FROM payments.bus_applied
+            ORDER BY seq LIMIT 1`,
+        );
+      });
+      assertOnly(r, 'deadLetters');
+    });
+
+    it('demandMismatches: one demand slot counts a unit more reserved than the inventory log', async () => {
+      const r = await corrupted(async (pool) => {
+        await pool.query(
+          `UPDATE inventory.demand_slots SET reserved = reserved + 1
+            WHERE (sku, slot) IN (SELECT sku, slot FROM inventory.demand_slots WHERE reserved > 0 LIMIT 1)`,
+        );
+      });
+      assertOnly(r, 'demandMismatches');
     });
 
     it('every counter has a negative test above', () => {

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => abort('interrupted', 130));
   process.once('SIGTERM', () => abort('terminated', 143));
-  const limitMs = short ? 10 * 60_000 : 60 * 60_000;
+  const limitMs = short ? 15 * 60_000 : 60 * 60_000;
   setTimeout(() => abort(`exceeded ${limitMs / 60_000} minutes`, 2), limitMs).unref();
   const summary = await runChaos(opts);
   await writeReport(summary, resultFiles(short, opts.cluster).json);

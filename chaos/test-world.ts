@@ -21,6 +21,8 @@ import { createShippingService } from '../src/services/shipping';
 import type { OracleInput } from './invariants';
 import { SCHEMAS } from './oracle/snapshot';
 import { countUndelivered } from './lib/settle';
+import { waitForConsumers } from './lib/bus-settle';
+import { startWorldBus } from './test-world-bus';
 
 export const SKUS = { a: 'SKU-A', b: 'SKU-B' } as const;
 export const ALICE = 'alice';
@@ -109,9 +111,13 @@ export async function answeredKey(pool: Pool, customerId: string, orderId: strin
   );
 }
 
-/** Writes the world into `db` and lets the relays deliver every outbox row (the live read-model path). */
-export async function buildWorld(url: string) {
-  const pool = createPool(url, { max: 8 });
+/**
+ * Writes the world into `db`, lets the relays deliver every outbox row (the live read-model path) and
+ * publish it to the broker at `brokers`, and lets every bus consumer group apply it.
+ */
+export async function buildWorld(url: string, brokers: string[]) {
+  const pool = createPool(url, { max: 12 });
+  const bus = await startWorldBus(pool, brokers);
   try {
     const s = servicesOn(pool);
     for (const [sku, price, stock] of [
@@ -165,7 +171,10 @@ export async function buildWorld(url: string) {
       startOutboxRelay({
         pool,
         schema,
-        subscribers: schema === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : [],
+        subscribers: [
+          ...(schema === 'orders' ? [projectionsSubscriber(ORDERS_SCHEMA, ORDER_PROJECTIONS)] : []),
+          bus.subscriber(schema),
+        ],
         pollIntervalMs: 100,
       }),
     );
@@ -175,8 +184,11 @@ export async function buildWorld(url: string) {
       await new Promise((r) => setTimeout(r, 100));
     }
     await Promise.all(relays.map((r) => r.stop()));
+    bus.startConsumers();
+    assert.equal(await waitForConsumers(pool, 120_000), 0, 'the bus consumers did not catch up within 120 s');
     await observe(pool); // leaves a snapshot at each stream's head
   } finally {
+    await bus.stop();
     await pool.end();
   }
 }

@@ -194,7 +194,51 @@ async function ensureKafka(opts = {}) {
   return { version, libsDir: found.libsDir, java };
 }
 
-module.exports = { ensureKafka, DEFAULT_VERSION };
+/**
+ * The distribution's command-line tools (org.apache.kafka:kafka-tools: ConsoleConsumer, GetOffsetShell) are
+ * not part of the broker's classpath; one jar, fetched once with Maven into `<version>-tools/` beside the
+ * broker's libs (its dependencies are the broker's). The chaos suite reads topics with them: a Kafka client
+ * that is not the project's.
+ * @returns {Promise<{ version: string, classpath: string, java: string }>} broker libs + tools jar
+ */
+async function ensureKafkaTools(opts = {}) {
+  const log = opts.log ?? ((msg) => process.stderr.write(msg + '\n'));
+  const broker = await ensureKafka({ ...opts, quietIfCached: true });
+  const dir = path.join(cacheRoot(), `${broker.version}-tools`);
+  const jar = path.join(dir, `kafka-tools-${broker.version}.jar`);
+  if (!fs.existsSync(jar)) {
+    fs.mkdirSync(cacheRoot(), { recursive: true });
+    const staging = fs.mkdtempSync(path.join(cacheRoot(), `${broker.version}-tools.tmp-`));
+    log(`[kafka] fetching org.apache.kafka:kafka-tools:${broker.version} (one jar, ~0.8 MB) with Maven...`);
+    const r = spawnSync(
+      'mvn',
+      [
+        '-B',
+        '-q',
+        `${DEPENDENCY_PLUGIN}:copy`,
+        `-Dartifact=org.apache.kafka:kafka-tools:${broker.version}`,
+        `-DoutputDirectory=${staging}`,
+      ],
+      { cwd: staging, encoding: 'utf8' },
+    );
+    if (r.error || r.status !== 0 || !fs.existsSync(path.join(staging, path.basename(jar)))) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      throw new Error(installHelp(`fetching kafka-tools failed: ${r.error ?? `${r.stdout}${r.stderr}`}`));
+    }
+    try {
+      fs.renameSync(staging, dir); // atomic, as for the broker's libs
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true }); // another process finished first
+    }
+  }
+  return {
+    version: broker.version,
+    classpath: [path.join(broker.libsDir, '*'), jar].join(path.delimiter),
+    java: broker.java,
+  };
+}
+
+module.exports = { ensureKafka, ensureKafkaTools, DEFAULT_VERSION };
 
 if (require.main === module) {
   const quiet = process.argv.includes('--quiet-if-cached');

@@ -6,11 +6,17 @@
 import type { Pool } from 'pg';
 import { buildContext, type Finding, type OracleContext, type OracleInput } from '../oracle/context';
 import { parseProjectGid } from '../oracle/atomicity';
+import { busDuplicatesApplied } from './bus-duplicates-applied';
+import { busLost } from './bus-lost';
+import { busOutOfOrderApplied } from './bus-out-of-order-applied';
+import { deadLetters } from './dead-letters';
+import { demandMismatches } from './demand-mismatches';
 import { doubleCharges } from './double-charges';
 import { idempotencyViolations } from './idempotency-violations';
 import { moneyDrift } from './money-drift';
 import { negativeStock } from './negative-stock';
 import { netChargeMismatches } from './net-charge-mismatches';
+import { independentRead, type IndependentRead } from '../oracle/independent-read';
 import { knownOrderIds, standingOf } from '../oracle/standing';
 import { oversold } from './oversold';
 import { splitByMode, type PerModeReport } from './per-mode';
@@ -40,6 +46,11 @@ export const INVARIANTS = [
   projectionMismatches,
   idempotencyViolations,
   unknownEvents,
+  busLost,
+  busDuplicatesApplied,
+  busOutOfOrderApplied,
+  deadLetters,
+  demandMismatches,
 ] as const;
 
 export type Counter = (typeof INVARIANTS)[number]['name'];
@@ -68,6 +79,8 @@ export interface InvariantReport extends Record<Counter, number> {
   /** prepared transactions of the project still in pg_prepared_xacts (once quiet: must be 0), by order */
   inDoubtLeft: number;
   inDoubtOrders: string[];
+  /** `orders.events` as the independent Kafka client read it: each order event once, in version order */
+  independentRead: IndependentRead;
   details: string[];
 }
 
@@ -105,6 +118,7 @@ export function evaluate(ctx: OracleContext): InvariantReport {
     runningWorkflows: [...ctx.input.workflows.values()].filter((s) => s === 'RUNNING').length,
     compensationBlocked: ctx.input.compensationBlocked ?? 0,
     projectionDetails,
+    independentRead: independentRead(ctx.input.bus, 'orders.events', ctx.snapshot.bus.published.orders),
     details,
   };
 }

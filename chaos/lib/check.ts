@@ -1,11 +1,13 @@
 /**
- * `check(phase)`, what every scenario calls after its load: waits until no saga runs and every outbox row is
- * delivered (both bounded), asks the services for stock and balances as a client would, runs every
+ * `check(phase)`, what every scenario calls after its load: waits until no saga runs, every outbox row is
+ * delivered and every bus consumer caught up (all bounded), reads the event topics with an independent
+ * Kafka client, asks the services for stock and balances as a client would, runs every
  * invariant of the oracle, and records the phase.
  */
 import type { Pool } from 'pg';
 import { checkInvariants, countersOf, type InvariantReport } from '../invariants';
 import { SKUS, type ScenarioContext } from '../scenarios/context';
+import { readEventTopics, waitForConsumers } from './bus-settle';
 import { NO_ANSWER, sleep, type ApiClient } from './http';
 import {
   countCompensationBlocked,
@@ -54,6 +56,9 @@ export function checker(c: Omit<ScenarioContext, 'check'>, pool: Pool): Scenario
     if (open !== 0) c.say(`${name}: ${open} choreographed orders not settled after the bound`);
     const undelivered = await waitForOutboxDrained(pool, 60_000);
     if (undelivered !== 0) c.say(`${name}: outbox not drained after 60 s (${undelivered})`);
+    const unconsumed = await waitForConsumers(pool, 120_000);
+    if (unconsumed !== 0) c.say(`${name}: bus consumers not caught up after 120 s (${unconsumed})`);
+    const bus = await readEventTopics(c.stack.kafkaBrokers);
     const { serviceStock, serviceBalances } = await serviceAnswers(c);
     const report = await checkInvariants(pool, {
       ...(await workflowStatuses(c.temporal)),
@@ -63,6 +68,7 @@ export function checker(c: Omit<ScenarioContext, 'check'>, pool: Pool): Scenario
       keys: c.orders.keys,
       serviceStock,
       serviceBalances,
+      bus,
     });
     const { details, ...rest } = report;
     c.rec.phases[name] = { ...rest, seconds: Math.round((Date.now() - phaseStarted) / 1000) };

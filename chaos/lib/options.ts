@@ -24,10 +24,12 @@ export interface ChaosOptions {
    * Faults injected while the fault scenario's orders run, each once enough orders were accepted and while a
    * saga is running, each waited for until it has recovered: worker SIGKILLs (each service in turn), a
    * Temporal dev-server SIGKILL, a Postgres immediate restart. `carrier`: the breaker cycle scenario;
-   * `carrierSlowAndFlaky` adds its slow and flaky stages.
+   * `carrierSlowAndFlaky` adds its slow and flaky stages. `bus`: the bus's faults (scenarios/bus-faults.ts),
+   * a Kafka broker SIGKILL restarted on its storage, the consumers' workers SIGKILLed, a relay's SIGKILLed.
    */
   faults: {
     workerKills: number;
+    bus: { brokerRestarts: number; consumerKills: number; relayKills: number };
     temporalRestart: boolean;
     postgresRestart: boolean;
     carrier: boolean;
@@ -57,6 +59,7 @@ export const FULL: Omit<ChaosOptions, 'say'> = {
   partitionOrders: 4,
   faults: {
     workerKills: 16,
+    bus: { brokerRestarts: 2, consumerKills: 2, relayKills: 2 },
     temporalRestart: true,
     postgresRestart: true,
     carrier: true,
@@ -79,6 +82,7 @@ export const SHORT: Omit<ChaosOptions, 'say'> = {
   partitionOrders: 2,
   faults: {
     workerKills: 1,
+    bus: { brokerRestarts: 1, consumerKills: 1, relayKills: 1 },
     temporalRestart: true,
     postgresRestart: true,
     carrier: true,
@@ -109,6 +113,7 @@ export function clusterOptions(base: Omit<ChaosOptions, 'say'>): Omit<ChaosOptio
     idempotencyConcurrency: full ? 20 : 10,
     faults: {
       workerKills: 0,
+      bus: { brokerRestarts: 0, consumerKills: 0, relayKills: 0 },
       temporalRestart: false,
       postgresRestart: false,
       carrier: false,

@@ -93,6 +93,10 @@ const emptyRecord = (): ChaosRecord => ({
   injected: { workerKills: 0, temporalRestarts: 0, postgresRestarts: 0 },
   recovered: { workers: 0, temporal: 0, postgres: 0 },
   landedMidRun: 0,
+  busFaults: {
+    injected: { broker: 0, consumers: 0, relay: 0 },
+    recovered: { broker: 0, consumers: 0, relay: 0 },
+  },
   cancelStatuses: {},
   phases: {},
 });

@@ -5,6 +5,7 @@
  */
 import type { Pool } from 'pg';
 import { foldAtomicity, type AtomicityFacts } from './atomicity';
+import type { BusRead } from './kafka-read';
 import { foldMoney, type MoneyFacts } from './money-fold';
 import { modeOf } from './modes';
 import { foldOrders, type OrderFacts } from './orders-fold';
@@ -30,6 +31,8 @@ export interface OracleInput {
   serviceStock?: Map<string, { available: number; reserved: number } | undefined>;
   /** per customer what the payments service answered (GET /accounts/{id}); undefined = no answer */
   serviceBalances?: Map<string, number | undefined>;
+  /** the event topics as an independent Kafka client read them (oracle/kafka-read.ts); absent = not read */
+  bus?: BusRead;
 }
 
 export interface OracleContext {

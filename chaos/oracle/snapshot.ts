@@ -4,6 +4,7 @@
  * picture: plain SELECTs with explicit casts (no type parser, no code of the event store or the projections).
  */
 import type { Pool } from 'pg';
+import { readBusTables, type BusTables } from './bus';
 
 export const SCHEMAS = ['orders', 'inventory', 'payments', 'shipping'] as const;
 export type Schema = (typeof SCHEMAS)[number];
@@ -73,6 +74,8 @@ export interface Snapshot {
   gatewayKeys: GatewayKey[];
   /** prepared transactions of this project (gid `order-saga:…`) still in pg_prepared_xacts */
   preparedGids: string[];
+  /** the bus in Postgres: published events, consumers' applications and dead letters, demand slots */
+  bus: BusTables;
 }
 
 /** every global transaction id the project prepares starts with this */
@@ -161,8 +164,16 @@ export async function readSnapshot(pool: Pool): Promise<Snapshot> {
       client,
       `SELECT gid FROM pg_prepared_xacts WHERE starts_with(gid, '${PROJECT_GID_PREFIX}') ORDER BY prepared`,
     );
+    const bus = await readBusTables((text) => q(client, text));
     await client.query('COMMIT');
-    return { streams, readModels, undelivered, gatewayKeys, preparedGids: prepared.map((r) => r.gid) };
+    return {
+      streams,
+      readModels,
+      undelivered,
+      gatewayKeys,
+      preparedGids: prepared.map((r) => r.gid),
+      bus,
+    };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -1,5 +1,6 @@
 /** The chaos run's summary (printed, written to chaos/results) and the list of what broke. */
 import { COUNTERS, type Counter, type InvariantReport } from '../invariants';
+import type { IndependentRead } from '../oracle/independent-read';
 import type { ChaosOptions } from '../lib/options';
 import type { OrdersClient } from '../lib/orders-client';
 import type {
@@ -68,6 +69,11 @@ export interface ChaosSummary extends Record<Counter, number> {
   inDoubtLeft: number;
   partition: PartitionResult | null;
   idempotency: IdempotencyResult | null;
+  /**
+   * the bus: its faults (injected, recovered by their markers) and, after the run, `orders.events` read from
+   * the beginning by the Kafka distribution's console consumer (each order event once, in version order)
+   */
+  bus: { faults: ChaosRecord['busFaults']; independentRead: IndependentRead };
   /** --cluster: the cluster's faults, each with its recovery marker and its time to recover from the logs */
   cluster: ClusterResult | null;
   phases: Record<string, PhaseReport>;
@@ -137,6 +143,7 @@ export function summarize(a: {
     inDoubtLeft: final.inDoubtLeft,
     partition: rec.partition ?? null,
     idempotency: rec.idempotency ?? null,
+    bus: { faults: rec.busFaults, independentRead: final.independentRead },
     cluster: rec.cluster ?? null,
     phases: rec.phases,
     details: rec.details.slice(0, 200),
@@ -221,6 +228,20 @@ function clusterFailures(c: ClusterResult | null): string[] {
   return f;
 }
 
+/** The bus's planned faults happened and recovered; the independent read saw each order event once, in order. */
+function busFailures(s: ChaosSummary, want: ChaosOptions['faults']['bus']): string[] {
+  const f: string[] = [];
+  const { injected, recovered } = s.bus.faults;
+  const planned = { broker: want.brokerRestarts, consumers: want.consumerKills, relay: want.relayKills };
+  for (const k of ['broker', 'consumers', 'relay'] as const)
+    if (injected[k] !== planned[k] || recovered[k] !== planned[k])
+      f.push(`bus ${k} faults: ${injected[k]} injected, ${recovered[k]} recovered, ${planned[k]} planned`);
+  const r = s.bus.independentRead;
+  if (r.events === 0 || r.duplicates > 0 || r.outOfOrder > 0 || r.missing > 0)
+    f.push(`independent read of orders.events: ${JSON.stringify(r)}`);
+  return f;
+}
+
 /** Which invariants broke and which planned faults did not happen as planned (empty = all hold). */
 export function failuresOf(
   s: ChaosSummary,
@@ -243,7 +264,14 @@ export function failuresOf(
   // the planned faults happened, each landed while sagas ran, and each recovery was seen
   const want = opts.faults;
   const kills = want.workerKills + (opts.mode === 'full' && want.workerKills > 0 ? 1 : 0);
-  const planned = kills + Number(want.temporalRestart) + Number(want.postgresRestart);
+  const { brokerRestarts, consumerKills, relayKills } = want.bus;
+  const planned =
+    kills +
+    Number(want.temporalRestart) +
+    Number(want.postgresRestart) +
+    brokerRestarts +
+    consumerKills +
+    relayKills;
   if (s.killsInjected !== kills || s.recovered.workers !== kills)
     f.push(`worker kills: ${s.killsInjected} injected, ${s.recovered.workers} restarted, ${kills} planned`);
   if (s.temporalRestarts !== Number(want.temporalRestart) || s.recovered.temporal !== s.temporalRestarts)
@@ -252,6 +280,7 @@ export function failuresOf(
     f.push(`Postgres restarts: ${s.postgresRestarts} injected, ${s.recovered.postgres} back`);
   if (s.faultsLandedMidRun !== planned)
     f.push(`faults: ${s.faultsLandedMidRun} of ${planned} landed while sagas were running`);
+  f.push(...busFailures(s, want.bus));
   if (opts.cluster) f.push(...clusterFailures(s.cluster));
   if (want.carrier) {
     const b = s.breaker;

@@ -75,6 +75,11 @@ export interface ChaosRecord {
   recovered: { workers: number; temporal: number; postgres: number };
   /** faults injected while at least one saga was running */
   landedMidRun: number;
+  /** the bus's faults (scenarios/bus-faults.ts): injected, and recovered by their positive markers */
+  busFaults: {
+    injected: { broker: number; consumers: number; relay: number };
+    recovered: { broker: number; consumers: number; relay: number };
+  };
   cancelStatuses: Record<string, number>;
   breaker?: BreakerCycle;
   /** one burst per saga mode */

@@ -1,10 +1,13 @@
 /**
- * Scenario "faults": the order mix in every coordination mode (happy orders, insufficient funds, an unsupported country, scarce stock,
- * immediate cancellations) spread over the load window while the fault plan runs (inject.ts); then every
- * invariant.
+/**
+ * Scenario "faults": the order mix in every coordination mode (happy orders, insufficient funds, an
+ * unsupported country, scarce stock, immediate cancellations) spread over the load window while the fault plan
+ * runs (inject.ts, bus-faults.ts); until the last fault has recovered, one more order whenever no saga runs,
+ * so every fault lands while sagas run; then every invariant.
  */
 import { mapLimit, sleep } from '../lib/http';
 import { cancelSoon, orderBody, orderMix } from '../lib/order-mix';
+import { countRunning } from '../lib/settle';
 import type { Scenario } from './context';
 import { injectFaults } from './inject';
 
@@ -37,8 +40,24 @@ export const faultsScenario: Scenario = {
         ctx.say(`faults: ${done}/${plan.length} orders submitted`);
       if (p.cancel && r.orderId) cancels.push(cancelSoon(ctx, p.c, r.orderId));
     });
-    await Promise.all(cancels);
     loadOver = true;
+    // until the injector is done, one more order of the mix whenever no saga runs: a fault late in the plan
+    // (after a slow recovery) still lands while sagas run, with as few extra orders as that takes
+    let injecting = true;
+    void injector.then(
+      () => (injecting = false),
+      () => (injecting = false),
+    );
+    let more = 0;
+    for (const p of orderMix(ctx, 1000)) {
+      while (injecting && (await countRunning(ctx.temporal).catch(() => 1)) > 0) await sleep(1000); // load shape
+      if (!injecting) break;
+      const r = await ctx.orders.submit(p.c, orderBody(p));
+      more += 1;
+      if (p.cancel && r.orderId) cancels.push(cancelSoon(ctx, p.c, r.orderId));
+    }
+    if (more > 0) ctx.say(`faults: ${more} more orders while the last faults ran`);
+    await Promise.all(cancels);
     await injector;
     await ctx.check('faults', t0);
   },

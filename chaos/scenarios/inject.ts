@@ -8,9 +8,11 @@
  */
 import { until } from '../lib/markers';
 import { countRunning } from '../lib/settle';
+import { busFaultLabel, fireBusFault, type BusFault } from './bus-faults';
 import type { ScenarioContext } from './context';
 
-export type Fault = { kind: 'worker'; service: string } | { kind: 'temporal' } | { kind: 'postgres' };
+export type Fault =
+  { kind: 'worker'; service: string } | { kind: 'temporal' } | { kind: 'postgres' } | BusFault;
 
 const SERVICES = ['payments', 'inventory', 'shipping', 'orders'];
 const BOUND_MS = 90_000;
@@ -23,15 +25,27 @@ export function faultPlan(f: ScenarioContext['opts']['faults']): Fault[] {
   }));
   if (f.temporalRestart) plan.splice(Math.ceil(plan.length / 3), 0, { kind: 'temporal' });
   if (f.postgresRestart) plan.splice(Math.ceil((2 * plan.length) / 3) + 1, 0, { kind: 'postgres' });
+  // the bus's faults in turn (broker, consumers, relay), spread evenly between the others
+  const bus: BusFault[] = [];
+  const { brokerRestarts, consumerKills, relayKills } = f.bus;
+  for (let i = 0; i < Math.max(brokerRestarts, consumerKills, relayKills); i++) {
+    if (i < brokerRestarts) bus.push({ kind: 'broker' });
+    if (i < consumerKills) bus.push({ kind: 'consumers' });
+    if (i < relayKills) bus.push({ kind: 'relay', service: 'payments' });
+  }
+  const others = plan.length;
+  bus.forEach((b, j) => plan.splice(Math.round(((j + 1) * others) / (bus.length + 1)) + j + 1, 0, b));
   return plan;
 }
 
 const label = (f: Fault) =>
-  f.kind === 'worker'
-    ? `SIGKILL ${f.service} worker`
-    : f.kind === 'temporal'
-      ? 'SIGKILL Temporal dev server'
-      : 'Postgres immediate restart';
+  f.kind === 'broker' || f.kind === 'consumers' || f.kind === 'relay'
+    ? busFaultLabel(f)
+    : f.kind === 'worker'
+      ? `SIGKILL ${f.service} worker`
+      : f.kind === 'temporal'
+        ? 'SIGKILL Temporal dev server'
+        : 'Postgres immediate restart';
 
 /** Resolves with the pid of the next start of `name` after now (the supervisor's positive marker). */
 function nextStart(
@@ -51,6 +65,7 @@ function nextStart(
 async function fire(ctx: ScenarioContext, f: Fault): Promise<string> {
   const t = Date.now();
   const since = () => `${Date.now() - t} ms`;
+  if (f.kind === 'broker' || f.kind === 'consumers' || f.kind === 'relay') return fireBusFault(ctx, f);
   if (f.kind === 'postgres') {
     ctx.rec.injected.postgresRestarts += 1;
     await ctx.stack.postgres!.restart!('immediate');

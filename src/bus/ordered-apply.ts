@@ -3,7 +3,8 @@
  * per (consumer, stream) the last version applied is a row of `bus_checkpoints`, read FOR UPDATE and
  * advanced in the same transaction as the consumer's effect. An event at or below it was applied already and
  * is ignored; the next version is applied; a later one arrived early and is kept in `bus_held` (not skipped)
- * until its predecessor has been applied, then taken from there (see takeHeld).
+ * until its predecessor has been applied, then taken from there (see takeHeld). Each application also
+ * appends a row to `bus_applied` (migrations/0090) in the same transaction.
  */
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../db/pool';
@@ -82,6 +83,11 @@ export async function applyInStreamOrder(
     }
     await apply(client, event);
     await setCheckpoint(client, s, consumer, streamId, version);
+    // the append-only record of applications (migrations/0090): what an outside check reads
+    await client.query(
+      `INSERT INTO ${s}.bus_applied (consumer, topic, stream_id, version, event_id) VALUES ($1, $2, $3, $4, $5)`,
+      [consumer, event.topic, streamId, version, event.envelope.eventId],
+    );
     return 'applied';
   });
 }
