@@ -177,6 +177,40 @@ describe('npm run bench:short', { timeout: 20 * 60_000 }, () => {
       assert.ok(perQueue.length >= 2);
       perQueue.forEach((p) => assertNumbers(p, ['workersPerQueue', 'perSecond'], 'workersPerQueue'));
 
+      // the bus under the saga load, against the bare producer → consumer
+      const bus = r.bus as Record<string, unknown>;
+      assert.ok(bus, 'the bus section ran');
+      assertNumbers(bus, ['busEventsPerSecond', 'messageBytes'], 'bus');
+      assert.ok((bus.busEventsPerSecond as number) > 0, 'the saga load put events on the bus');
+      assertNumbers(bus.applyLagMs as Record<string, unknown>, ['p50', 'p99'], 'bus.applyLagMs');
+      assertNumbers(bus.bareHopMs as Record<string, unknown>, ['p50', 'p99'], 'bus.bareHopMs');
+      // a ratio is null only when no round measured both sides (a loaded machine, a short window)
+      const numberOrNull = (obj: Record<string, unknown>, keys: string[], where: string) =>
+        keys.forEach((k) =>
+          assert.ok(isNum(obj[k]) || obj[k] === null, `${where}.${k} should be a number or null`),
+        );
+      numberOrNull(r.ratios!.busApplyOverBareHop as Record<string, unknown>, ['p50', 'p99'], 'ratios.bus');
+
+      // both saga modes, and the saga against 2pc and 3pc, in the same run
+      for (const mode of ['orchestration', 'choreography']) {
+        const m = (r.modes as Record<string, Record<string, unknown>>)[mode]!;
+        assertNumbers(m, ['postgresCommitsPerOrder', 'busMessagesPerOrder'], `modes.${mode}`);
+        // completed in its runs (ramp and drain included): the mode works end to end
+        assert.ok((m.ordersCounted as number) > 0, `no ${mode} order completed`);
+        assert.ok((m.busMessagesPerOrder as number) > 0, `${mode} orders put messages on the bus`);
+      }
+      const modeRatios = r.ratios!.choreographyOverOrchestration as Record<string, unknown>;
+      assertNumbers(modeRatios, ['postgresCommitsPerOrder', 'busMessagesPerOrder'], 'ratios.modes');
+      numberOrNull(modeRatios, ['ordersPerSecond', 'p50', 'p99'], 'ratios.modes');
+      const atomic = r.atomic as Record<string, Record<string, Record<string, unknown>>>;
+      for (const workload of ['spread', 'hot']) {
+        for (const mode of ['orchestration', '2pc', '3pc']) {
+          const m = atomic[workload]![mode]!;
+          assertNumbers(m, ['lockWaitMsPerOrder'], `atomic.${workload}.${mode}`);
+          assert.ok((m.ordersCompleted as number) > 0, `no ${mode} order completed (${workload})`);
+        }
+      }
+
       const versions = r.versions as Record<string, string>;
       for (const k of ['node', 'temporalSdk', 'temporalCli', 'temporalServer', 'postgres']) {
         assert.ok(versions[k] && versions[k] !== 'unknown', `versions.${k}`);

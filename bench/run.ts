@@ -16,13 +16,16 @@ import fs from 'node:fs';
 import { benchSetup, runSection, type BenchSetup, type Section } from './lib/context';
 import { openBench } from './lib/stack';
 import { writeClusterReport, writeReport } from './report';
+import { atomic } from './sections/atomic';
 import { breakdown } from './sections/breakdown';
+import { bus } from './sections/bus';
 import { closedLoop } from './sections/closed-loop';
 import { cluster } from './sections/cluster';
 import { costGrowth } from './sections/cost-growth';
 import { costs } from './sections/costs';
 import { environment } from './sections/environment';
 import { eventStore } from './sections/event-store';
+import { modes } from './sections/modes';
 import { openLoop } from './sections/open-loop';
 import { projectionLag } from './sections/projection-lag';
 import { ratios } from './sections/ratios';
@@ -44,7 +47,10 @@ const SECTIONS: Section[] = [
   openLoop,
   costGrowth,
   { name: 'stopBenchWorkers', run: (ctx) => ctx.benchWorkers.stop() }, // the rest measures production workers
-  workersPerQueue,
+  bus, // the bus under the saga load, against a bare producer → consumer
+  modes, // orchestration vs choreography
+  atomic, // the saga vs 2pc and 3pc, spread and hot SKUs
+  workersPerQueue, // leaves its extra worker processes running: after every section that measures the stack
   environment, // versions, settings
   ratios, // after the background work (the event store in short mode)
 ];

@@ -27,6 +27,12 @@ export interface Profile {
   costOrders: number;
   /** seconds of an idle stack watched for timer-driven statements before the cost section's orders */
   costIdleSeconds: number;
+  /** the coordination sections (modes, atomic): interleaved rounds and counted seconds per mode and round */
+  coordinationRounds: number;
+  coordinationSeconds: number;
+  /** the bus section: counted seconds of each saga-load window (with the bare producer → consumer beside it) */
+  busSeconds: number;
+  busRounds: number;
   /** run the event store child alongside the stack's start-up (saves time; its figures are then a smoke test) */
   eventStoreAlongsideStack: boolean;
 }
@@ -69,6 +75,10 @@ function profileOf(mode: Mode, env: NodeJS.ProcessEnv): Profile {
         eventStoreSeconds: 0.4,
         costOrders: 1,
         costIdleSeconds: 2.5,
+        coordinationRounds: 2,
+        coordinationSeconds: 4,
+        busSeconds: 4,
+        busRounds: 2,
         eventStoreAlongsideStack: true,
       }
     : {
@@ -86,6 +96,10 @@ function profileOf(mode: Mode, env: NodeJS.ProcessEnv): Profile {
         eventStoreSeconds: 8,
         costOrders: 3,
         costIdleSeconds: 3,
+        coordinationRounds: 3,
+        coordinationSeconds: 10,
+        busSeconds: 12,
+        busRounds: 3,
         eventStoreAlongsideStack: false,
       };
 }

@@ -3,7 +3,8 @@
  * machine hits every kind alike and the kinds compared in a ratio run next to each other in every round.
  * Each kind's rounds are merged (`results`) and also kept one by one (`rounds`: a same-round ratio each,
  * whose median and spread the ratios section reports). Around every run the CPU of the stack's processes
- * is read, so each kind also gets CPU milliseconds per unit by process group.
+ * is read, so each kind also gets CPU milliseconds per unit by process group; `around` lets a caller count
+ * other things per run the same way.
  */
 import { perOrder, type CpuSnapshot } from './cpu';
 import { closedLoop, type LoadResult, type Op } from './load';
@@ -32,6 +33,11 @@ export async function interleaved(
     roundSeconds: number;
     rampSeconds: number;
     say: (msg: string) => void;
+    /** around every run (kind and round), outside its timing: e.g. wait for quiet and read counters */
+    around?: {
+      before(kind: string): Promise<void>;
+      after(kind: string, units: number): Promise<void>;
+    };
   },
   cpu: () => CpuSnapshot | undefined,
 ): Promise<Interleaved> {
@@ -49,6 +55,7 @@ export async function interleaved(
       if (ok !== false) units++;
       return ok;
     };
+    await opts.around?.before(k.name);
     const before = cpu();
     const res = await closedLoop(counted, {
       concurrency: opts.concurrency,
@@ -57,6 +64,7 @@ export async function interleaved(
       progress: (n) => opts.say(`  ${k.name}: ${n} completed`),
     });
     const after = cpu();
+    await opts.around?.after(k.name, units);
     if (before && after) (cpuRuns[k.name] ??= []).push({ before, after, units });
     opts.say(
       `  round ${r + 1} ${k.name.padEnd(8)} ${res.perSecond.toFixed(1)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  (${res.completed} done, ${res.failed} failed)`,

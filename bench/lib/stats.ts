@@ -114,3 +114,24 @@ export function pairedRatio(a: number[], b: number[], digits = 3): PairedRatio {
     max: round(Math.max(...rounds), digits),
   };
 }
+
+/**
+ * pairedRatio over the rounds in which both sides measured something (a closed loop whose window was shorter
+ * than one unit's latency counts 0); null when no round did. `roundsUsed` lists the rounds taken (0-based).
+ */
+export function pairedRatioWhereBoth(
+  a: number[],
+  b: number[],
+  digits = 3,
+): (PairedRatio & { roundsUsed: number[] }) | null {
+  const used = a.map((_, i) => i).filter((i) => a[i]! > 0 && b[i]! > 0);
+  if (used.length === 0) return null;
+  return {
+    ...pairedRatio(
+      used.map((i) => a[i]!),
+      used.map((i) => b[i]!),
+      digits,
+    ),
+    roundsUsed: used,
+  };
+}

@@ -44,6 +44,40 @@ function rowsOf(r: Reportable): Row[] {
   }
   const lag = r.projectionLag;
   rows.push(['projection lag (order_summary)', '', `${lag.p50Ms}`, `${lag.p90Ms}`, `${lag.p99Ms}`]);
+  return [...rows, ...coordinationRows(r)];
+}
+
+type ModeFigures = Record<string, { closedLoop?: LoadResult; lockWaitMsPerOrder?: number }>;
+
+/** the bus, modes and atomic sections, when they ran */
+function coordinationRows(r: Reportable): Row[] {
+  const rows: Row[] = [];
+  const x = r as unknown as {
+    bus?: {
+      busEventsPerSecond: number;
+      applyLagMs: { p50: number; p99: number };
+      bareHopMs: { p50: number; p99: number };
+    };
+    modes?: ModeFigures;
+    atomic?: Record<string, ModeFigures>;
+  };
+  if (x.bus) {
+    const b = x.bus;
+    rows.push([
+      `bus commit → apply (saga load)`,
+      `${b.busEventsPerSecond}/s`,
+      `${b.applyLagMs.p50}`,
+      '',
+      `${b.applyLagMs.p99}`,
+    ]);
+    rows.push(['bare producer → consumer', '', `${b.bareHopMs.p50}`, '', `${b.bareHopMs.p99}`]);
+  }
+  const loop = (name: string, l: LoadResult | undefined) =>
+    l && rows.push([name, `${l.perSecond}/s`, `${l.p50Ms}`, `${l.p90Ms}`, `${l.p99Ms}`]);
+  for (const [mode, m] of Object.entries(x.modes ?? {})) loop(`${mode} (to terminal event)`, m.closedLoop);
+  for (const [workload, modes] of Object.entries(x.atomic ?? {}))
+    for (const [mode, m] of Object.entries(modes))
+      loop(`${mode}, ${workload} SKUs (lock wait ${m.lockWaitMsPerOrder} ms/order)`, m.closedLoop);
   return rows;
 }
 

@@ -14,7 +14,7 @@ import { pgCounters, pgPerOrder } from '../lib/pg-counters';
 import { need } from '../report/result';
 
 /** A reader of the CPU used so far by the stack's supervised processes and its Postgres. */
-async function stackCpu(ctx: BenchContext): Promise<() => CpuSnapshot | undefined> {
+export async function stackCpu(ctx: BenchContext): Promise<() => CpuSnapshot | undefined> {
   const { stack } = ctx;
   const postmaster = stack.postgres ? await postmasterPid(stack.postgres.dataDir) : undefined;
   return () =>
