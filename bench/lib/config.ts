@@ -63,7 +63,8 @@ function profileOf(mode: Mode, env: NodeJS.ProcessEnv): Profile {
     ? {
         concurrency: envInt(env, 'BENCH_CONCURRENCY', 4),
         rounds: Math.max(3, envInt(env, 'BENCH_ROUNDS', 3)),
-        roundSeconds: envInt(env, 'BENCH_SECONDS', 3),
+        // longer than one saga's latency on a loaded 2-core machine (2.5–4 s seen), so a round counts completions
+        roundSeconds: envInt(env, 'BENCH_SECONDS', 6),
         rampSeconds: 0,
         warmupSeconds: 1,
         ladder: [0.5, 1],
