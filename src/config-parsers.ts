@@ -1,4 +1,4 @@
-/** The parsers of environment variable values used by the variables table (./config.ts). */
+/** The variables table's building blocks (./config.ts): one entry's shape (`v`) and the value parsers. */
 import { z } from 'zod';
 
 export const int = (min: number, max: number) =>
@@ -30,3 +30,29 @@ export const list = () =>
       .map((x) => x.trim())
       .filter(Boolean),
   );
+
+/**
+ * One environment variable: where its value lands in `Config` (a dotted path), its parser, its default and
+ * its documentation (the README's table).
+ */
+export interface VarSpec<K extends string, T> {
+  key: K;
+  schema: z.ZodType<T, string>;
+  default?: string;
+  doc: string;
+}
+export function v<K extends string, T>(key: K, schema: z.ZodType<T, string>, doc: string): VarSpec<K, T>;
+export function v<K extends string, T>(
+  key: K,
+  schema: z.ZodType<T, string>,
+  doc: string,
+  def: string,
+): VarSpec<K, T> & { default: string };
+export function v<K extends string, T>(
+  key: K,
+  schema: z.ZodType<T, string>,
+  doc: string,
+  def?: string,
+): VarSpec<K, T> {
+  return def === undefined ? { key, schema, doc } : { key, schema, doc, default: def };
+}

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { COORDINATION_DEFAULTS } from './domain/coordination';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
-import { bool, int, list, port, rate } from './config-parsers';
+import { bool, int, list, port, rate, v, type VarSpec } from './config-parsers';
 import { PARTITION_HOOK_DOC } from './coordination/partition-hook';
 
 export class ConfigError extends Error {
@@ -24,32 +24,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormatSetting = (typeof LOG_FORMATS)[number];
 export const DEFAULT_SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'SE', 'JP', 'AU'];
-
-/**
- * One environment variable: where its value lands in `Config` (a dotted path), its parser, its default and
- * its documentation (the README's table).
- */
-interface VarSpec<K extends string, T> {
-  key: K;
-  schema: z.ZodType<T, string>;
-  default?: string;
-  doc: string;
-}
-function v<K extends string, T>(key: K, schema: z.ZodType<T, string>, doc: string): VarSpec<K, T>;
-function v<K extends string, T>(
-  key: K,
-  schema: z.ZodType<T, string>,
-  doc: string,
-  def: string,
-): VarSpec<K, T> & { default: string };
-function v<K extends string, T>(
-  key: K,
-  schema: z.ZodType<T, string>,
-  doc: string,
-  def?: string,
-): VarSpec<K, T> {
-  return def === undefined ? { key, schema, doc } : { key, schema, doc, default: def };
-}
 
 /** Every environment variable, its parser, default and documentation. */
 export const VARIABLES = {

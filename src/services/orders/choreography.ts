@@ -29,6 +29,22 @@ export const DEADLINE_MESSAGE = 'choreography-deadline';
 
 export type ChoreographedSaga = Exclude<ChoreographyState, { status: 'NONE' }> & { version: number };
 
+/** The order aggregate's end once the saga has ended: completed, failed (with its step) or cancelled. */
+async function settleOrder(
+  orders: ReturnType<typeof createOrdersService>,
+  orderId: string,
+  s: ChoreographyState,
+  meta: CommandMeta,
+): Promise<void> {
+  if (s.status === 'COMPLETED') await orders.complete({ orderId }, meta);
+  if (s.status === 'FAILED') {
+    const reason = s.failure ? `${s.failure.type}: ${s.failure.message}` : 'failed';
+    await orders.fail({ orderId, reason, step: s.failure?.step ?? 'unknown' }, meta);
+  }
+  if (s.status === 'CANCELLED')
+    await orders.cancel({ orderId, reason: s.failure?.message ?? 'cancelled' }, meta);
+}
+
 export function createOrderChoreography(deps: ServiceDeps) {
   const { store, now } = resolveDeps(deps, 'orders');
   const pool: Pool = deps.pool;
@@ -83,19 +99,8 @@ export function createOrderChoreography(deps: ServiceDeps) {
         meta,
       );
     if (s.status === 'ORDER_SHIPPED') await deadline('ORDER_SHIPPED');
-    if (s.status === 'COMPLETED') await orders.complete({ orderId }, meta);
     if (s.status === 'COMPENSATING') await cancelScheduled(pool, 'orders', `window/${orderId}`);
-    if (s.status === 'FAILED')
-      await orders.fail(
-        {
-          orderId,
-          reason: s.failure ? `${s.failure.type}: ${s.failure.message}` : 'failed',
-          step: s.failure?.step ?? 'unknown',
-        },
-        meta,
-      );
-    if (s.status === 'CANCELLED')
-      await orders.cancel({ orderId, reason: s.failure?.message ?? 'cancelled' }, meta);
+    await settleOrder(orders, orderId, s, meta);
   }
 
   async function getSaga(orderId: string): Promise<ChoreographedSaga | undefined> {
