@@ -89,7 +89,7 @@ export async function appendChecked(
     // a lost race, or an id already stored (own transaction: the statement rolled back as a whole); in a
     // caller's transaction (only a batch raises this there), which Postgres has now aborted, the caller
     // must retry
-    if (opts.client) throw new ConcurrencyError(streamId, expected, -1);
+    if (opts.client || ctx.inCallerTransaction) throw new ConcurrencyError(streamId, expected, -1);
     // (an event without an id had a fresh random one: it cannot be stored, so the batch is no retry)
     return classify(
       ctx,

@@ -21,6 +21,11 @@ export interface StoreContext {
   wakeRelay: () => void;
   /** statement texts by prepared-statement name */
   sqlCache: Map<string, string>;
+  /**
+   * every operation runs in a caller's transaction (transaction-store.ts): a failed append has aborted it,
+   * so the failure is reported as a conflict to retry after the savepoint's rollback, never classified on it
+   */
+  inCallerTransaction?: boolean;
 }
 
 /** the schema version an appended event is stored with: its own, else the current one of its upcaster, else 1 */

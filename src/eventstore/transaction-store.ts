@@ -28,6 +28,7 @@ export function createTransactionStore(client: PoolClient, schema: string): Even
     notifyInTransaction: false,
     wakeRelay: () => undefined,
     sqlCache: new Map(),
+    inCallerTransaction: true,
   };
   let savepoints = 0;
   async function underSavepoint<T>(fn: () => Promise<T>): Promise<T> {
