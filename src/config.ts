@@ -283,6 +283,12 @@ export const VARIABLES = {
     '2PC/3PC: a prepared transaction without a recorded decision for this long is presumed aborted by the sweep (first writer wins: a coordinator that recorded commit first keeps it).',
     String(COORDINATION_DEFAULTS.presumeAbortAfterMs),
   ),
+  COORDINATION_PREPARE_LOCK_TIMEOUT_MS: v(
+    'coordination.prepareLockTimeoutMs',
+    int(50, 25_000),
+    "2PC/3PC: how long a participant's prepare waits for a row lock held by another transaction (typically another order's prepared one) before giving up: the order's transaction votes no (`LockTimeout`, the order fails and releases what it prepared elsewhere), a reverse transaction is retried. It breaks the distributed deadlock two orders' parallel prepares can form (each holding a lock the other waits for, with the coordinators, not Postgres, closing the cycle). At most 25 s: below the 30 s attempt timeout, so the waiting session ends before its activity is retried.",
+    String(COORDINATION_DEFAULTS.prepareLockTimeoutMs),
+  ),
   THREE_PC_TIMEOUT_MS: v(
     'coordination.threePcTimeoutMs',
     int(100, 3_600_000),

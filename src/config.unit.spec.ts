@@ -32,6 +32,18 @@ describe('config', () => {
     assert.deepEqual(kafkaBrokers(c), ['127.0.0.1:9092']);
   });
 
+  it('COORDINATION_PREPARE_LOCK_TIMEOUT_MS defaults to 10 s and stays below the 30 s attempt timeout', () => {
+    assert.equal(loadConfig({}).coordination.prepareLockTimeoutMs, 10_000);
+    assert.equal(
+      loadConfig({ COORDINATION_PREPARE_LOCK_TIMEOUT_MS: '2000' }).coordination.prepareLockTimeoutMs,
+      2000,
+    );
+    assert.throws(
+      () => loadConfig({ COORDINATION_PREPARE_LOCK_TIMEOUT_MS: '30000' }),
+      /COORDINATION_PREPARE_LOCK_TIMEOUT_MS/,
+    );
+  });
+
   it('KAFKA_BROKERS names the cluster to use instead of the started broker', () => {
     const c = loadConfig({ KAFKA_BROKERS: 'k1.example:9092, k2.example:9093', KAFKA_PORT: '19092' });
     assert.deepEqual(kafkaBrokers(c), ['k1.example:9092', 'k2.example:9093']);

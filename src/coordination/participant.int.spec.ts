@@ -182,4 +182,37 @@ describe('atomic-commit participants (real Postgres prepared transactions)', () 
     assert.equal((await inventory().getItem(sku))!.reserved, 0);
     assert.equal(await outboxRows('payments', `account-${o.customerId}`), 0);
   });
+
+  it("a prepare that waits for another order's prepared lock gives up after the lock timeout: an apply votes no (LockTimeout), a reverse throws; no session is left waiting", async () => {
+    const sku = await stockedSku(10);
+    const a = orderOf(sku, 1);
+    const held = gidOf(a.orderId, 'apply', 'inventory');
+    assert.deepEqual(await prepare(pool, held, 'inventory', work.inventory.apply(a, {})), { vote: 'yes' });
+    const b = orderOf(sku, 1);
+    const started = Date.now();
+    const vote = await prepare(
+      pool,
+      gidOf(b.orderId, 'apply', 'inventory'),
+      'inventory',
+      work.inventory.apply(b, {}),
+      { lockTimeoutMs: 300, onTimeout: 'vote-no' },
+    );
+    assert.equal(vote.vote === 'no' && vote.code, 'LockTimeout');
+    assert.ok(Date.now() - started >= 300, 'it waited for the lock first');
+    await assert.rejects(
+      prepare(pool, gidOf(b.orderId, 'reverse', 'inventory'), 'inventory', work.inventory.apply(b, {}), {
+        lockTimeoutMs: 300,
+        onTimeout: 'retry',
+      }),
+      (err: { code?: string }) => err.code === '55P03',
+    );
+    assert.equal(await lockWaiters(), 0, 'no session waits on after giving up');
+    assert.deepEqual(
+      (await listPrepared(pool)).map((p) => p.gid),
+      [held],
+      'only the holder is prepared',
+    );
+    assert.equal(await finish(pool, held, 'abort'), 'finished');
+    assert.equal((await inventory().getItem(sku))!.reserved, 0);
+  });
 });

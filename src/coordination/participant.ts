@@ -30,6 +30,21 @@ const pgCode = (err: unknown): string | undefined => (err as { code?: string } |
 const DUPLICATE_OBJECT = '42710';
 /** COMMIT/ROLLBACK PREPARED of a gid that is not prepared (finished before, or never prepared) */
 const UNDEFINED_OBJECT = '42704';
+/** lock_timeout expired: a lock another transaction holds (another order's prepared one) was not granted */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * How long a prepare waits for a lock, and what it does when that runs out. Two orders' prepares run in
+ * parallel on every participant, so each can hold (prepared) a lock the other waits for in another
+ * participant: a deadlock that no Postgres sees, since its cycle closes through the two coordinators. A
+ * bounded wait breaks it; `vote-no` ends the order's transaction (it aborts and releases its other locks),
+ * `retry` rethrows (a reverse transaction must happen, however long it takes). Either way the session ends
+ * and its connection returns to the pool before the activity's attempt times out.
+ */
+export interface LockWait {
+  lockTimeoutMs: number;
+  onTimeout: 'vote-no' | 'retry';
+}
 
 export async function isPrepared(db: Pool | PoolClient, gid: string): Promise<boolean> {
   const r = await db.query('SELECT 1 FROM pg_prepared_xacts WHERE gid = $1', [gid]);
@@ -46,17 +61,23 @@ export async function prepare(
   gid: string,
   schema: Participant,
   work: (store: EventStore) => Promise<unknown>,
+  wait?: LockWait,
 ): Promise<Vote> {
   if (await isPrepared(pool, gid)) return { vote: 'yes' };
   const client = await pool.connect();
   let broken = false;
   try {
     await client.query('BEGIN');
+    if (wait) await client.query(`SET LOCAL lock_timeout = ${Math.round(wait.lockTimeoutMs)}`);
     try {
       await work(createTransactionStore(client, schema));
     } catch (err) {
       await client.query('ROLLBACK');
       if (isDomainError(err)) return { vote: 'no', code: err.code, message: err.message };
+      if (wait?.onTimeout === 'vote-no' && pgCode(err) === LOCK_NOT_AVAILABLE) {
+        const message = `no lock within ${wait.lockTimeoutMs} ms (another transaction holds it)`;
+        return { vote: 'no', code: 'LockTimeout', message };
+      }
       throw err;
     }
     try {

@@ -133,7 +133,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const settings = {
     max_connections: 300,
     // two- and three-phase commit end each participant's transaction with PREPARE TRANSACTION (src/coordination)
-    max_prepared_transactions: 64,
+    max_prepared_transactions: 128,
     shared_buffers: '256MB',
     // '' = no socket at all (not the build's default directory, which may not exist or be writable)
     unix_socket_directories: socketDir ?? '',

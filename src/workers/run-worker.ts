@@ -101,6 +101,7 @@ export async function runWorker(service: ServiceName): Promise<void> {
     config,
     metrics,
     logger,
+    prepareLockTimeoutMs: config.coordination.prepareLockTimeoutMs,
     recovery: {
       intervalMs: config.coordination.recoveryIntervalMs,
       presumeAbortAfterMs: config.coordination.presumeAbortAfterMs,

@@ -61,6 +61,8 @@ export interface ServiceWorkerDeps {
    * (src/coordination/recovery.ts); default RECOVERY_DEFAULTS; false: off
    */
   recovery?: { intervalMs: number; presumeAbortAfterMs: number } | false;
+  /** orders, inventory, payments: COORDINATION_PREPARE_LOCK_TIMEOUT_MS; default COORDINATION_DEFAULTS */
+  prepareLockTimeoutMs?: number;
   /**
    * fault injection (tests, chaos): orders, inventory, payments are cut off from the coordinator on the
    * transactions this names, from their pre-commit on (PartitionFault in src/activities/coordination)
@@ -131,6 +133,7 @@ function participantDeps(deps: ServiceWorkerDeps, participant: Participant) {
     pool: deps.pool,
     finishPool: deps.coordinationPool ?? deps.pool,
     participant,
+    ...(deps.prepareLockTimeoutMs !== undefined && { prepareLockTimeoutMs: deps.prepareLockTimeoutMs }),
     ...partitionOf(deps, participant),
   };
 }

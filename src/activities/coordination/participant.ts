@@ -10,7 +10,13 @@ import { readDecision } from '../../coordination/decisions';
 import { finish, prepare, type Vote } from '../../coordination/participant';
 import { readState, recordOutcome, recordPrepared, recordPreCommitted } from '../../coordination/three-phase';
 import type { AtomicOrder, ParticipantWork, Reversal } from '../../coordination/types';
-import { gidOf, type Decision, type Participant, type TransactionKind } from '../../domain/coordination';
+import {
+  COORDINATION_DEFAULTS,
+  gidOf,
+  type Decision,
+  type Participant,
+  type TransactionKind,
+} from '../../domain/coordination';
 import { stepMeta } from '../step-meta';
 
 export interface TransactionRef {
@@ -59,6 +65,8 @@ export function createParticipantActivities(deps: {
   finishPool?: Pool;
   participant: Participant;
   work: ParticipantWork;
+  /** COORDINATION_PREPARE_LOCK_TIMEOUT_MS (LockWait in src/coordination/participant.ts) */
+  prepareLockTimeoutMs?: number;
   partition?: PartitionFault;
 }) {
   const { pool, participant, work } = deps;
@@ -77,7 +85,10 @@ export function createParticipantActivities(deps: {
         args.kind === 'apply'
           ? work.apply(args.order, meta)
           : work.reverse(args.order, args.why ?? { outcome: 'failed', reason: 'reversed' }, meta);
-      const vote = await prepare(pool, gid(args), participant, job);
+      const vote = await prepare(pool, gid(args), participant, job, {
+        lockTimeoutMs: deps.prepareLockTimeoutMs ?? COORDINATION_DEFAULTS.prepareLockTimeoutMs,
+        onTimeout: args.kind === 'apply' ? 'vote-no' : 'retry',
+      });
       if (vote.vote === 'yes' && args.threePcTimeoutMs !== undefined)
         await recordPrepared(pool, { ...args, participant }, args.threePcTimeoutMs);
       return vote;

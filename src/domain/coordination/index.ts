@@ -70,10 +70,14 @@ export function parseGid(gid: string): GidParts | undefined {
  * The coordination timings' defaults (the typed config's COORDINATION_* variables default to these):
  * - `recoveryIntervalMs`: how often each voting worker sweeps its prepared transactions;
  * - `presumeAbortAfterMs`: how long an undecided prepared transaction waits before the sweep presumes abort;
- * - `threePcTimeoutMs`: a 3PC participant's deadline after its yes vote and after its pre-commit.
+ * - `threePcTimeoutMs`: a 3PC participant's deadline after its yes vote and after its pre-commit;
+ * - `prepareLockTimeoutMs`: how long a participant's prepare waits for a row lock (another order's prepared
+ *   transaction holds it) before it gives up: an apply votes no (`LockTimeout`), a reverse is retried.
+ *   Below the coordinators' 30 s attempt timeout, so a waiting session ends before its activity is retried.
  */
 export const COORDINATION_DEFAULTS = {
   recoveryIntervalMs: 5_000,
   presumeAbortAfterMs: 10 * 60_000,
   threePcTimeoutMs: 30_000,
+  prepareLockTimeoutMs: 10_000,
 } as const;
