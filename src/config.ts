@@ -120,6 +120,12 @@ export const VARIABLES = {
     z.string().min(1),
     'Path of an existing `temporal` CLI binary; otherwise a cached build is used or built with Go.',
   ),
+  BUS_ENABLED: v(
+    'kafka.enabled',
+    bool(),
+    '`false`: the deployment runs without the bus. `npm start` starts no broker, the relays feed only the Postgres read models, no consumer group runs; `coordination: "choreography"`, the order timeline and the per-SKU demand answer 501 `bus-disabled`. For a deployment (or the bench\'s saga-without-the-bus figure) that never had the bus: the outbox marks an event delivered once every subscriber took it, so events written while it was off are never published later.',
+    'true',
+  ),
   KAFKA_BROKERS: v(
     'kafka.brokers',
     list().pipe(z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'each must be host:port')).min(1)),

@@ -22,6 +22,7 @@ describe('config', () => {
     assert.equal(c.orderCancellationWindowMs, 10000);
     assert.equal(c.relayLagLimitS, 60);
     assert.deepEqual(c.kafka, {
+      enabled: true,
       brokers: undefined,
       port: 9092,
       controllerPort: 9093,
@@ -30,6 +31,12 @@ describe('config', () => {
       consumersPerGroup: 2,
     });
     assert.deepEqual(kafkaBrokers(c), ['127.0.0.1:9092']);
+  });
+
+  it('BUS_ENABLED=false turns the bus off; a value that is not a boolean is refused by name', () => {
+    assert.equal(loadConfig({ BUS_ENABLED: 'false' }).kafka.enabled, false);
+    assert.equal(loadConfig({ BUS_ENABLED: 'true' }).kafka.enabled, true);
+    assert.throws(() => loadConfig({ BUS_ENABLED: 'off' }), /BUS_ENABLED/);
   });
 
   it('COORDINATION_PREPARE_LOCK_TIMEOUT_MS defaults to 10 s and stays below the 30 s attempt timeout', () => {

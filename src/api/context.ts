@@ -24,6 +24,8 @@ export interface ApiConfig {
    * DEFAULT_CHOREOGRAPHY_DEADLINES
    */
   choreography?: { stepDeadlineMs?: number; stuckGraceMs?: number };
+  /** BUS_ENABLED (default true); false: choreography, the timeline and the demand answer 501 bus-disabled */
+  busEnabled?: boolean;
   /** worker /metrics URLs gathered into GET /metrics */
   workerMetricsUrls: string[];
   /** deadline of one Temporal call (start, describe, update); default 5000 */

@@ -1,122 +1,39 @@
 /** The OpenAPI 3.1 document from the zod schemas that validate requests; docs/openapi.json is its copy. */
-import { z } from 'zod';
+import {
+  BUS_OFF,
+  body,
+  COMMON_ERRORS,
+  components,
+  CUSTOMER_ID,
+  IDEMPOTENCY_KEY,
+  json,
+  ORDER_ID,
+  problem,
+  queryParameters,
+  SKU,
+  WRITE_ERRORS,
+  type JsonSchema,
+} from './openapi-parts';
 import {
   Account,
   AccountQuery,
-  apiSchemas,
   CancelAccepted,
   CancelOrderRequest,
   CreateOrderRequest,
   DepositRequest,
   DepositResult,
-  CustomerId,
   EventList,
   Health,
-  IdempotencyKeyHeader,
   InventoryItem,
   ListOrdersQuerySchema,
   OrderAccepted,
-  OrderId,
   OrderList,
   OrderTimeline,
   OrderView,
-  Problem,
   RestockRequest,
-  Sku,
   SkuDemand,
   UpsertItemRequest,
 } from './schemas';
-
-type JsonSchema = Record<string, unknown>;
-
-const ref = (schema: z.ZodType): JsonSchema => {
-  const id = apiSchemas.get(schema)?.id;
-  if (!id) throw new Error('schema is not registered in apiSchemas');
-  return { $ref: `#/components/schemas/${id}` };
-};
-
-function components(): Record<string, JsonSchema> {
-  const { schemas } = z.toJSONSchema(apiSchemas, {
-    io: 'input',
-    uri: (id) => `#/components/schemas/${id}`,
-    unrepresentable: 'any',
-  });
-  const out: Record<string, JsonSchema> = {};
-  for (const [id, schema] of Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))) {
-    const { $schema: _drop, $id: _id, ...rest } = schema as JsonSchema;
-    out[id] = rest;
-  }
-  return out;
-}
-
-function queryParameters(schema: z.ZodObject): JsonSchema[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, JsonSchema>;
-    required?: string[];
-  };
-  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
-    name,
-    in: 'query',
-    required: json.required?.includes(name) ?? false,
-    schema: s,
-  }));
-}
-
-/** A parameter's JSON Schema, from the zod schema that validates it. */
-const paramSchema = (schema: z.ZodType): JsonSchema => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
-  return rest;
-};
-
-const pathParam = (name: string, schema: z.ZodType, description: string, example: string): JsonSchema => ({
-  name,
-  in: 'path',
-  required: true,
-  description,
-  schema: paramSchema(schema),
-  example,
-});
-
-const IDEMPOTENCY_KEY: JsonSchema = {
-  name: 'Idempotency-Key',
-  in: 'header',
-  required: true,
-  description:
-    'Required on every POST. Same key + same request → the first response again (byte for byte); ' +
-    'same key + different request → 422; same key while the first is in flight → 409. Kept ≥ 24 h.',
-  schema: paramSchema(IdempotencyKeyHeader),
-};
-
-// examples: the demo data `npm start` seeds (src/platform/seed.ts)
-const ORDER_ID = pathParam('orderId', OrderId, 'Order id.', '0f8fad5b-d9cb-469f-a165-70867728950e');
-const CUSTOMER_ID = pathParam('customerId', CustomerId, 'Customer id.', 'cust-alice');
-const SKU = pathParam('sku', Sku, 'Stock keeping unit.', 'SKU-KEYBOARD');
-
-const json = (schema: z.ZodType, description: string): JsonSchema => ({
-  description,
-  content: { 'application/json': { schema: ref(schema) } },
-});
-const problem = (description: string): JsonSchema => ({
-  description,
-  content: { 'application/problem+json': { schema: ref(Problem) } },
-});
-const body = (schema: z.ZodType, required = true): JsonSchema => ({
-  required,
-  content: { 'application/json': { schema: ref(schema) } },
-});
-
-const COMMON_ERRORS = {
-  '400': problem('Invalid request: malformed JSON, unknown fields or invalid values.'),
-  '401': problem('Missing, malformed, badly signed or expired bearer token.'),
-  '503': problem('Postgres or Temporal unavailable; retry after `Retry-After` seconds.'),
-};
-const WRITE_ERRORS = {
-  ...COMMON_ERRORS,
-  '409': problem('The Idempotency-Key is in use by a request still in flight.'),
-  '413': problem('Body larger than 100 kB.'),
-  '415': problem('Body is not application/json.'),
-  '422': problem('The Idempotency-Key was used with a different request.'),
-};
 
 /** The order routes: place, read, audit trail, timeline, cancel. */
 function orderPaths(): JsonSchema {
@@ -135,6 +52,7 @@ function orderPaths(): JsonSchema {
           ...WRITE_ERRORS,
           '403': problem('A customer ordering for another customer.'),
           '422': problem('Unknown SKU, or the Idempotency-Key was used with a different request.'),
+          ...BUS_OFF, // a choreographed order
         },
       },
       get: {
@@ -183,6 +101,7 @@ function orderPaths(): JsonSchema {
           '200': json(OrderTimeline, 'Events in causal order.'),
           ...COMMON_ERRORS,
           '404': problem('No such order (or not yours).'),
+          ...BUS_OFF,
         },
       },
     },
@@ -284,6 +203,7 @@ function accountAndInventoryPaths(): JsonSchema {
           '200': json(SkuDemand, 'The merged demand.'),
           ...COMMON_ERRORS,
           '404': problem('Unknown SKU.'),
+          ...BUS_OFF,
         },
       },
     },

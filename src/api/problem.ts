@@ -26,6 +26,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 
@@ -48,6 +49,16 @@ export const badRequest = (detail: string, errors?: FieldError[]) =>
 export const notFound = (what = 'resource') => new ApiError(404, 'not-found', `The ${what} does not exist.`);
 export const unavailable = (detail: string, retryAfterSeconds = 5) =>
   new ApiError(503, 'service-unavailable', detail, undefined, { 'Retry-After': String(retryAfterSeconds) });
+
+/** BUS_ENABLED=false: what needs the bus (choreography, the timeline, the demand) answers 501 `bus-disabled`. */
+export function assertBusEnabled(config: { busEnabled?: boolean }, what: string): void {
+  if (config.busEnabled !== false) return;
+  throw new ApiError(
+    501,
+    'bus-disabled',
+    `${what} needs the event bus, and this deployment runs without it (BUS_ENABLED=false).`,
+  );
+}
 
 export interface ProblemBody {
   type: string;

@@ -28,7 +28,7 @@ function main(): void {
     pool,
     relayLagLimitS: config.relayLagLimitS,
     // the bus is in /health when the brokers are named (npm start names its own); the API publishes nothing
-    ...(config.kafka.brokers ? { kafkaBrokers: config.kafka.brokers } : {}),
+    ...(config.kafka.enabled && config.kafka.brokers ? { kafkaBrokers: config.kafka.brokers } : {}),
   });
   const app = createApp({
     pool,
@@ -40,6 +40,7 @@ function main(): void {
       cancellationWindowMs: config.orderCancellationWindowMs,
       shipmentBudgetMs: config.orderShipmentBudgetMs,
       choreography: config.choreography,
+      busEnabled: config.kafka.enabled,
       threePcTimeoutMs: config.coordination.threePcTimeoutMs,
       workerMetricsUrls: config.workerMetricsUrls,
     },

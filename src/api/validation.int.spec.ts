@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
 import request from 'supertest';
+import { PROBLEM_BASE } from './problem';
 import {
   ADDRESS,
   bearer,
@@ -246,5 +247,60 @@ describe('request validation, by property: random path parameters', () => {
     const c = await api.newCustomer(0);
     for (const path of fc.sample(randomPaths(), 100)) await sendPath(c, path).sent;
     assert.equal(await api.gatewayRows(c.id), 0);
+  });
+});
+
+describe('a deployment without the bus (BUS_ENABLED=false; the workers run no Kafka sink or consumer)', () => {
+  let c: Customer;
+  let sku: string;
+  let choreographed: Response;
+  before(async () => {
+    sku = (await api.newItem()).sku;
+    c = await api.newCustomer();
+    choreographed = await request(api.busOffApp)
+      .post('/orders')
+      .set(bearer(c.token))
+      .set('Idempotency-Key', fresh('k'))
+      .send({ ...orderBody(sku), coordination: 'choreography' });
+  });
+
+  it('a choreographed order is refused: 501 bus-disabled problem+json naming BUS_ENABLED', () => {
+    assert.equal(choreographed.status, 501, choreographed.text.slice(0, 200));
+    assert.match(choreographed.headers['content-type'] ?? '', /^application\/problem\+json/);
+    assert.equal(choreographed.body.type, PROBLEM_BASE + 'bus-disabled');
+    assert.match(choreographed.body.detail as string, /BUS_ENABLED=false/);
+  });
+
+  it('the refused order wrote nothing: no key row, no workflow, no order event', async () => {
+    assert.equal(await api.gatewayRows(c.id), 0);
+    assert.equal(await api.workflowsOf(c.id), 0);
+    const events = await api.stack.pool.query(`SELECT 1 FROM orders.events WHERE data->>'customerId' = $1`, [
+      c.id,
+    ]);
+    assert.equal(events.rowCount, 0);
+  });
+
+  it('the read models fed from the bus answer 501: the order timeline and the per-SKU demand', async () => {
+    const timeline = await request(api.busOffApp)
+      .get(`/orders/${fresh('o')}/timeline`)
+      .set(bearer(c.token));
+    const demand = await request(api.busOffApp).get(`/inventory/${sku}/demand`).set(bearer(c.token));
+    assert.deepEqual(
+      [timeline.status, timeline.body.type, demand.status, demand.body.type],
+      [501, PROBLEM_BASE + 'bus-disabled', 501, PROBLEM_BASE + 'bus-disabled'],
+    );
+  });
+
+  it('an orchestrated order completes as with the bus', async () => {
+    const other = await api.newCustomer();
+    const res = await request(api.busOffApp)
+      .post('/orders')
+      .set(bearer(other.token))
+      .set('Idempotency-Key', fresh('k'))
+      .send(orderBody(sku))
+      .expect(202);
+    await api.sagaEnd(res.body.workflowId as string);
+    const order = await request(api.busOffApp).get(`/orders/${res.body.orderId}`).set(bearer(other.token));
+    assert.equal(order.body.status, 'COMPLETED');
   });
 });

@@ -68,7 +68,7 @@ export interface Stack {
   uiUrl: string | undefined;
   databaseUrl: string;
   temporalAddress: string;
-  /** bootstrap brokers of the bus (the started broker, or KAFKA_BROKERS) */
+  /** bootstrap brokers of the bus (the started broker, or KAFKA_BROKERS); none when BUS_ENABLED=false */
   kafkaBrokers: string[];
   /** whether the stack started the broker (a supervised child named `kafka`) */
   kafkaEmbedded: boolean;
@@ -313,16 +313,18 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       supervisor.start({ name: 'temporal', command: cli, args: temporalArgs, stopTimeoutMs: 15_000 });
       temporalEnv.TEMPORAL_ADDRESS = address;
     }
-    // 3. Kafka (the JVM starts while Temporal does)
-    const kafkaEnv = await startSupervisedKafka(config, dataDir, supervisor, say);
+    // 3. Kafka (the JVM starts while Temporal does); none when BUS_ENABLED=false
+    const busOn = config.kafka.enabled;
+    const kafkaEnv = busOn ? await startSupervisedKafka(config, dataDir, supervisor, say) : {};
     const effective = loadConfig({ ...env, ...temporalEnv, ...kafkaEnv, DATABASE_URL: databaseUrl });
     await waitForTemporal(
       effective,
       READY_TIMEOUT_MS,
       () => temporalArgs.length === 0 || supervisor.pid('temporal') !== undefined, // a dev server to watch
     );
-    const brokers = kafkaBrokers(effective);
-    await kafkaReady(config, brokers, supervisor, say);
+    const brokers = busOn ? kafkaBrokers(effective) : [];
+    if (busOn) await kafkaReady(config, brokers, supervisor, say);
+    else say('the bus is off (BUS_ENABLED=false): no Kafka, no consumer groups');
 
     // 4. Schema and demo data
     const migrated = await migrate(databaseUrl);
@@ -361,7 +363,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       databaseUrl,
       temporalAddress: temporalAddress(effective),
       kafkaBrokers: brokers,
-      kafkaEmbedded: !config.kafka.brokers,
+      kafkaEmbedded: busOn && !config.kafka.brokers,
       jwtSecret,
       dataDir,
       supervisor,

@@ -68,7 +68,9 @@ async function main(): Promise<void> {
         ]
       : []),
     `   Postgres     ${(s.postgres?.tcpUrl ?? s.databaseUrl).replace(/:[^:@/]+@/, ':***@')}`,
-    `   Kafka        ${kafka}${s.kafkaEmbedded ? `        (Kafka tools: --bootstrap-server ${kafka})` : '  (external cluster)'}`,
+    s.kafkaBrokers.length === 0
+      ? '   Kafka        off (BUS_ENABLED=false): no bus, no choreography'
+      : `   Kafka        ${kafka}${s.kafkaEmbedded ? `        (Kafka tools: --bootstrap-server ${kafka})` : '  (external cluster)'}`,
     '',
     ' Demo credentials (valid 24 h):',
     ...creds.map((c) => `   export ${c.envName}='${c.token}'   # ${c.description}`),

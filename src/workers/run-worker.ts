@@ -106,13 +106,16 @@ export async function runWorker(service: ServiceName): Promise<void> {
       intervalMs: config.coordination.recoveryIntervalMs,
       presumeAbortAfterMs: config.coordination.presumeAbortAfterMs,
     },
-    bus: {
-      brokers: kafkaBrokers(config),
-      consumersPerGroup: config.kafka.consumersPerGroup,
-      processTag: String(metricsPort),
-      log: logger.child({ component: 'bus' }),
-      registry,
-    },
+    // BUS_ENABLED=false: no Kafka sink and no consumer groups (nor the choreography's reactions)
+    ...(config.kafka.enabled && {
+      bus: {
+        brokers: kafkaBrokers(config),
+        consumersPerGroup: config.kafka.consumersPerGroup,
+        processTag: String(metricsPort),
+        log: logger.child({ component: 'bus' }),
+        registry,
+      },
+    }),
   });
   const server = await startMetricsServer({
     host: config.host,
@@ -124,9 +127,9 @@ export async function runWorker(service: ServiceName): Promise<void> {
       detail: {
         worker: built.worker.getState(),
         service,
-        bus: {
-          published: built.bus?.sink.stats(),
-          consumers: built.bus?.consumers.map((c) => ({
+        bus: built.bus && {
+          published: built.bus.sink.stats(),
+          consumers: built.bus.consumers.map((c) => ({
             group: c.name,
             instance: c.instance,
             ...c.consumer.stats(),

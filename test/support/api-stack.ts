@@ -77,6 +77,11 @@ export async function startApiStack(opts: { bus?: boolean } = {}) {
   };
   const app: App = createApp(deps); // cancellation window 60 s: orders wait, cancellable
   const fastApp: App = createApp({ ...deps, config: { ...deps.config, cancellationWindowMs: 0 } }); // none
+  // the gateway of a deployment with BUS_ENABLED=false (the workers of a stack without `bus` have none either)
+  const busOffApp: App = createApp({
+    ...deps,
+    config: { ...deps.config, cancellationWindowMs: 0, busEnabled: false },
+  });
   const admin = await token('admin-1', 'admin');
 
   async function newItem(
@@ -192,6 +197,7 @@ export async function startApiStack(opts: { bus?: boolean } = {}) {
     deps,
     app,
     fastApp,
+    busOffApp,
     admin,
     newItem,
     newCustomer,

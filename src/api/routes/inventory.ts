@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { principalOf, requireAdmin } from '../auth';
 import type { AppContext } from '../context';
 import { runIdempotent } from '../idempotent';
-import { notFound } from '../problem';
+import { assertBusEnabled, notFound } from '../problem';
 import { RestockRequest, Sku, UpsertItemRequest } from '../schemas';
 import { idempotencyKeyOf, parseBody, parseWith } from '../validation';
 
@@ -21,6 +21,7 @@ export function inventoryRouter(ctx: AppContext): Router {
 
   router.get('/inventory/:sku/demand', async (req, res) => {
     principalOf(req);
+    assertBusEnabled(ctx.config, 'The per-SKU demand');
     const sku = parseWith(Sku, req.params.sku, 'path');
     if (!(await services.inventory.getItems([sku])).has(sku)) throw notFound('item');
     res.json(await services.inventory.getDemand(sku));

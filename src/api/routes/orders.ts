@@ -6,7 +6,7 @@ import type { SagaStateView } from '../../workflows/contracts';
 import { assertOwnData, principalOf } from '../auth';
 import type { AppContext } from '../context';
 import { InvalidCursorError, type OrderRecord } from '../wiring';
-import { ApiError, badRequest, notFound } from '../problem';
+import { ApiError, assertBusEnabled, badRequest, notFound } from '../problem';
 import type { WorkflowSnapshot } from '../sagas';
 import { ListOrdersQuerySchema, OrderId, type OrderView } from '../schemas';
 import { parseWith } from '../validation';
@@ -146,6 +146,7 @@ export function ordersRouter(ctx: AppContext): Router {
   });
 
   router.get('/orders/:orderId/timeline', async (req, res) => {
+    assertBusEnabled(ctx.config, 'The order timeline');
     const orderId = orderIdParam(req.params.orderId);
     assertOwnData(req, await ownerOf(orderId), 'order');
     const items = await services.orders.getOrderTimeline(orderId);

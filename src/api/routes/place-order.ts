@@ -6,7 +6,7 @@ import type { OrderSagaInput } from '../../workflows/contracts';
 import { principalOf } from '../auth';
 import type { AppContext } from '../context';
 import { runIdempotent } from '../idempotent';
-import { ApiError } from '../problem';
+import { ApiError, assertBusEnabled } from '../problem';
 import { CreateOrderRequest } from '../schemas';
 import { idempotencyKeyOf, parseBody } from '../validation';
 import { timingsOf } from './choreographed-orders';
@@ -17,6 +17,7 @@ export function placeOrderHandler(ctx: AppContext): RequestHandler {
     const principal = principalOf(req);
     const key = idempotencyKeyOf(req);
     const body = parseBody(CreateOrderRequest, req);
+    if (body.coordination === 'choreography') assertBusEnabled(ctx.config, 'A choreographed order');
     const customerId = body.customerId ?? principal.sub;
     if (principal.role !== 'admin' && customerId !== principal.sub) {
       throw new ApiError(403, 'forbidden', 'A customer can only place orders for themselves.');
