@@ -191,6 +191,18 @@ describe('npm run bench:short', { timeout: 20 * 60_000 }, () => {
         );
       numberOrNull(r.ratios!.busApplyOverBareHop as Record<string, unknown>, ['p50', 'p99'], 'ratios.bus');
 
+      // the saga with the bus and on a second stack without it (BUS_ENABLED=false), interleaved
+      const noBus = r.withoutBus as Record<string, Record<string, unknown>>;
+      assert.ok(noBus, 'the withoutBus section ran');
+      for (const side of ['withBus', 'withoutBus']) {
+        assertNumbers(noBus[side]!, ['perSecond', 'p50Ms', 'completed'], `withoutBus.${side}`);
+        assert.equal(noBus[side]!.failed, 0, `withoutBus.${side}: ${String(noBus[side]!.firstError)}`);
+      }
+      assert.ok(
+        isNum(r.ratios!.sagaWithBusOverWithout) || r.ratios!.sagaWithBusOverWithout === null,
+        'ratios.sagaWithBusOverWithout',
+      );
+
       // both saga modes, and the saga against 2pc and 3pc, in the same run
       for (const mode of ['orchestration', 'choreography']) {
         const m = (r.modes as Record<string, Record<string, unknown>>)[mode]!;

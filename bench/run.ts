@@ -31,6 +31,7 @@ import { projectionLag } from './sections/projection-lag';
 import { ratios } from './sections/ratios';
 import { sagaShape } from './sections/saga-shape';
 import { warmUp } from './sections/warm-up';
+import { withoutBus } from './sections/without-bus';
 import { workersPerQueue } from './sections/workers-per-queue';
 
 /** Before the stack starts (on their own resources, or in the background alongside the start-up). */
@@ -48,6 +49,7 @@ const SECTIONS: Section[] = [
   costGrowth,
   { name: 'stopBenchWorkers', run: (ctx) => ctx.benchWorkers.stop() }, // the rest measures production workers
   bus, // the bus under the saga load, against a bare producer → consumer
+  withoutBus, // the saga on a second stack with BUS_ENABLED=false, interleaved with this one
   modes, // orchestration vs choreography
   atomic, // the saga vs 2pc and 3pc, spread and hot SKUs
   workersPerQueue, // leaves its extra worker processes running: after every section that measures the stack

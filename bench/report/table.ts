@@ -58,6 +58,7 @@ function coordinationRows(r: Reportable): Row[] {
       applyLagMs: { p50: number; p99: number };
       bareHopMs: { p50: number; p99: number };
     };
+    withoutBus?: { withBus: LoadResult; withoutBus: LoadResult };
     modes?: ModeFigures;
     atomic?: Record<string, ModeFigures>;
   };
@@ -74,6 +75,8 @@ function coordinationRows(r: Reportable): Row[] {
   }
   const loop = (name: string, l: LoadResult | undefined) =>
     l && rows.push([name, `${l.perSecond}/s`, `${l.p50Ms}`, `${l.p90Ms}`, `${l.p99Ms}`]);
+  loop('saga, the bus on (interleaved)', x.withoutBus?.withBus);
+  loop('saga, BUS_ENABLED=false (second stack)', x.withoutBus?.withoutBus);
   for (const [mode, m] of Object.entries(x.modes ?? {})) loop(`${mode} (to terminal event)`, m.closedLoop);
   for (const [workload, modes] of Object.entries(x.atomic ?? {}))
     for (const [mode, m] of Object.entries(modes))

@@ -8,12 +8,9 @@
  *      size: the bare latency and the stack's apply latency in the same window, under the same load.
  * Ratio = stack's apply latency ÷ bare hop latency (p50, p99) in B, the median of the rounds.
  *
- * Without the bus: the stack cannot run the saga without it. Every production worker process wires the bus
- * (src/workers/run-worker.ts passes it to createServiceWorker unconditionally: the outbox relay's Kafka
- * sink, the consumer groups, the choreography reactions), and KAFKA_BROKERS only chooses which broker; with
- * the broker down the relays back off and the outbox grows, which is not a stack without a bus. So the
- * section reports what the bus costs that can be measured apart: the broker's CPU per order, and the
- * saga's rate in A (alone) and B (with the bare hop's extra traffic on the same broker).
+ * The saga with and without the bus is the next section (sections/without-bus.ts: a second stack with
+ * BUS_ENABLED=false, interleaved with this one). This one reports what the bus costs inside the stack: the
+ * broker's CPU per order, and the saga's rate in A (alone) and B (with the bare hop's extra traffic).
  */
 import { postmasterPid } from '../../src/platform/postgres';
 import type { BenchContext, Section } from '../lib/context';
@@ -156,10 +153,7 @@ export const bus: Section = {
     };
     ctx.results.bus = {
       method: METHOD,
-      withoutTheBus:
-        'not measurable: every production worker wires the bus (relay Kafka sink, consumer groups, reactions) and no ' +
-        "setting turns it off; KAFKA_BROKERS only picks the broker. Reported instead: the broker's CPU per order and " +
-        "the saga with and without the bare hop's extra traffic",
+      withoutTheBus: 'results.withoutBus (a second stack with BUS_ENABLED=false, interleaved)',
       concurrency: profile.concurrency,
       messageBytes: valueBytes,
       busEventsPerSecond: med((x) => x.eventsPerSecond),

@@ -7,15 +7,13 @@
  * (dev, cluster, cluster, dev), so every ratio cluster ÷ dev server is a same-run ratio. The dev server's stack
  * keeps its one worker process per queue and one API instance throughout.
  */
-import fs from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
-import { isolatedStackEnv, launchStack, type Stack } from '../../src/platform/stack';
+import type { Stack } from '../../src/platform/stack';
 import type { BenchContext, Section } from '../lib/context';
 import { interleaved } from '../lib/interleave';
 import { closedLoop, type LoadResult } from '../lib/load';
-import { seedBenchData } from '../lib/seed';
+import { startSideStack } from '../lib/side-stack';
 import { round } from '../lib/stats';
-import { createWorkloads, type Workloads } from '../lib/workloads';
+import type { Workloads } from '../lib/workloads';
 import { startWorkerSet, waitHealthy } from './workers-per-queue';
 
 export interface ClusterPoint {
@@ -27,27 +25,7 @@ export interface ClusterPoint {
 }
 
 async function startCluster(ctx: BenchContext): Promise<{ stack: Stack; load: Workloads }> {
-  const own = await isolatedStackEnv('bench-cluster');
-  const dataDir = own.DATA_DIR!;
-  const env = { ...process.env, ...own, WORKERS_PER_QUEUE: '1' };
-  ctx.say(`starting the cluster profile (DATA_DIR ${dataDir})`);
-  const stack = await launchStack({ env, cluster: true, say: (m) => ctx.say(`  cluster: ${m}`) }).catch(
-    (err: unknown) => {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      throw err;
-    },
-  );
-  ctx.onClose(async () => {
-    await stack.stop();
-    fs.rmSync(stack.dataDir, { recursive: true, force: true });
-  });
-  if (!stack.apiUp) throw new Error('the cluster profile: the API instances did not come up');
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  ctx.onClose(() => connection.close());
-  const client = new Client({ connection, namespace: stack.config.temporal.namespace });
-  const adminToken = (await stack.credentials()).find((c) => c.envName === 'ADMIN_TOKEN')!.token;
-  await seedBenchData(stack, adminToken);
-  return { stack, load: createWorkloads({ stack, adminToken, client, benchClient: client }) };
+  return startSideStack(ctx, { name: 'cluster', env: { WORKERS_PER_QUEUE: '1' }, cluster: true });
 }
 
 const ratioOf = (c: LoadResult, d: LoadResult) => ({
