@@ -69,6 +69,12 @@ export const VARIABLES = {
     '54329',
   ),
   PG_POOL_MAX: v('pgPoolMax', int(1, 200), "Maximum connections in each process's Postgres pool.", '10'),
+  PG_LOCK_TIMEOUT_MS: v(
+    'pgLockTimeoutMs',
+    int(0, 3_600_000),
+    "`lock_timeout` of the API's and the workers' pooled sessions (0: none). A statement that waits longer for a row lock (typically one a 2PC/3PC order's prepared transaction holds until its coordinator decides) fails and gives its connection back: a saga step is retried by Temporal, a bus consumer retries without counting a try, the API answers 503 with Retry-After. Without it, such waits once took every connection of a worker's pool, and the prepares and relays that would have ended them could not get one.",
+    '10000',
+  ),
   TEMPORAL_ADDRESS: v(
     'temporal.address',
     z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port'),

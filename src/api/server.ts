@@ -19,6 +19,7 @@ function main(): void {
   const logger = pino({ level: config.logLevel, base: { service: 'api', pid: process.pid } });
   const pool = createPool(requireDatabaseUrl(config), {
     max: config.pgPoolMax,
+    lockTimeoutMs: config.pgLockTimeoutMs,
     applicationName: 'order-saga-api',
   });
   // Lazy: the gateway starts (and answers 503 + /health) while Temporal is still coming up.

@@ -215,4 +215,27 @@ describe('atomic-commit participants (real Postgres prepared transactions)', () 
     assert.equal(await finish(pool, held, 'abort'), 'finished');
     assert.equal((await inventory().getItem(sku))!.reserved, 0);
   });
+
+  it('a pooled session with lock_timeout (PG_LOCK_TIMEOUT_MS) that waits on a prepared lock fails with 55P03 and gives its connection back: an orchestrated reservation of the same SKU', async () => {
+    const sku = await stockedSku(10);
+    const a = orderOf(sku, 1);
+    const held = gidOf(a.orderId, 'apply', 'inventory');
+    assert.deepEqual(await prepare(pool, held, 'inventory', work.inventory.apply(a, {})), { vote: 'yes' });
+    const bounded = createPool(pg.url, { max: 1, lockTimeoutMs: 300 });
+    try {
+      await assert.rejects(
+        createInventoryService({ pool: bounded }).reserve({
+          orderId: randomUUID(),
+          lines: [{ sku, quantity: 1 }],
+        }),
+        (err: { code?: string }) => err.code === '55P03',
+      );
+      // the pool's one connection is free again: a read on it answers
+      assert.equal((await bounded.query('SELECT 1 AS one')).rows[0].one, 1);
+      assert.equal(await lockWaiters(), 0);
+    } finally {
+      await bounded.end();
+      await finish(pool, held, 'abort');
+    }
+  });
 });

@@ -9,11 +9,16 @@ export type PoolClient = pg.PoolClient;
 
 export function createPool(
   databaseUrl: string,
-  opts: { max?: number; applicationName?: string } = {},
+  /**
+   * lockTimeoutMs: every session's lock_timeout (PG_LOCK_TIMEOUT_MS): a statement that waits longer for a
+   * lock fails with 55P03 and its connection returns to the pool; unset or 0: wait without limit
+   */
+  opts: { max?: number; applicationName?: string; lockTimeoutMs?: number } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.max ?? 10,
+    ...(opts.lockTimeoutMs ? { lock_timeout: opts.lockTimeoutMs } : {}),
     application_name: opts.applicationName ?? 'order-saga',
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,

@@ -84,7 +84,11 @@ export async function runWorker(service: ServiceName): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
   });
 
-  const pool = createPool(databaseUrl, { max: config.pgPoolMax, applicationName: `worker-${service}` });
+  const pool = createPool(databaseUrl, {
+    max: config.pgPoolMax,
+    applicationName: `worker-${service}`,
+    lockTimeoutMs: config.pgLockTimeoutMs,
+  });
   // phase 2 of 2PC/3PC and the recovery sweep on connections of their own (service-worker.ts)
   const coordinationPool = createPool(databaseUrl, {
     max: 2,
