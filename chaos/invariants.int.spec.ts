@@ -16,13 +16,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPool, type Pool } from '../src/db/pool';
 import { migrate } from '../src/db/migrate';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startKafka, type RunningKafka } from '../src/platform/kafka';
 import { startThrowawayPostgres, type RunningPostgres } from '../src/platform/postgres';
 import { readEventTopics } from './lib/bus-settle';
-import { pickPort } from './lib/ports';
+import { startTestKafka, type TestKafka } from '../test/support/kafka';
 import type { BusRead } from './oracle/kafka-read';
 import {
   checkInvariants,
@@ -36,8 +32,7 @@ import { ALICE, answeredKey, buildWorld, O, observe, SKUS } from './test-world';
 
 let server: RunningPostgres;
 let admin: pg.Client;
-let kafka: RunningKafka;
-let kafkaDir: string;
+let kafka: TestKafka;
 /** the world's event topics as the independent Kafka client read them (the broker is not cloned) */
 let worldBus: BusRead;
 const urlOf = (db: string) => {
@@ -103,13 +98,7 @@ const group = (what: string) =>
 
 before(
   async () => {
-    kafkaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oracle-kafka-'));
-    kafka = await startKafka({
-      dataDir: kafkaDir,
-      port: await pickPort(),
-      controllerPort: await pickPort(),
-      heapMb: 256,
-    });
+    kafka = await startTestKafka();
     server = await startThrowawayPostgres({ durability: 'fast' });
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
@@ -123,8 +112,7 @@ before(
 after(async () => {
   await admin?.end();
   await server?.stop();
-  await kafka?.stop();
-  if (kafkaDir) fs.rmSync(kafkaDir, { recursive: true, force: true });
+  await kafka?.dispose();
 });
 
 describe(

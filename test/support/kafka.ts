@@ -13,9 +13,25 @@ export interface TestKafka extends RunningKafka {
   dispose(): Promise<void>;
 }
 
-export async function startTestKafka(
-  opts: { partitions?: number; extraListeners?: KafkaListener[] } = {},
-): Promise<TestKafka> {
+type TestKafkaOptions = { partitions?: number; extraListeners?: KafkaListener[] };
+
+/**
+ * Starts the broker; once more on other ports when it exited during start-up: a port found free can be
+ * taken by another process before the JVM binds it (tests and a chaos run beside them pick ports at once).
+ */
+export async function startTestKafka(opts: TestKafkaOptions = {}): Promise<TestKafka> {
+  try {
+    return await startOnce(opts);
+  } catch (err) {
+    if (!String(err).includes('exited during start-up')) throw err;
+    process.stderr.write(
+      `kafka | the broker exited during start-up; once more on other ports: ${String(err).slice(0, 2000)}\n`,
+    );
+    return startOnce(opts);
+  }
+}
+
+async function startOnce(opts: TestKafkaOptions): Promise<TestKafka> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-saga-kafka-'));
   const lines: string[] = [];
   try {
