@@ -182,7 +182,10 @@ function contentionFailures(bursts: ContentionResult[] | null): string[] {
       f.push(`contention (${c.mode}): ${c.completed} completed for ${c.stock} units (exactly the stock)`);
     if (c.completed + c.outOfStock !== c.accepted)
       f.push(
-        `contention (${c.mode}): ${c.completed} completed + ${c.outOfStock} out of stock != ${c.accepted} accepted`,
+        `contention (${c.mode}): ${c.completed} completed + ${c.outOfStock} out of stock != ${c.accepted} accepted` +
+          (c.otherOutcomes && Object.keys(c.otherOutcomes).length
+            ? `; the others: ${JSON.stringify(c.otherOutcomes)}`
+            : ''),
       );
   }
   return f;

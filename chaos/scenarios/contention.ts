@@ -12,15 +12,31 @@ import { injectOne } from './inject';
 async function outcomes(
   ctx: ScenarioContext,
   ids: string[],
-): Promise<{ completed: number; outOfStock: number }> {
+): Promise<{ completed: number; outOfStock: number; otherOutcomes: Record<string, number> }> {
+  const streams = ids.map((id) => `order-${id}`);
   const r = await ctx.pool.query<{ completed: number; out: number }>(
     `SELECT count(*) FILTER (WHERE event_type = 'OrderCompleted')::int AS completed,
             count(*) FILTER (WHERE event_type = 'OrderFailed' AND data->>'step' = 'reserveStock'
                                AND data->>'reason' LIKE '%Insufficient stock for%')::int AS out
        FROM orders.events WHERE stream_id = ANY($1::text[])`,
-    [ids.map((id) => `order-${id}`)],
+    [streams],
   );
-  return { completed: r.rows[0]!.completed, outOfStock: r.rows[0]!.out };
+  // what else the orders ended as (a terminal event other than the two above), so a broken count explains itself
+  const other = await ctx.pool.query<{ what: string; n: number }>(
+    `SELECT event_type || ' at ' || coalesce(data->>'step', '?') || ': ' ||
+            left(coalesce(data->>'reason', ''), 60) AS what, count(*)::int AS n
+       FROM orders.events
+      WHERE stream_id = ANY($1::text[]) AND event_type IN ('OrderFailed', 'OrderCancelled')
+        AND NOT (event_type = 'OrderFailed' AND data->>'step' = 'reserveStock'
+                 AND data->>'reason' LIKE '%Insufficient stock for%')
+      GROUP BY 1 ORDER BY 2 DESC`,
+    [streams],
+  );
+  return {
+    completed: r.rows[0]!.completed,
+    outOfStock: r.rows[0]!.out,
+    otherOutcomes: Object.fromEntries(other.rows.map((x) => [x.what, x.n])),
+  };
 }
 
 export const contentionScenario: Scenario = {

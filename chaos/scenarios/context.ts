@@ -41,6 +41,8 @@ export interface ContentionResult {
   completed: number;
   /** failed at reserveStock with InsufficientStock */
   outOfStock: number;
+  /** the other ends, by `<status> at <step>: <reason's first words>` (none in a clean burst) */
+  otherOutcomes?: Record<string, number>;
   secondsToSubmitAll: number;
 }
 
