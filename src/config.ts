@@ -4,6 +4,7 @@
  * Only composition roots (src/workers/*, src/api/server.ts, src/platform/*) call `loadConfig(process.env)`.
  */
 import { z } from 'zod';
+import { DEFAULT_CHOREOGRAPHY_DEADLINES } from './domain/choreography';
 import { COORDINATION_DEFAULTS } from './domain/coordination';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
@@ -187,8 +188,8 @@ export const VARIABLES = {
   CHOREOGRAPHY_STEP_DEADLINE_MS: v(
     'choreography.stepDeadlineMs',
     int(1000, 24 * 3600 * 1000),
-    'Choreographed orders: how long each step but the shipment may take (the shipment: ORDER_SHIPMENT_BUDGET_MS plus this) before the orders service compensates the order, as a refusal would.',
-    '60000',
+    "Choreographed orders: how long each step but the shipment may take (the shipment: ORDER_SHIPMENT_BUDGET_MS plus this) before the orders service compensates the order, as a refusal would. The default is the orchestrated saga's budget for a forward step (15 attempts, about 5 minutes of backoff); unlike that budget it also counts the time an event waits in its partition, so it must cover the longest queue a burst can build (1,000 orders on one SKU: about 2 minutes here, in either mode).",
+    String(DEFAULT_CHOREOGRAPHY_DEADLINES.stepDeadlineMs),
   ),
   CHOREOGRAPHY_STUCK_GRACE_MS: v(
     'choreography.stuckGraceMs',

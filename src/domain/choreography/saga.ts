@@ -33,7 +33,9 @@ export interface ChoreographyTimings {
  * order is stuck `stuckGraceMs` past its current step's deadline.
  */
 export const DEFAULT_CHOREOGRAPHY_DEADLINES = {
-  stepDeadlineMs: 60_000,
+  // the orchestrated forward steps' budget (15 attempts, about 5 minutes of backoff): a burst of 1,000 orders
+  // on one SKU keeps the inventory service busy for about 2 minutes in either mode (full npm run chaos)
+  stepDeadlineMs: 5 * 60_000,
   shipmentBudgetMs: 15 * 60_000,
   stuckGraceMs: 60_000,
 } as const;
