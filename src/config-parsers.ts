@@ -1,6 +1,16 @@
 /** The variables table's building blocks (./config.ts): one entry's shape (`v`) and the value parsers. */
 import { z } from 'zod';
 
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable}: ${message}`);
+  }
+}
+
 export const int = (min: number, max: number) =>
   z
     .string()
@@ -55,4 +65,20 @@ export function v<K extends string, T>(
   def?: string,
 ): VarSpec<K, T> {
   return def === undefined ? { key, schema, doc } : { key, schema, doc, default: def };
+}
+
+/** One variable's value: its default when unset or empty, else the parsed text; a ConfigError names it. */
+export function parseVariable(
+  name: string,
+  spec: VarSpec<string, unknown>,
+  given: string | undefined,
+): unknown {
+  const value = given === undefined || given === '' ? spec.default : given;
+  if (value === undefined) return undefined;
+  const result = spec.schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(name, `${issue?.message ?? 'invalid value'} (got ${JSON.stringify(given)})`);
+  }
+  return result.data;
 }

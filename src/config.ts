@@ -8,18 +8,10 @@ import { DEFAULT_CHOREOGRAPHY_DEADLINES } from './domain/choreography';
 import { COORDINATION_DEFAULTS } from './domain/coordination';
 import { SERVICES } from './domain/ids';
 import type { AtPath, Flatten, Intersect } from './config-paths';
-import { bool, int, list, port, rate, v, type VarSpec } from './config-parsers';
-import { PARTITION_HOOK_DOC } from './coordination/partition-hook';
+import { bool, ConfigError, int, list, parseVariable, port, rate, v, type VarSpec } from './config-parsers';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`Invalid configuration: ${variable}: ${message}`);
-  }
-}
+export { ConfigError } from './config-parsers';
+import { PARTITION_HOOK_DOC } from './coordination/partition-hook';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
@@ -352,17 +344,6 @@ type Value<K extends Name> = K extends keyof typeof DERIVED
     : Parsed<K> | undefined;
 /** The typed configuration: every variable's value at its `key` (derived from VARIABLES, never restated). */
 export type Config = Flatten<Intersect<{ [K in Name]: AtPath<Vars[K]['key'], Value<K>> }[Name]>>;
-
-function parseVariable(name: string, spec: VarSpec<string, unknown>, given: string | undefined): unknown {
-  const value = given === undefined || given === '' ? spec.default : given;
-  if (value === undefined) return undefined;
-  const result = spec.schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new ConfigError(name, `${issue?.message ?? 'invalid value'} (got ${JSON.stringify(given)})`);
-  }
-  return result.data;
-}
 
 /** Parses and validates the environment. Throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {

@@ -266,6 +266,21 @@ export async function startSupervisedKafka(
 }
 
 /** `npm start`: waits until the bus answers and creates the project's topics on it. */
+/** The bus's brokers once they answer and the topics exist; none when BUS_ENABLED=false. */
+export async function busReady(
+  config: Config,
+  brokers: string[],
+  supervisor: Supervisor,
+  say: (msg: string) => void,
+): Promise<string[]> {
+  if (!config.kafka.enabled) {
+    say('the bus is off (BUS_ENABLED=false): no Kafka, no consumer groups');
+    return [];
+  }
+  await kafkaReady(config, brokers, supervisor, say);
+  return brokers;
+}
+
 export async function kafkaReady(
   config: Config,
   brokers: string[],

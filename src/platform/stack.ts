@@ -14,7 +14,7 @@ import { type Config, kafkaBrokers, loadConfig, temporalAddress } from '../confi
 import { migrate } from '../db/migrate';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
 import os from 'node:os';
-import { kafkaReady, startSupervisedKafka } from './kafka';
+import { busReady, startSupervisedKafka } from './kafka';
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { demoCredentials, seedDemoData, type DemoCredential } from './seed';
 import { Supervisor } from './supervisor';
@@ -322,9 +322,7 @@ export async function launchStack(opts: StackOptions = {}): Promise<Stack> {
       READY_TIMEOUT_MS,
       () => temporalArgs.length === 0 || supervisor.pid('temporal') !== undefined, // a dev server to watch
     );
-    const brokers = busOn ? kafkaBrokers(effective) : [];
-    if (busOn) await kafkaReady(config, brokers, supervisor, say);
-    else say('the bus is off (BUS_ENABLED=false): no Kafka, no consumer groups');
+    const brokers = await busReady(config, kafkaBrokers(effective), supervisor, say);
 
     // 4. Schema and demo data
     const migrated = await migrate(databaseUrl);
