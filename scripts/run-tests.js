@@ -10,6 +10,8 @@
 // Usage: npm test [-- <file filter substring>...]              every level: unit, then int, then e2e
 //        npm run test:unit|test:int|test:e2e [-- <substring>...]  one level (--level=<level>)
 // Every level runs even when an earlier one failed (not after Ctrl-C); the exit code is the first failure's.
+// Each test has 10 minutes (--test-timeout); each spec file 25 minutes (TEST_FILE_TIMEOUT_MS, enforced by
+// scripts/test-watchdog.js), so one hung file fails on its own instead of holding the run until CI's limit.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -65,7 +67,12 @@ function runLevel({ level, files }, concurrency) {
     [
       '--import',
       'tsx',
+      // every spec file's process: stopped with its children when it outlives TEST_FILE_TIMEOUT_MS
+      '--require',
+      './scripts/test-watchdog.js',
       '--test',
+      // a file ends when its tests and hooks did, even if a client left a socket or timer open
+      '--test-force-exit',
       `--test-concurrency=${concurrency}`,
       '--test-timeout=600000',
       '--test-reporter=spec',

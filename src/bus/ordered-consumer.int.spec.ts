@@ -7,6 +7,7 @@ import { eventually } from '../../test/support/eventually';
 import { startTestKafka, type TestKafka } from '../../test/support/kafka';
 import { startTestPostgres } from '../../test/support/stack';
 import { dumpTopic } from '../../test/support/topic-dump';
+import { within } from '../../test/support/within';
 import { createPool } from '../db/pool';
 import type { EventEnvelope } from '../eventstore';
 import type { RunningPostgres } from '../platform/postgres';
@@ -88,9 +89,12 @@ describe('ordered bus consumer: per-stream order made durable, dead letters', { 
     );
   });
   after(async () => {
-    for (const c of consumers) await c.stop();
+    // bounded: a consumer stuck on the broker must not keep the broker, and so this file, alive
+    const stops = consumers.map((c, i) => within(c.stop(), 60_000, () => `stop of consumer ${i}`));
+    const stopped = await Promise.allSettled(stops);
     await pool?.end();
     await Promise.all([kafka?.dispose(), pg?.stop()]);
+    for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   });
 
   it('applies versions in order: a repeat is ignored, an early one is held until its predecessor arrives', async () => {
