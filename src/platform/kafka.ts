@@ -90,8 +90,17 @@ export function kafkaServerProperties(s: KafkaSettings): string {
     .concat('\n');
 }
 
-/** Kafka's cluster id format: a random UUID, base64url without padding. */
-const newClusterId = (): string => randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster id format: a random UUID, base64url without padding. Never one that starts with '-' (one
+ * in 64 would): the storage tool's argument parser reads `-t -abc…` as a flag without its value and refuses
+ * to format (seen in a test run). Kafka's own Uuid.randomUuid() avoids those too.
+ */
+export function newClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 const execFileAsync = promisify(execFile);
 

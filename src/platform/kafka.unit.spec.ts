@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kafkaServerProperties } from './kafka';
+import { kafkaServerProperties, newClusterId } from './kafka';
 
 const parse = (text: string) =>
   new Map(
@@ -43,5 +43,18 @@ describe('Kafka broker configuration', () => {
       p.get('listener.security.protocol.map'),
       'PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT,CONTROLLER:PLAINTEXT',
     );
+  });
+
+  it('makes cluster ids of 16 random bytes in base64url that never start with "-" (the storage tool would read one as a flag)', () => {
+    // the first draw encodes to "-…" (0xf8 = 111110 00: index 62 of base64url is "-"), the second does not
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x01)];
+    const id = newClusterId(() => draws.shift()!);
+    assert.equal(draws.length, 0, 'drew again after the id that starts with "-"');
+    assert.equal(id, Buffer.alloc(16, 0x01).toString('base64url'));
+    for (let i = 0; i < 2000; i++) {
+      const x = newClusterId();
+      assert.ok(!x.startsWith('-'), x);
+      assert.equal(Buffer.from(x, 'base64url').length, 16);
+    }
   });
 });
