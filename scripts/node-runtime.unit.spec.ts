@@ -26,8 +26,8 @@ const plan = (machine: string, env: Record<string, string> = {}) =>
   runtime.plan({ machine, env, minimum: '22.11.0' });
 
 describe('node runtime', () => {
-  it('package.json engines allow Node 22 LTS and 24 LTS and not Node 20', () => {
-    assert.equal(runtime.enginesMinimum(), '22.11.0');
+  it('package.json engines allow Node 22 LTS (from 22.22, the minimum of the Kafka client) and 24 LTS and not Node 20', () => {
+    assert.equal(runtime.enginesMinimum(), '22.22.0');
     assert.equal(runtime.NODE_VERSION.split('.')[0], '24');
   });
 
