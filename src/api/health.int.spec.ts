@@ -29,6 +29,7 @@ import { startTestPostgres, startTestTemporal } from '../../test/support/stack';
 import { SERVICES, type ServiceName } from '../domain/ids';
 import { createApp } from './app';
 import { createApiServices } from './wiring';
+import { startTogether } from '../../test/support/start-together';
 
 const LIMIT_S = 1;
 const SCHEMAS = SERVICES;
@@ -124,7 +125,7 @@ const healthBecomes = (status: 200 | 503, failing: string[] = []) =>
   );
 
 before(async () => {
-  [temporal, pg] = await Promise.all([startTestTemporal(), startTestPostgres()]);
+  [temporal, pg] = await startTogether(startTestTemporal(), startTestPostgres());
   pool = createPool(pg.url, { max: 20 });
   app = createApp({
     pool,

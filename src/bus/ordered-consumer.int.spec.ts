@@ -15,6 +15,7 @@ import { ensureTopics } from './admin';
 import { deadLetterTopic, DEAD_LETTER_HEADERS } from './dead-letter';
 import { startOrderedConsumer, type OrderedConsumer } from './ordered-consumer';
 import { createBusProducer, type BusMessage } from './producer';
+import { startTogether } from '../../test/support/start-together';
 
 const SCHEMA = 'payments';
 
@@ -82,7 +83,7 @@ describe('ordered bus consumer: per-stream order made durable, dead letters', { 
     ).rows.map((r) => Number(r.version));
 
   before(async () => {
-    [kafka, pg] = await Promise.all([startTestKafka(), startTestPostgres()]);
+    [kafka, pg] = await startTogether(startTestKafka(), startTestPostgres());
     pool = createPool(pg.url, { max: 10 });
     await pool.query(
       `CREATE TABLE payments.bus_test_applied (seq bigserial, consumer text, stream_id text, version int, event_id text)`,

@@ -15,6 +15,7 @@ import { decodeHeaders } from './headers';
 import { createBusProducer, type BusProducer } from './producer';
 import { createKafkaRelaySink, type RelaySink } from './relay-sink';
 import { EVENT_TOPICS } from './topics';
+import { startTogether } from '../../test/support/start-together';
 
 const SCHEMA = 'inventory';
 const TOPIC = 'inventory.events';
@@ -95,7 +96,7 @@ describe('relay → Kafka: the outbox published to <service>.events', { timeout:
   }
 
   before(async () => {
-    [kafka, pg] = await Promise.all([startTestKafka(), startTestPostgres()]);
+    [kafka, pg] = await startTogether(startTestKafka(), startTestPostgres());
     await ensureTopics({ brokers: kafka.brokers, topics: EVENT_TOPICS, partitions: 3 });
     pool = createPool(pg.url, { max: 10 });
     store = createEventStore({ pool, schema: SCHEMA });

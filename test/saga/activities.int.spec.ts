@@ -18,6 +18,7 @@ import { createPaymentsService } from '../../src/services/payments';
 import { createShippingService } from '../../src/services/shipping';
 import { startTestPostgres } from '../support/stack';
 import { fresh } from './harness';
+import { startTogether } from '../support/start-together';
 
 const COUNTRIES = ['GB', 'US'];
 const address = { name: 'A', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' };
@@ -62,7 +63,7 @@ describe('saga activities over the services (real Postgres and carrier; each act
   let pool: Pool;
   let carrier: CarrierServer;
   before(async () => {
-    [pg, carrier] = await Promise.all([startTestPostgres(), startCarrierServer({})]);
+    [pg, carrier] = await startTogether(startTestPostgres(), startCarrierServer({}));
     pool = createPool(pg.url);
   });
   after(async () => {
