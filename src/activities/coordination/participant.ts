@@ -59,8 +59,10 @@ const unreachable = (t: TransactionRef, participant: Participant) =>
 export function createParticipantActivities(deps: {
   pool: Pool;
   /**
-   * the connections for pre-commit and finish (default `pool`): a prepared transaction's row locks can make
-   * every connection of `pool` wait, and only finishing it releases them
+   * the connections for the protocol's own steps after a yes vote: the 3PC record of the vote, pre-commit
+   * and finish (default `pool`). A prepared transaction's row locks can make every connection of `pool` wait
+   * (other orders' prepares on the same rows), and only these steps of the lock holder release them: on
+   * `pool` they would queue behind the very sessions they make wait
    */
   finishPool?: Pool;
   participant: Participant;
@@ -90,7 +92,7 @@ export function createParticipantActivities(deps: {
         onTimeout: args.kind === 'apply' ? 'vote-no' : 'retry',
       });
       if (vote.vote === 'yes' && args.threePcTimeoutMs !== undefined)
-        await recordPrepared(pool, { ...args, participant }, args.threePcTimeoutMs);
+        await recordPrepared(finishPool, { ...args, participant }, args.threePcTimeoutMs);
       return vote;
     },
 
