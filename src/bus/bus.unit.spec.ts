@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { murmur2 } from '@platformatic/kafka';
 import { BusHeaderError, decodeHeaders, encodeHeaders, HEADER_NAMES, type EventHeaders } from './headers';
-import { isInfrastructureError } from './ordered-consumer';
 import { partitionOf } from './producer';
 import { EVENT_TOPICS, eventsTopic } from './topics';
 
@@ -87,15 +86,5 @@ describe('bus keys and topics', () => {
       'payments.events',
       'shipping.events',
     ]);
-  });
-});
-
-describe('ordered consumer: what does not count as a try of the message', () => {
-  it('outages and the waits Postgres gave up (lock timeout, deadlock, serialization) are retried uncounted; other errors count', () => {
-    for (const code of ['08006', '57P01', '53300', '55P03', '40P01', '40001', 'ECONNRESET'])
-      assert.equal(isInfrastructureError({ code, message: 'x' }), true, code);
-    assert.equal(isInfrastructureError(new Error('timeout exceeded when trying to connect')), true);
-    for (const code of ['23505', '22P02', '42P01', undefined])
-      assert.equal(isInfrastructureError({ code, message: 'x' }), false, String(code));
   });
 });

@@ -70,20 +70,6 @@ export interface OrderedConsumer {
 
 const silent: RelayLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** An error of the database connection or server state, or a wait it gave up, rather than of the message. */
-export function isInfrastructureError(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (/^(08|53|57P|58)/.test(code)) return true;
-  // a wait the database gave up (lock_timeout, deadlock, serialization): another transaction's, not the message's
-  if (['55P03', '40P01', '40001'].includes(code)) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) return true;
-  const msg = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    msg,
-  );
-}
-
 export function startOrderedConsumer(opts: OrderedConsumerOptions): OrderedConsumer {
   const log = opts.log ?? silent;
   const maxTries = opts.maxTries ?? 5;

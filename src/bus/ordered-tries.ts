@@ -5,11 +5,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RawConsumed } from './dead-letter';
 import { applyInStreamOrder, type ApplyOutcome, type BusEvent } from './ordered-apply';
-import {
-  isInfrastructureError,
-  type OrderedConsumerOptions,
-  type OrderedConsumerStats,
-} from './ordered-consumer';
+import { type OrderedConsumerOptions, type OrderedConsumerStats } from './ordered-consumer';
+import { isDatabaseUnavailable } from '../db/errors';
 
 export const newStats = (): OrderedConsumerStats => ({
   running: false,
@@ -42,7 +39,7 @@ export function createTrier(d: TrierDeps): (m: RawConsumed, event: BusEvent) => 
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         d.stats.lastError = reason;
         if (d.isStopping()) throw err;
-        if (isInfrastructureError(err)) {
+        if (isDatabaseUnavailable(err)) {
           await delay(d.retryDelay(Math.min(tries, 6)));
           tries -= 1; // not the message's fault: does not count
           continue;
