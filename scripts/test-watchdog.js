@@ -39,10 +39,11 @@ function descendants(root) {
   return out;
 }
 
-function arm() {
-  if (!process.env.NODE_TEST_CONTEXT) return; // the runner itself, or a file run directly
-  const limitMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 25 * 60_000);
-  if (!Number.isFinite(limitMs) || limitMs <= 0) return;
+/** Arms the watchdog for this process; returns its timer, or undefined where it does not apply. */
+function arm(env = process.env) {
+  if (!env.NODE_TEST_CONTEXT) return undefined; // the runner itself, or a file run directly
+  const limitMs = Number(env.TEST_FILE_TIMEOUT_MS ?? 25 * 60_000);
+  if (!Number.isFinite(limitMs) || limitMs <= 0) return undefined;
   const file = process.argv.slice(1).find((a) => a.endsWith('.spec.ts')) ?? process.argv[1];
   const timer = setTimeout(() => {
     const waiting = process.getActiveResourcesInfo().join(', ');
@@ -61,6 +62,8 @@ function arm() {
     process.exit(124);
   }, limitMs);
   timer.unref(); // fires only while something else keeps the process alive, which is the case it is for
+  return timer;
 }
 
-arm();
+arm(); // once per process: a later require() of this file gets the cached module
+module.exports = { arm };

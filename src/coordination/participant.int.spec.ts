@@ -19,6 +19,7 @@ import { createPaymentsService } from '../services/payments';
 import { paymentsParticipant } from '../services/payments/participant';
 import { startTestPostgres } from '../../test/support/stack';
 import { eventually } from '../../test/support/eventually';
+import { lockWaiters as countLockWaiters } from '../../test/support/locks';
 import { finish, listPrepared, prepare } from './participant';
 import type { AtomicOrder, ParticipantWork } from './types';
 
@@ -77,15 +78,7 @@ describe('atomic-commit participants (real Postgres prepared transactions)', () 
         )
       ).rows[0]!.n,
     );
-  /** backends of this database waiting for a lock held by another transaction (a prepared one counts) */
-  const lockWaiters = async () =>
-    Number(
-      (
-        await pool.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        )
-      ).rows[0]!.n,
-    );
+  const lockWaiters = () => countLockWaiters(pool);
 
   it('a prepared reservation holds its row lock: another order for the same SKU waits until COMMIT PREPARED, then both stand', async () => {
     const sku = await stockedSku(10);

@@ -24,6 +24,7 @@ import {
 } from '../../src/workflows/atomic-contracts';
 import { orderInput, type SagaStack } from '../saga/harness';
 import { eventually } from '../support/eventually';
+import { lockWaiters as countLockWaiters } from '../support/locks';
 
 export const ATOMIC_TEST_TUNING: AtomicCommitTuning = {
   retryInitialIntervalMs: 100,
@@ -79,13 +80,7 @@ export async function decisionOf(
 }
 
 /** backends of this database waiting for a lock held by another transaction (a prepared one counts) */
-export async function lockWaiters(stack: SagaStack): Promise<number> {
-  const r = await stack.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity
-     WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-  );
-  return r.rows[0]?.n ?? 0;
-}
+export const lockWaiters = (stack: SagaStack): Promise<number> => countLockWaiters(stack.pool);
 
 /**
  * Holds every write to coordination.decisions (a table lock), so a coordinator stops right before its

@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { eventually } from '../../../test/support/eventually';
+import { lockWaiters as countLockWaiters } from '../../../test/support/locks';
 import { startTestPostgres } from '../../../test/support/stack';
 import { listPrepared } from '../../coordination/participant';
 import type { AtomicOrder, ParticipantWork } from '../../coordination/types';
@@ -20,7 +20,7 @@ import { createPool } from '../../db/pool';
 import type { RunningPostgres } from '../../platform/postgres';
 import { createInventoryService } from '../../services/inventory';
 import { inventoryParticipant } from '../../services/inventory/participant';
-import { createParticipantActivities, type PrepareArgs } from './participant';
+import { createParticipantActivities, type PrepareArgs, type Vote } from './participant';
 
 describe('3PC participant on a hot SKU with its main pool full of waiting prepares (real Postgres)', () => {
   let pg: RunningPostgres;
@@ -39,14 +39,7 @@ describe('3PC participant on a hot SKU with its main pool full of waiting prepar
     await pg?.stop();
   });
 
-  const lockWaiters = async () =>
-    Number(
-      (
-        await admin.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        )
-      ).rows[0]!.n,
-    );
+  const lockWaiters = () => countLockWaiters(admin);
 
   function orderOf(sku: string): AtomicOrder {
     return {
@@ -67,7 +60,7 @@ describe('3PC participant on a hot SKU with its main pool full of waiting prepar
     await inventory.restock({ sku, quantity: 10 });
     const [a, b, c] = [orderOf(sku), orderOf(sku), orderOf(sku)] as const;
     const real = inventoryParticipant(main);
-    const others: Promise<unknown>[] = [];
+    const others: Promise<Vote>[] = [];
     // a's work runs its reservation, then starts b's and c's prepares and returns only once b waits on a's
     // row lock (holding the second main connection) and c waits for a connection: the moment a's PREPARE
     // frees its own connection, c takes it and waits on the lock too, and the main pool is all waiters
@@ -114,22 +107,14 @@ describe('3PC participant on a hot SKU with its main pool full of waiting prepar
       timeoutMs: 30_000,
     });
     assert.equal((await complete(a)).outcome, 'commit');
-    // b or c gets the lock next; each is committed as soon as it is prepared, releasing the lock to the other
-    let settled = false;
-    const votes = Promise.all(others).finally(() => (settled = true));
-    const finished = new Set<string>();
-    while (finished.size < 2) {
-      const allVoted = settled;
-      for (const p of await listPrepared(admin))
-        for (const o of [b, c])
-          if (p.orderId === o.orderId && !finished.has(o.orderId)) {
-            await complete(o);
-            finished.add(o.orderId);
-          }
-      if (allVoted && finished.size < 2) break; // a no vote: nothing more will be prepared
-      await delay(50);
-    }
-    assert.deepEqual(await votes, [{ vote: 'yes' }, { vote: 'yes' }]);
+    // b or c gets the lock next: each is committed as soon as its vote is in, releasing the lock to the other
+    const [pb, pc] = others;
+    const first = await Promise.race([pb!.then((v) => ({ o: b, v })), pc!.then((v) => ({ o: c, v }))]);
+    assert.deepEqual(first.v, { vote: 'yes' });
+    await complete(first.o);
+    const [other, vote] = first.o === b ? [c, pc!] : [b, pb!];
+    assert.deepEqual(await vote, { vote: 'yes' });
+    await complete(other);
     assert.deepEqual(await listPrepared(admin), [], 'every prepared transaction was finished');
     const item = await inventory.getItem(sku);
     assert.equal(item?.available, 7, 'three units reserved, one per order');
